@@ -1,0 +1,267 @@
+"""Header fields: names (compact forms), the ordered header list, Via and CSeq values.
+
+RFC 3261 section 7.3: header names are case-insensitive and several have a one-letter compact
+form; a header whose grammar is a comma-separated list may appear once with several values or
+several times, and both mean the same (section 7.3.1). :class:`Headers` keeps the fields in wire
+order with their canonical names, and :meth:`Headers.values` splits list headers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+
+from tamas.sip.errors import ParseError
+from tamas.sip.uri import Params, format_params, get_param, parse_params, set_param, split_quoted
+
+COMPACT: dict[str, str] = {
+    "a": "Accept-Contact",
+    "b": "Referred-By",
+    "c": "Content-Type",
+    "d": "Request-Disposition",
+    "e": "Content-Encoding",
+    "f": "From",
+    "i": "Call-ID",
+    "j": "Reject-Contact",
+    "k": "Supported",
+    "l": "Content-Length",
+    "m": "Contact",
+    "n": "Identity-Info",
+    "o": "Event",
+    "r": "Refer-To",
+    "s": "Subject",
+    "t": "To",
+    "u": "Allow-Events",
+    "v": "Via",
+    "x": "Session-Expires",
+    "y": "Identity",
+}
+
+_CANONICAL: dict[str, str] = {
+    n.lower(): n
+    for n in (
+        "Accept", "Accept-Encoding", "Accept-Language", "Alert-Info", "Allow", "Allow-Events",
+        "Authentication-Info", "Authorization", "Call-ID", "Call-Info", "Contact",
+        "Content-Disposition", "Content-Encoding", "Content-Language", "Content-Length",
+        "Content-Type", "CSeq", "Date", "Error-Info", "Event", "Expires", "From", "In-Reply-To",
+        "Max-Forwards", "Min-Expires", "MIME-Version", "Organization", "Priority",
+        "Proxy-Authenticate", "Proxy-Authorization", "Proxy-Require", "Record-Route", "Refer-To",
+        "Referred-By", "Reply-To", "Require", "Retry-After", "Route", "RSeq", "RAck", "Server",
+        "Session-Expires", "Min-SE", "Subject", "Subscription-State", "Supported", "Timestamp",
+        "To", "Unsupported", "User-Agent", "Via", "Warning", "WWW-Authenticate", "Path",
+        "P-Asserted-Identity", "Privacy", "Replaces", "Diversion", "Reason",
+    )
+}
+
+#: Headers whose grammar is a comma-separated list (safe to split on top-level commas).
+LIST_HEADERS = frozenset(
+    {
+        "Via", "Contact", "Route", "Record-Route", "Allow", "Supported", "Require",
+        "Proxy-Require", "Unsupported", "Accept", "Accept-Encoding", "Accept-Language",
+        "Content-Encoding", "Allow-Events", "Path", "In-Reply-To", "Content-Language",
+    }
+)  # fmt: skip
+
+#: Headers that must not appear more than once (RFC 4475 section 3.3.9 tests this).
+SINGLE_HEADERS = frozenset(
+    {"To", "From", "Call-ID", "CSeq", "Max-Forwards", "Content-Length", "Content-Type", "Expires"}
+)
+
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9\-.!%*_+`'~]+$")
+
+
+def canonical_name(name: str) -> str:
+    """Canonical spelling of a header name (expanding compact forms)."""
+    low = name.lower()
+    if len(low) == 1 and low in COMPACT:
+        return COMPACT[low]
+    known = _CANONICAL.get(low)
+    if known:
+        return known
+    return "-".join(p[:1].upper() + p[1:].lower() for p in name.split("-"))
+
+
+def is_header_name(name: str) -> bool:
+    return bool(_TOKEN_RE.match(name))
+
+
+class Headers:
+    """Ordered, case-insensitive multi-map of header fields."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
+        self._items: list[tuple[str, str]] = [(canonical_name(k), v) for k, v in items]
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name) is not None
+
+    def copy(self) -> Headers:
+        h = Headers()
+        h._items = list(self._items)
+        return h
+
+    def get(self, name: str) -> str | None:
+        """First field's raw value, or None."""
+        cname = canonical_name(name)
+        for k, v in self._items:
+            if k == cname:
+                return v
+        return None
+
+    def get_all(self, name: str) -> list[str]:
+        """Raw values of every field with this name, in order."""
+        cname = canonical_name(name)
+        return [v for k, v in self._items if k == cname]
+
+    def values(self, name: str) -> list[str]:
+        """All values, list headers split on top-level commas (RFC 3261 section 7.3.1)."""
+        cname = canonical_name(name)
+        raw = self.get_all(cname)
+        if cname not in LIST_HEADERS:
+            return raw
+        out: list[str] = []
+        for v in raw:
+            out.extend(p.strip() for p in split_quoted(v, ",") if p.strip())
+        return out
+
+    def count(self, name: str) -> int:
+        cname = canonical_name(name)
+        return sum(1 for k, _ in self._items if k == cname)
+
+    def add(self, name: str, value: str) -> None:
+        self._items.append((canonical_name(name), value))
+
+    def prepend(self, name: str, value: str) -> None:
+        self._items.insert(0, (canonical_name(name), value))
+
+    def set(self, name: str, value: str) -> None:
+        """Replace every field of this name by one (at the first one's position)."""
+        cname = canonical_name(name)
+        idx = next((i for i, (k, _) in enumerate(self._items) if k == cname), None)
+        self.remove(cname)
+        if idx is None:
+            self._items.append((cname, value))
+        else:
+            self._items.insert(idx, (cname, value))
+
+    def remove(self, name: str) -> None:
+        cname = canonical_name(name)
+        self._items = [(k, v) for k, v in self._items if k != cname]
+
+    def pop_first_value(self, name: str) -> str | None:
+        """Remove and return the first value of a list header (e.g. the top Via or Route)."""
+        cname = canonical_name(name)
+        for i, (k, v) in enumerate(self._items):
+            if k != cname:
+                continue
+            parts = [p.strip() for p in split_quoted(v, ",") if p.strip()]
+            if len(parts) <= 1:
+                del self._items[i]
+            else:
+                self._items[i] = (k, ", ".join(parts[1:]))
+            return parts[0] if parts else None
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Via:
+    """One Via value: ``SIP/2.0/UDP host:port;branch=...;rport``."""
+
+    transport: str
+    host: str
+    port: int | None = None
+    params: Params = ()
+    protocol: str = "SIP/2.0"
+
+    @property
+    def branch(self) -> str | None:
+        return get_param(self.params, "branch")
+
+    @property
+    def received(self) -> str | None:
+        return get_param(self.params, "received")
+
+    @property
+    def rport(self) -> str | None:
+        """"" when present without a value, the value when set, None when absent."""
+        return get_param(self.params, "rport")
+
+    @property
+    def host_bare(self) -> str:
+        h = self.host
+        return (h[1:-1] if h.startswith("[") else h).lower()
+
+    def with_param(self, name: str, value: str | None) -> Via:
+        return replace(self, params=set_param(self.params, name, value))
+
+    def __str__(self) -> str:
+        port = f":{self.port}" if self.port is not None else ""
+        return f"{self.protocol}/{self.transport} {self.host}{port}{format_params(self.params)}"
+
+
+_VIA_RE = re.compile(
+    r"^\s*([A-Za-z0-9\-.!%*_+`'~]+)\s*/\s*([0-9A-Za-z.]+)\s*/\s*([A-Za-z0-9\-.!%*_+`'~]+)\s+"
+    r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._]+)(?:\s*:\s*(\d{1,5}))?\s*(;.*)?$",
+    re.S,
+)
+
+
+def parse_via(value: str) -> Via:
+    m = _VIA_RE.match(value)
+    if not m:
+        raise ParseError(f"bad Via {value.strip()[:60]!r}")
+    name, version, transport, host, port, ptext = m.groups()
+    p = int(port) if port else None
+    if p is not None and p > 65535:
+        raise ParseError("bad Via port")
+    params = parse_params(ptext.strip()[1:]) if ptext else ()
+    return Via(
+        transport=transport.upper(),
+        host=host,
+        port=p,
+        params=params,
+        protocol=f"{name.upper()}/{version}",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CSeq:
+    seq: int
+    method: str
+
+    def __str__(self) -> str:
+        return f"{self.seq} {self.method}"
+
+
+MAX_CSEQ = 2**31 - 1
+
+
+def parse_cseq(value: str) -> CSeq:
+    parts = value.split()
+    if len(parts) != 2 or not parts[0].isdigit() or not _TOKEN_RE.match(parts[1]):
+        raise ParseError("bad CSeq")
+    seq = int(parts[0])
+    if seq > MAX_CSEQ:
+        raise ParseError("CSeq number too large")
+    return CSeq(seq, parts[1])
+
+
+def parse_int(value: str, name: str, maximum: int) -> int:
+    v = value.strip()
+    if not v.isdigit() or len(v) > 12 or int(v) > maximum:
+        raise ParseError(f"bad {name}")
+    return int(v)
+
+
+def split_params_value(value: str) -> tuple[str, Params]:
+    """``application/sdp;charset=x`` -> ("application/sdp", params)."""
+    parts = split_quoted(value, ";")
+    return parts[0].strip(), parse_params(";".join(parts[1:])) if len(parts) > 1 else ()

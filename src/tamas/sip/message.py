@@ -1,0 +1,348 @@
+"""SIP requests and responses: parsing and serialisation (RFC 3261 sections 7 and 25).
+
+Theory of operation: :func:`parse_datagram` turns one UDP datagram (or one WebSocket message)
+into a :class:`Request` or :class:`Response`; :class:`StreamParser` frames messages on a byte
+stream (TCP, TLS) using Content-Length, which is mandatory there (section 18.3). Header lines are
+unfolded, names canonicalised (compact forms expanded) and the mandatory headers are checked once
+at parse time (:meth:`Message.validate`) so that a malformed message is answered 400 before any
+layer looks at it. Values stay raw strings; typed accessors parse on demand.
+
+A :class:`ParseError` raised while parsing a request carries enough of the message
+(``partial``) for the caller to build a 400 response when the Via/From/To/Call-ID/CSeq it needs
+survived; responses that fail to parse are simply dropped (section 18.1.2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tamas.sip.errors import ParseError, SipError, VersionNotSupported
+from tamas.sip.headers import (
+    SINGLE_HEADERS,
+    CSeq,
+    Headers,
+    Via,
+    is_header_name,
+    parse_cseq,
+    parse_int,
+    parse_via,
+)
+from tamas.sip.uri import NameAddr, Uri, is_token, parse_name_addr, parse_uri
+
+SIP_VERSION = "SIP/2.0"
+MAX_MESSAGE = 65535
+
+REASONS: dict[int, str] = {
+    100: "Trying", 180: "Ringing", 181: "Call Is Being Forwarded", 182: "Queued",
+    183: "Session Progress", 200: "OK", 202: "Accepted", 301: "Moved Permanently",
+    302: "Moved Temporarily", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
+    404: "Not Found", 405: "Method Not Allowed", 406: "Not Acceptable",
+    407: "Proxy Authentication Required", 408: "Request Timeout", 413: "Request Entity Too Large",
+    415: "Unsupported Media Type", 416: "Unsupported URI Scheme", 420: "Bad Extension",
+    423: "Interval Too Brief", 480: "Temporarily Unavailable",
+    481: "Call/Transaction Does Not Exist", 482: "Loop Detected", 483: "Too Many Hops",
+    484: "Address Incomplete", 486: "Busy Here", 487: "Request Terminated",
+    488: "Not Acceptable Here", 489: "Bad Event", 491: "Request Pending",
+    500: "Server Internal Error",
+    501: "Not Implemented", 502: "Bad Gateway", 503: "Service Unavailable",
+    504: "Server Time-out", 505: "Version Not Supported", 513: "Message Too Large",
+    600: "Busy Everywhere", 603: "Decline", 604: "Does Not Exist Anywhere",
+}  # fmt: skip
+
+
+@dataclass(eq=False, slots=True, kw_only=True)
+class Message:
+    headers: Headers = field(default_factory=Headers)
+    body: bytes = b""
+
+    # -- typed accessors (raise ParseError on malformed values) --------------------------------
+    @property
+    def call_id(self) -> str:
+        return (self.headers.get("Call-ID") or "").strip()
+
+    @property
+    def cseq(self) -> CSeq:
+        return parse_cseq(self.headers.get("CSeq") or "")
+
+    @property
+    def from_(self) -> NameAddr:
+        return parse_name_addr(self.headers.get("From") or "")
+
+    @property
+    def to(self) -> NameAddr:
+        return parse_name_addr(self.headers.get("To") or "")
+
+    @property
+    def vias(self) -> list[Via]:
+        return [parse_via(v) for v in self.headers.values("Via")]
+
+    @property
+    def top_via(self) -> Via:
+        values = self.headers.values("Via")
+        if not values:
+            raise ParseError("missing Via")
+        return parse_via(values[0])
+
+    @property
+    def contacts(self) -> list[NameAddr]:
+        return [parse_name_addr(v) for v in self.headers.values("Contact")]
+
+    @property
+    def content_type(self) -> str | None:
+        v = self.headers.get("Content-Type")
+        return v.split(";", 1)[0].strip().lower() if v else None
+
+    def expires(self) -> int | None:
+        v = self.headers.get("Expires")
+        return None if v is None else parse_int(v, "Expires", 2**32 - 1)
+
+    def serialize_head(self, start_line: str) -> bytes:
+        lines = [start_line]
+        lines.extend(f"{k}: {v}" for k, v in self.headers if k != "Content-Length")
+        lines.append(f"Content-Length: {len(self.body)}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8", "surrogateescape")
+
+    def validate(self) -> None:
+        """Check the headers every message needs (RFC 3261 section 8.1.1)."""
+        h = self.headers
+        for name in ("Via", "From", "To", "Call-ID", "CSeq"):
+            if h.get(name) is None:
+                raise ParseError(f"missing {name}")
+        for name in SINGLE_HEADERS:
+            if h.count(name) > 1:
+                raise ParseError(f"multiple {name} headers")
+        if not self.call_id:
+            raise ParseError("empty Call-ID")
+        _ = self.from_, self.to, self.vias
+        mf = h.get("Max-Forwards")
+        if mf is not None:
+            parse_int(mf, "Max-Forwards", 255)
+        self.expires()
+
+
+@dataclass(eq=False, slots=True, kw_only=True)
+class Request(Message):
+    method: str
+    uri: Uri
+    version: str = SIP_VERSION
+
+    @property
+    def max_forwards(self) -> int:
+        v = self.headers.get("Max-Forwards")
+        return 70 if v is None else parse_int(v, "Max-Forwards", 255)
+
+    def validate(self) -> None:
+        Message.validate(self)
+        cseq = self.cseq
+        if cseq.method != self.method:
+            raise ParseError("CSeq method does not match request method")
+
+    def __bytes__(self) -> bytes:
+        return self.serialize_head(f"{self.method} {self.uri} {self.version}") + self.body
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {self.uri} call-id={self.call_id!r}>"
+
+
+@dataclass(eq=False, slots=True, kw_only=True)
+class Response(Message):
+    status: int
+    reason: str = ""
+    version: str = SIP_VERSION
+
+    def __bytes__(self) -> bytes:
+        return self.serialize_head(f"{self.version} {self.status} {self.reason}") + self.body
+
+    def __repr__(self) -> str:
+        return f"<Response {self.status} {self.reason} call-id={self.call_id!r}>"
+
+
+class RequestParseError(ParseError):
+    """A request failed to parse; ``partial`` holds what could be read (for building a 400)."""
+
+    def __init__(self, cause: SipError, partial: Request) -> None:
+        super().__init__(cause.reason)
+        self.status = cause.status
+        self.partial = partial
+
+
+def reason_for(status: int) -> str:
+    return REASONS.get(status, "Unknown")
+
+
+# -- parsing ----------------------------------------------------------------------------------
+
+
+def _split_head(data: bytes) -> tuple[bytes, bytes] | None:
+    """Split at the first empty line (CRLF CRLF, tolerating bare LF)."""
+    i = data.find(b"\r\n\r\n")
+    j = data.find(b"\n\n")
+    if i < 0 and j < 0:
+        return None
+    if i >= 0 and (j < 0 or i + 2 <= j):
+        return data[:i], data[i + 4 :]
+    return data[:j], data[j + 2 :]
+
+
+def _unfold(head: str) -> list[str]:
+    lines: list[str] = []
+    for raw in head.replace("\r\n", "\n").split("\n"):
+        if raw[:1] in (" ", "\t") and lines:
+            lines[-1] += " " + raw.strip()
+        else:
+            lines.append(raw)
+    return lines
+
+
+def _parse_head(head: bytes) -> tuple[Request | Response, int | None]:
+    """Parse the start line and headers. Returns the message and its Content-Length."""
+    text = head.decode("utf-8", "surrogateescape")
+    lines = _unfold(text.lstrip("\r\n"))
+    if not lines or not lines[0]:
+        raise ParseError("empty message")
+    start = lines[0]
+    headers = Headers()
+    for line in lines[1:]:
+        name, colon, value = line.partition(":")
+        name = name.strip()
+        if not colon or not is_header_name(name):
+            raise ParseError(f"malformed header line {line[:40]!r}")
+        headers.add(name, value.strip())
+    msg = _parse_start_line(start, headers)
+    clen: int | None = None
+    raw_cl = headers.get_all("Content-Length")
+    if len(raw_cl) > 1:
+        if isinstance(msg, Request):
+            raise RequestParseError(ParseError("multiple Content-Length headers"), msg)
+        raise ParseError("multiple Content-Length headers")
+    if raw_cl:
+        try:
+            clen = parse_int(raw_cl[0], "Content-Length", MAX_MESSAGE * 16)
+        except ParseError as e:
+            if isinstance(msg, Request):
+                raise RequestParseError(e, msg) from None
+            raise
+    return msg, clen
+
+
+def _parse_start_line(start: str, headers: Headers) -> Request | Response:
+    if start.startswith("SIP/"):
+        parts = start.split(" ", 2)
+        if len(parts) < 2 or len(parts[1]) != 3 or not parts[1].isdigit():
+            raise ParseError("bad status line")
+        status = int(parts[1])
+        if not 100 <= status <= 699:
+            raise ParseError("bad status code")
+        if parts[0] != SIP_VERSION:
+            raise ParseError("unsupported SIP version in response")
+        return Response(
+            status=status, reason=parts[2] if len(parts) > 2 else "", headers=headers
+        )
+    parts = start.split(" ")
+    if len(parts) != 3 or not all(parts):
+        # RFC 3261 section 25: exactly one SP between the elements.
+        partial = _partial_request(start, headers)
+        raise RequestParseError(ParseError("malformed request line"), partial)
+    method, uri_text, version = parts
+    if not is_token(method):
+        raise ParseError("bad method")
+    try:
+        uri = parse_uri(uri_text)
+    except ParseError as e:
+        raise RequestParseError(
+            e, Request(method=method, uri=parse_uri("sip:invalid"), headers=headers)
+        ) from None
+    req = Request(method=method, uri=uri, version=version, headers=headers)
+    if version.upper() != SIP_VERSION:
+        raise RequestParseError(VersionNotSupported(), req)
+    return req
+
+
+def _partial_request(start: str, headers: Headers) -> Request:
+    method = start.split(" ", 1)[0].strip() or "UNKNOWN"
+    return Request(method=method if is_token(method) else "UNKNOWN", uri=parse_uri("sip:invalid"),
+                   headers=headers)  # fmt: skip
+
+
+def _finish(msg: Request | Response) -> Request | Response:
+    if isinstance(msg, Request):
+        try:
+            msg.validate()
+        except ParseError as e:
+            raise RequestParseError(e, msg) from None
+    else:
+        msg.validate()
+    return msg
+
+
+def parse_datagram(data: bytes) -> Request | Response:
+    """Parse one message from a datagram (UDP, WebSocket frame).
+
+    Without Content-Length the body is the rest of the datagram; with it, extra bytes are
+    ignored and a body shorter than announced is an error (RFC 3261 section 18.3).
+    """
+    if len(data) > MAX_MESSAGE:
+        raise ParseError("message too large")
+    parts = _split_head(data)
+    if parts is None:
+        head, body = data.rstrip(b"\r\n"), b""
+    else:
+        head, body = parts
+    msg, clen = _parse_head(head)
+    if clen is not None:
+        if clen > len(body):
+            err = ParseError("Content-Length larger than body")
+            if isinstance(msg, Request):
+                raise RequestParseError(err, msg)
+            raise err
+        body = body[:clen]
+    msg.body = body
+    return _finish(msg)
+
+
+class StreamParser:
+    """Frames SIP messages on a reliable byte stream (TCP/TLS), RFC 3261 section 18.3.
+
+    Feed bytes with :meth:`feed`; it returns the complete messages now available. CRLF
+    keep-alives (RFC 5626 section 3.5.1) are skipped. A framing error (no or bad
+    Content-Length, oversize head) raises :class:`ParseError`: the stream cannot be
+    resynchronised and the caller should answer 400 if it can and close the connection.
+    """
+
+    def __init__(self, max_head: int = 16384) -> None:
+        self._buf = bytearray()
+        self._max_head = max_head
+
+    def feed(self, data: bytes) -> list[Request | Response | ParseError]:
+        """Complete messages now available; a well-framed but invalid one comes as its error."""
+        self._buf += data
+        out: list[Request | Response | ParseError] = []
+        while True:
+            while self._buf[:2] == b"\r\n":
+                del self._buf[:2]
+            while self._buf[:1] == b"\n":
+                del self._buf[:1]
+            if not self._buf:
+                break
+            parts = _split_head(bytes(self._buf))
+            if parts is None:
+                if len(self._buf) > self._max_head:
+                    raise ParseError("header section too large")
+                break
+            head, rest = parts
+            msg, clen = _parse_head(head)
+            if clen is None:
+                err = ParseError("missing Content-Length on a stream transport")
+                if isinstance(msg, Request):
+                    raise RequestParseError(err, msg)
+                raise err
+            if len(rest) < clen:
+                break
+            msg.body = rest[:clen]
+            consumed = len(self._buf) - len(rest) + clen
+            del self._buf[:consumed]
+            try:
+                out.append(_finish(msg))
+            except ParseError as e:
+                out.append(e)
+        return out
