@@ -1,0 +1,1 @@
+"""The ``tamas`` command line (``tamas.cli.main:main``)."""

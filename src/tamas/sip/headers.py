@@ -13,7 +13,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from tamas.sip.errors import ParseError
-from tamas.sip.uri import Params, format_params, get_param, parse_params, set_param, split_quoted
+from tamas.sip.uri import (
+    Params,
+    format_params,
+    get_param,
+    is_ipv6_reference,
+    parse_params,
+    set_param,
+    split_quoted,
+)
 
 COMPACT: dict[str, str] = {
     "a": "Accept-Contact",
@@ -209,8 +217,8 @@ class Via:
 
 _VIA_RE = re.compile(
     r"^\s*([A-Za-z0-9\-.!%*_+`'~]+)\s*/\s*([0-9A-Za-z.]+)\s*/\s*([A-Za-z0-9\-.!%*_+`'~]+)\s+"
-    r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._]+)(?:\s*:\s*(\d{1,5}))?\s*(;.*)?$",
-    re.S,
+    r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._]+)(?:\s*:\s*([0-9]{1,5}))?\s*(;.*)?$",
+    re.S | re.ASCII,
 )
 
 
@@ -222,6 +230,8 @@ def parse_via(value: str) -> Via:
     p = int(port) if port else None
     if p is not None and p > 65535:
         raise ParseError("bad Via port")
+    if host.startswith("[") and not is_ipv6_reference(host):
+        raise ParseError(f"bad IPv6 reference in Via {host!r}")
     params = parse_params(ptext.strip()[1:]) if ptext else ()
     return Via(
         transport=transport.upper(),
@@ -246,19 +256,29 @@ MAX_CSEQ = 2**31 - 1
 
 def parse_cseq(value: str) -> CSeq:
     parts = value.split()
-    if len(parts) != 2 or not parts[0].isdigit() or not _TOKEN_RE.match(parts[1]):
+    if len(parts) != 2 or not _is_digits(parts[0]) or not _TOKEN_RE.match(parts[1]):
         raise ParseError("bad CSeq")
-    seq = int(parts[0])
-    if seq > MAX_CSEQ:
+    # Leading zeros are legal (RFC 4475 section 3.1.1.1: "cseq: 0009"); anything longer than
+    # 2**31 - 1 once they are gone is out of range (section 3.1.2.4), and must not reach int().
+    digits = parts[0].lstrip("0") or "0"
+    if len(digits) > 10 or int(digits) > MAX_CSEQ:
         raise ParseError("CSeq number too large")
-    return CSeq(seq, parts[1])
+    return CSeq(int(digits), parts[1])
+
+
+def _is_digits(text: str) -> bool:
+    """ASCII decimal digits only: str.isdigit() also accepts e.g. "²", which int() rejects."""
+    return text.isascii() and text.isdigit()
 
 
 def parse_int(value: str, name: str, maximum: int) -> int:
     v = value.strip()
-    if not v.isdigit() or len(v) > 12 or int(v) > maximum:
+    if not _is_digits(v):
         raise ParseError(f"bad {name}")
-    return int(v)
+    digits = v.lstrip("0") or "0"
+    if len(digits) > 12 or int(digits) > maximum:
+        raise ParseError(f"bad {name}")
+    return int(digits)
 
 
 def split_params_value(value: str) -> tuple[str, Params]:

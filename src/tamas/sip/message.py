@@ -113,7 +113,8 @@ class Message:
                 raise ParseError(f"multiple {name} headers")
         if not self.call_id:
             raise ParseError("empty Call-ID")
-        _ = self.from_, self.to, self.vias
+        # CSeq too: a response whose CSeq is out of range is dropped (RFC 4475 section 3.1.2.4).
+        _ = self.from_, self.to, self.vias, self.cseq
         mf = h.get("Max-Forwards")
         if mf is not None:
             parse_int(mf, "Max-Forwards", 255)
@@ -202,13 +203,20 @@ def _parse_head(head: bytes) -> tuple[Request | Response, int | None]:
         raise ParseError("empty message")
     start = lines[0]
     headers = Headers()
+    bad_line: ParseError | None = None
     for line in lines[1:]:
         name, colon, value = line.partition(":")
         name = name.strip()
         if not colon or not is_header_name(name):
-            raise ParseError(f"malformed header line {line[:40]!r}")
+            # Keep reading: a request's partial needs the headers that follow to answer 400.
+            bad_line = bad_line or ParseError(f"malformed header line {line[:40]!r}")
+            continue
         headers.add(name, value.strip())
     msg = _parse_start_line(start, headers)
+    if bad_line is not None:
+        if isinstance(msg, Request):
+            raise RequestParseError(bad_line, msg)
+        raise bad_line
     clen: int | None = None
     raw_cl = headers.get_all("Content-Length")
     if len(raw_cl) > 1:
@@ -228,7 +236,7 @@ def _parse_head(head: bytes) -> tuple[Request | Response, int | None]:
 def _parse_start_line(start: str, headers: Headers) -> Request | Response:
     if start.startswith("SIP/"):
         parts = start.split(" ", 2)
-        if len(parts) < 2 or len(parts[1]) != 3 or not parts[1].isdigit():
+        if len(parts) < 2 or len(parts[1]) != 3 or not parts[1].isascii() or not parts[1].isdigit():
             raise ParseError("bad status line")
         status = int(parts[1])
         if not 100 <= status <= 699:
@@ -245,7 +253,7 @@ def _parse_start_line(start: str, headers: Headers) -> Request | Response:
         raise RequestParseError(ParseError("malformed request line"), partial)
     method, uri_text, version = parts
     if not is_token(method):
-        raise ParseError("bad method")
+        raise RequestParseError(ParseError("bad method"), _partial_request(start, headers))
     try:
         uri = parse_uri(uri_text)
     except ParseError as e:
@@ -283,6 +291,9 @@ def parse_datagram(data: bytes) -> Request | Response:
     """
     if len(data) > MAX_MESSAGE:
         raise ParseError("message too large")
+    # CRLFs before the start line are ignored (RFC 3261 section 7.5); without this the empty
+    # line among them would be taken for the end of an empty header section.
+    data = data.lstrip(b"\r\n")
     parts = _split_head(data)
     if parts is None:
         head, body = data.rstrip(b"\r\n"), b""
@@ -307,16 +318,30 @@ class StreamParser:
     keep-alives (RFC 5626 section 3.5.1) are skipped. A framing error (no or bad
     Content-Length, oversize head) raises :class:`ParseError`: the stream cannot be
     resynchronised and the caller should answer 400 if it can and close the connection.
+    Messages completed earlier in the same :meth:`feed` call are returned first; the framing
+    error is then raised by the next call (and by every call after it).
     """
 
     def __init__(self, max_head: int = 16384) -> None:
         self._buf = bytearray()
         self._max_head = max_head
+        self._failed: ParseError | None = None
 
     def feed(self, data: bytes) -> list[Request | Response | ParseError]:
         """Complete messages now available; a well-framed but invalid one comes as its error."""
+        if self._failed is not None:
+            raise self._failed
         self._buf += data
         out: list[Request | Response | ParseError] = []
+        try:
+            self._frame(out)
+        except ParseError as e:
+            self._failed = e
+            if not out:
+                raise
+        return out
+
+    def _frame(self, out: list[Request | Response | ParseError]) -> None:
         while True:
             while self._buf[:2] == b"\r\n":
                 del self._buf[:2]
@@ -330,6 +355,8 @@ class StreamParser:
                     raise ParseError("header section too large")
                 break
             head, rest = parts
+            if len(head) > self._max_head:
+                raise ParseError("header section too large")
             msg, clen = _parse_head(head)
             if clen is None:
                 err = ParseError("missing Content-Length on a stream transport")
@@ -345,4 +372,3 @@ class StreamParser:
                 out.append(_finish(msg))
             except ParseError as e:
                 out.append(e)
-        return out

@@ -9,6 +9,7 @@ caller can answer 416 (RFC 3261 section 8.2.2.1) instead of failing to parse.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass, field, replace
 from urllib.parse import unquote
@@ -18,7 +19,7 @@ from tamas.sip.errors import ParseError
 Params = tuple[tuple[str, str | None], ...]
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
-_HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._]+)(?::(\d{1,5}))?$")
+_HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._]+)(?::([0-9]{1,5}))?$")
 _TOKEN_CHARS = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~"
 )
@@ -27,6 +28,17 @@ _TOKEN_CHARS = frozenset(
 def is_token(text: str) -> bool:
     """True if ``text`` is a non-empty RFC 3261 token."""
     return bool(text) and all(c in _TOKEN_CHARS for c in text)
+
+
+def is_ipv6_reference(text: str) -> bool:
+    """True for ``[IPv6address]`` (RFC 3261 section 25.1, RFC 5118 section 4.2)."""
+    if len(text) < 4 or text[0] != "[" or text[-1] != "]":
+        return False
+    try:
+        ipaddress.IPv6Address(text[1:-1])
+    except ValueError:
+        return False
+    return True
 
 
 def parse_params(text: str, sep: str = ";") -> Params:
@@ -248,6 +260,8 @@ def _parse_sip(scheme: str, rest: str, text: str) -> SipUri:
     port = int(hm.group(2)) if hm.group(2) is not None else None
     if port is not None and port > 65535:
         raise ParseError(f"bad port in URI {text!r}")
+    if hm.group(1).startswith("[") and not is_ipv6_reference(hm.group(1)):
+        raise ParseError(f"bad IPv6 reference in URI {text!r}")
     params = parse_params(ptext) if ptext or hostpart.endswith(";") else ()
     return SipUri(
         scheme=scheme,

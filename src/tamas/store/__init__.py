@@ -1,0 +1,20 @@
+"""Persistence: SQLAlchemy Core on SQLite (default) or PostgreSQL, schema by Alembic.
+
+``open_store(url)`` migrates to the newest schema and returns a Store whose repositories
+(``registrations``, ``calls``, ``bans``) read and write the frozen records below.
+"""
+
+from tamas.store.errors import StoreError
+from tamas.store.records import Ban, Binding, CallDirection, CallRecord, CallUpdate
+from tamas.store.store import Store, open_store
+
+__all__ = [
+    "Ban",
+    "Binding",
+    "CallDirection",
+    "CallRecord",
+    "CallUpdate",
+    "Store",
+    "StoreError",
+    "open_store",
+]

@@ -1,0 +1,200 @@
+"""The configuration model: frozen pydantic models, unknown keys rejected.
+
+Field-level rules live here (types, ranges, formats). Rules that relate several parts of the
+file (unique numbers, references to trunks and extensions) live in ``checks.py`` so that they
+can name the exact key that is wrong.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import warnings
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+_DIGITS = re.compile(r"[0-9]+")
+_DIAL = re.compile(r"[0-9*#+]*")
+
+
+class Section(BaseModel):
+    """Base of every configuration section: immutable, unknown keys are errors."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _ip_address(value: str) -> str:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise ValueError("must be an IP address such as 127.0.0.1 or 0.0.0.0") from None
+    return value
+
+
+def _digits(value: str) -> str:
+    if not _DIGITS.fullmatch(value):
+        raise ValueError("must contain only digits 0-9")
+    return value
+
+
+def _dial_string(value: str) -> str:
+    if not _DIAL.fullmatch(value):
+        raise ValueError("may contain only digits, '*', '#' and '+'")
+    return value
+
+
+def _did(value: str) -> str:
+    return value if value == "*" else _dial_string(value)
+
+
+def _sip_uri(value: str) -> str:
+    if not value.lower().startswith(("sip:", "sips:")) or len(value.split(":", 1)[1]) == 0:
+        raise ValueError("must be a SIP URI such as sip:1001@192.0.2.10:5060")
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+Port = Annotated[int, Field(ge=0, le=65535)]
+IpAddress = Annotated[str, AfterValidator(_ip_address)]
+Digits = Annotated[str, AfterValidator(_digits)]
+DialString = Annotated[str, AfterValidator(_dial_string)]
+Name = Annotated[str, AfterValidator(_not_blank)]
+
+
+class ServerConfig(Section):
+    bind: IpAddress = "127.0.0.1"
+    external_address: str | None = None
+    sip_port: Port = 5060
+    tls_port: Port = 5061
+    ws_port: Port = 8089
+    wss_port: Port = 8090
+    http_port: Port = 8080
+    domain: Name = "tamas.local"
+    user_agent: Name = "Tamas"
+
+    @property
+    def advertised_address(self) -> str:
+        """The address put in Via/Contact: ``external_address`` or else ``bind``."""
+        return self.external_address or self.bind
+
+
+class TlsConfig(Section):
+    cert_file: Path | None = None
+    key_file: Path | None = None
+
+
+class LoggingConfig(Section):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["text", "json"] = "text"
+    sip_trace: bool = False
+
+
+class RateLimitConfig(Section):
+    messages_per_second: float = Field(default=100.0, gt=0)
+    burst: int = Field(default=200, ge=1)
+
+
+class AuthBanConfig(Section):
+    failures: int = Field(default=5, ge=1)
+    window_seconds: float = Field(default=60.0, gt=0)
+    ban_seconds: float = Field(default=600.0, ge=0)
+
+
+class SecurityConfig(Section):
+    rate_limit: RateLimitConfig = RateLimitConfig()
+    auth_ban: AuthBanConfig = AuthBanConfig()
+    nonce_ttl_seconds: int = Field(default=300, ge=1)
+
+
+class Extension(Section):
+    number: Digits
+    name: str = ""
+    password: str | None = None
+    enabled: bool = True
+    max_contacts: int = Field(default=5, ge=1)
+    contact: Annotated[str, AfterValidator(_sip_uri)] | None = None
+    ring_timeout: int = Field(default=30, ge=1)
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.number
+
+
+# ``register`` is the natural key name; pydantic warns because ABCMeta (the models' metaclass)
+# has a ``register`` method, which instances never see, so the warning is silenced here only.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message='Field name "register"', category=UserWarning)
+
+    class Trunk(Section):
+        name: Name
+        host: Name
+        port: int = Field(default=5060, ge=1, le=65535)
+        transport: Literal["udp", "tcp", "tls"] = "udp"
+        username: str | None = None
+        password: str | None = None
+        auth_username: str | None = None
+        realm: str | None = None
+        register: bool = False
+        register_expires: int = Field(default=300, ge=1)
+        from_user: str | None = None
+        from_domain: str | None = None
+        inbound_match: Literal["source", "none"] = "source"
+        match_port: bool = False
+
+        @property
+        def auth_user(self) -> str | None:
+            """The digest username: ``auth_username`` or else ``username``."""
+            return self.auth_username or self.username
+
+
+class DialRule(Section):
+    prefix: DialString = ""
+    strip: int = Field(default=0, ge=0)
+    prepend: DialString = ""
+    trunk: Name
+
+
+class InboundRoute(Section):
+    did: Annotated[str, AfterValidator(_did)]
+    destination: Digits
+    trunk: str | None = None
+
+
+class Config(Section):
+    """A whole Tamas configuration (one YAML file)."""
+
+    server: ServerConfig = ServerConfig()
+    data_dir: Path = Path("./tamas-data")
+    database_url: str | None = None
+    tls: TlsConfig = TlsConfig()
+    logging: LoggingConfig = LoggingConfig()
+    security: SecurityConfig = SecurityConfig()
+    extensions: tuple[Extension, ...] = ()
+    trunks: tuple[Trunk, ...] = ()
+    dialplan: tuple[DialRule, ...] = ()
+    inbound: tuple[InboundRoute, ...] = ()
+
+    def database_url_resolved(self) -> str:
+        """``database_url`` or, by default, SQLite at ``<data_dir>/tamas.db`` (absolute path)."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir.expanduser().absolute() / 'tamas.db'}"
+
+    def extension(self, number: str) -> Extension | None:
+        return next((e for e in self.extensions if e.number == number), None)
+
+    def trunk(self, name: str) -> Trunk | None:
+        return next((t for t in self.trunks if t.name == name), None)
+
+    def demo_password_extensions(self) -> tuple[str, ...]:
+        """Numbers of enabled extensions still using the published demo password ``demo<N>``."""
+        return tuple(
+            e.number for e in self.extensions if e.enabled and e.password == f"demo{e.number}"
+        )

@@ -1,0 +1,120 @@
+"""The composition root: builds every runtime object once, starts listeners, runs until a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from pathlib import Path
+
+from tamas import __version__
+from tamas.config import Config
+from tamas.runtime.authn import Authenticator
+from tamas.runtime.b2bua import B2BUA
+from tamas.runtime.endpoint import SipEndpoint
+from tamas.runtime.logs import setup_logging
+from tamas.runtime.protection import Protection
+from tamas.runtime.registrar import Location, Registrar
+from tamas.runtime.routing import Router
+from tamas.runtime.storewriter import StoreWriter
+from tamas.runtime.tlscert import ensure_self_signed, server_context
+from tamas.runtime.transports import Transports
+from tamas.runtime.trunks import TrunkRegistrations
+from tamas.store import open_store
+
+log = logging.getLogger("tamas")
+
+
+def run(config: Config) -> int:
+    """Run the server until SIGINT/SIGTERM. Returns the process exit code."""
+    setup_logging(config.logging.level, config.logging.format)
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
+        pass
+    try:
+        return int(asyncio.run(serve(config)))
+    except OSError as e:
+        log.error("cannot start: %s", e)
+        return 1
+
+
+def database_url(config: Config) -> str:
+    if config.database_url:
+        return config.database_url
+    return f"sqlite:///{Path(config.data_dir).resolve() / 'tamas.db'}"
+
+
+async def serve(config: Config, *, ready: asyncio.Event | None = None,
+                stop: asyncio.Event | None = None) -> int:  # fmt: skip
+    data_dir = Path(config.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = open_store(database_url(config))
+    writer = StoreWriter(store)
+    srv = config.server
+    sec = config.security
+    protection = Protection(
+        rate=sec.rate_limit.messages_per_second, burst=float(sec.rate_limit.burst),
+        ban_failures=sec.auth_ban.failures, ban_window=sec.auth_ban.window_seconds,
+        ban_seconds=sec.auth_ban.ban_seconds, log=logging.getLogger("tamas.security"),
+    )  # fmt: skip
+    endpoint = SipEndpoint(protection=protection, user_agent=f"{srv.user_agent}/{__version__}",
+                           trace=config.logging.sip_trace)  # fmt: skip
+    transports = Transports(endpoint, log=logging.getLogger("tamas.transport"))
+    endpoint.transports = transports
+    location = Location()
+    location.load(store.registrations.load_bindings(time.time()))
+    router = Router(config, location)
+    auth = Authenticator(endpoint, protection, realm=srv.domain,
+                         nonce_ttl=float(sec.nonce_ttl_seconds),
+                         password_for=router.password_for)  # fmt: skip
+    registrar = Registrar(endpoint, auth, location, writer, max_contacts=lambda u: (
+        router.extensions[u].max_contacts if u in router.extensions else None))  # fmt: skip
+    trunk_regs = TrunkRegistrations(endpoint, config.trunks)
+    endpoint.tu = B2BUA(config, endpoint, router, auth, registrar, trunk_regs, writer)
+
+    advertised = srv.external_address or srv.bind
+    udp = await transports.start_udp(srv.bind, srv.sip_port)
+    tcp = await transports.start_tcp(srv.bind, srv.sip_port)
+    endpoint.advertised = {"UDP": (advertised, udp), "TCP": (advertised, tcp)}
+    if srv.tls_port or srv.wss_port:
+        cert, key = _tls_files(config, data_dir)
+        ctx = server_context(cert, key)
+        if srv.tls_port:
+            endpoint.advertised["TLS"] = (advertised,
+                                          await transports.start_tls(srv.bind, srv.tls_port, ctx))
+        if srv.wss_port:
+            endpoint.advertised["WSS"] = (advertised,
+                                          await transports.start_ws(srv.bind, srv.wss_port, ctx))
+    if srv.ws_port:
+        endpoint.advertised["WS"] = (advertised, await transports.start_ws(srv.bind, srv.ws_port))
+    listening = ", ".join(f"{t} {h}:{p}" for t, (h, p) in endpoint.advertised.items())
+    log.info("Tamas %s listening: %s; store %s; %d extensions, %d trunks",
+             __version__, listening, store.url, len(config.extensions), len(config.trunks))
+    trunk_regs.start()
+
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
+            loop.add_signal_handler(sig, stop.set)
+    if ready is not None:
+        ready.set()
+    await stop.wait()
+    log.info("stopping")
+    trunk_regs.stop()
+    await asyncio.sleep(0.05)
+    await transports.close()
+    writer.close()
+    store.close()
+    return 0
+
+
+def _tls_files(config: Config, data_dir: Path) -> tuple[Path, Path]:
+    if config.tls.cert_file and config.tls.key_file:
+        return Path(config.tls.cert_file), Path(config.tls.key_file)
+    return ensure_self_signed(data_dir, config.server.domain)

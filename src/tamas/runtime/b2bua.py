@@ -1,0 +1,602 @@
+"""The B2BUA: every call is two (or more, while forking) dialogs joined by one call record.
+
+Theory of operation
+-------------------
+An INVITE from a phone (authenticated by digest) or from a trunk (matched by source address)
+becomes a :class:`Call` with an A leg (the caller's dialog, Tamas as UAS) and one B leg per
+target (each registered contact of the callee, or the trunk), Tamas as UAC. Provisional
+responses with a tag are relayed to A (ringing and early media); the first 2xx wins: Tamas
+ACKs it, CANCELs the other forks and answers A with the callee's SDP (media addresses pass
+through unchanged until the media engine anchors RTP). A failure of every fork is relayed to A
+(the best status by RFC 3261 section 16.7 preference: 6xx, then 486/480/408...). CANCEL from A
+(answered 200/487 by the transaction layer) cancels the forks; a ring timeout cancels them and
+answers 480. In a confirmed call, BYE from either side is answered 200 and sent to the other;
+any other in-dialog request (re-INVITE for hold/unhold, UPDATE, INFO, REFER, NOTIFY, MESSAGE)
+is relayed to the other side and its response relayed back.
+
+Call states and their allowed transitions are the table :data:`CALL_TRANSITIONS`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from enum import Enum
+
+from tamas.config import Config
+from tamas.core.ids import new_id
+from tamas.runtime.authn import Authenticator
+from tamas.runtime.endpoint import SipEndpoint
+from tamas.runtime.registrar import Registrar
+from tamas.runtime.routing import ExtensionRoute, NoRoute, Route, Router, Target, TrunkRoute
+from tamas.runtime.storewriter import StoreWriter
+from tamas.runtime.trunks import TrunkRegistrations
+from tamas.sip.auth import DigestClient
+from tamas.sip.builders import cancel_for, new_tag, response_to
+from tamas.sip.dialog import Dialog, DialogState, OutOfOrderRequest
+from tamas.sip.errors import ParseError
+from tamas.sip.headers import Headers
+from tamas.sip.message import Request, Response
+from tamas.sip.peer import Peer
+from tamas.sip.transaction import (
+    AckTimeout,
+    ClientTransaction,
+    Event,
+    InviteCancelled,
+    RequestReceived,
+    ResponseReceived,
+    ServerTransaction,
+    TransactionTimeout,
+)
+from tamas.sip.uri import SipUri, TelUri
+from tamas.store.records import CallDirection, CallRecord
+
+log = logging.getLogger("tamas.calls")
+
+ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REFER, NOTIFY, MESSAGE, REGISTER"
+KNOWN_METHODS = frozenset(ALLOW.replace(" ", "").split(",")) | {"SUBSCRIBE", "PRACK", "PUBLISH"}
+SUPPORTED_OPTIONS = frozenset({"replaces", "timer", "path", "outbound", "norefersub"})
+
+
+class CallState(Enum):
+    ROUTING = "routing"
+    RINGING = "ringing"
+    ANSWERED = "answered"
+    ENDED = "ended"
+
+
+CALL_TRANSITIONS: dict[CallState, frozenset[CallState]] = {
+    CallState.ROUTING: frozenset({CallState.RINGING, CallState.ENDED}),
+    CallState.RINGING: frozenset({CallState.ANSWERED, CallState.ENDED}),
+    CallState.ANSWERED: frozenset({CallState.ENDED}),
+    CallState.ENDED: frozenset(),
+}
+
+# RFC 3261 section 16.7 step 6, simplified: which failure to report when every fork failed.
+_FAILURE_RANK = {6: 0, 486: 1, 600: 1, 603: 1, 480: 2, 408: 3, 404: 4}
+
+
+@dataclass(eq=False, slots=True)
+class Leg:
+    call: Call
+    side: str
+    peer: Peer
+    call_id: str
+    local_tag: str
+    invite: Request
+    dialog: Dialog | None = None
+    server_txn: ServerTransaction | None = None
+    client_txn: ClientTransaction | None = None
+    provisional: bool = False
+    cancel_wanted: bool = False
+    auth_tried: bool = False
+    digest: DigestClient | None = None
+
+
+@dataclass(eq=False, slots=True)
+class Relay:
+    """An in-dialog request relayed to the other leg, waiting for its response."""
+
+    to_leg: Leg
+    from_txn: ServerTransaction
+
+
+@dataclass(eq=False, slots=True)
+class Call:
+    id: str
+    a: Leg | None = None
+    forks: list[Leg] = field(default_factory=list)
+    b: Leg | None = None
+    state: CallState = CallState.ROUTING
+    failures: list[Response] = field(default_factory=list)
+    ring_timer: asyncio.TimerHandle | None = None
+
+    def move(self, new: CallState) -> None:
+        if new is self.state:
+            return
+        if new not in CALL_TRANSITIONS[self.state]:
+            raise RuntimeError(f"call {self.state.value} -> {new.value} not allowed")
+        self.state = new
+
+    def other(self, leg: Leg) -> Leg | None:
+        return self.b if leg is self.a else self.a
+
+
+class B2BUA:
+    def __init__(
+        self,
+        config: Config,
+        endpoint: SipEndpoint,
+        router: Router,
+        auth: Authenticator,
+        registrar: Registrar,
+        trunk_regs: TrunkRegistrations,
+        writer: StoreWriter,
+    ) -> None:
+        self.config = config
+        self.endpoint = endpoint
+        self.router = router
+        self.auth = auth
+        self.registrar = registrar
+        self.trunk_regs = trunk_regs
+        self.writer = writer
+        self.domain = config.server.domain
+        self.legs: dict[tuple[str, str], Leg] = {}
+        self.own_call_ids: set[str] = set()
+        self.calls: dict[str, Call] = {}
+
+    # -- dispatch ----------------------------------------------------------------------------
+    def handle(self, event: Event) -> None:
+        if isinstance(event, RequestReceived):
+            self._request(event.request, event.transaction, event.peer)
+        elif isinstance(event, ResponseReceived):
+            self._response(event)
+        elif isinstance(event, TransactionTimeout):
+            self._timeout(event.transaction)
+        elif isinstance(event, InviteCancelled):
+            self._cancelled(event.transaction)
+        elif isinstance(event, AckTimeout):
+            leg = event.transaction.user_data
+            if isinstance(leg, Leg):
+                log.info("call %s: caller never acknowledged the answer", leg.call.id)
+                self._hangup(leg.call, cause="ack-timeout", notify=(leg.call.b,))
+
+    def _request(self, req: Request, txn: ServerTransaction | None, peer: Peer) -> None:
+        to_tag = req.to.tag
+        if to_tag:
+            leg = self.legs.get((req.call_id, to_tag))
+            if req.method == "ACK" or txn is None:
+                return  # ACKs of 2xx are absorbed; the leg's 2xx was ACKed by us already
+            if leg is None:
+                self._reply(txn, req, 481)
+                return
+            self._in_dialog(leg, req, txn)
+            return
+        if txn is None:
+            return  # a stray ACK
+        if not self._acceptable(req, txn):
+            return
+        method = req.method
+        if method == "REGISTER":
+            self.registrar.handle(req, txn, peer)
+        elif method == "OPTIONS":
+            self._reply(txn, req, 200, headers=(
+                ("Allow", ALLOW), ("Accept", "application/sdp"),
+                ("Supported", "replaces, timer, path, outbound"),
+            ))  # fmt: skip
+        elif method == "INVITE":
+            self._invite(req, txn, peer)
+        elif method not in KNOWN_METHODS:
+            self._reply(txn, req, 501)
+        elif method in ("BYE", "INFO", "UPDATE", "PRACK", "NOTIFY", "REFER"):
+            self._reply(txn, req, 481)
+        else:
+            self._reply(txn, req, 405, headers=(("Allow", ALLOW),))
+
+    def _acceptable(self, req: Request, txn: ServerTransaction) -> bool:
+        """The checks of RFC 3261 section 8.2 (method, URI scheme, extensions, content)."""
+        if not isinstance(req.uri, SipUri | TelUri):
+            self._reply(txn, req, 416)
+            return False
+        required = [v.lower() for v in req.headers.values("Require")]
+        unsupported = [r for r in required if r not in SUPPORTED_OPTIONS]
+        if unsupported and req.method not in ("CANCEL", "ACK"):
+            self._reply(txn, req, 420, headers=(("Unsupported", ", ".join(unsupported)),))
+            return False
+        if req.method == "INVITE":
+            ctype = req.content_type
+            if req.body and ctype not in ("application/sdp", None):
+                self._reply(txn, req, 415, headers=(("Accept", "application/sdp"),))
+                return False
+            accept = [v.split(";")[0].strip().lower() for v in req.headers.values("Accept")]
+            if accept and not any(a in ("application/sdp", "application/*", "*/*")
+                                  for a in accept):  # fmt: skip
+                self._reply(txn, req, 406, headers=(("Accept", "application/sdp"),))
+                return False
+        return True
+
+    # -- new calls ---------------------------------------------------------------------------
+    def _invite(self, req: Request, txn: ServerTransaction, peer: Peer) -> None:
+        if req.call_id in self.own_call_ids:
+            self._reply(txn, req, 482)
+            return
+        if req.max_forwards == 0:
+            self._reply(txn, req, 483)
+            return
+        now = time.time()
+        dialed = _user(req)
+        trunk = self.router.trunk_for_source(peer)
+        caller: str
+        if trunk is not None:
+            route = self.router.inbound(trunk, dialed, now)
+            caller = _user_of(req.from_.uri) or "anonymous"
+            direction = CallDirection.INBOUND
+            trunk_name: str | None = trunk.name
+        else:
+            user = self.auth.check(req, txn, peer)
+            if user is None:
+                return
+            caller = user
+            route = self.router.dial(dialed, now)
+            direction = CallDirection.INTERNAL
+            trunk_name = None
+            if isinstance(route, TrunkRoute):
+                direction = CallDirection.OUTBOUND
+                trunk_name = route.trunk.name
+        call = Call(id=new_id(8))
+        a = Leg(call, "a", peer, req.call_id, new_tag(), req, server_txn=txn)
+        call.a = a
+        txn.user_data = a
+        self.legs[(a.call_id, a.local_tag)] = a
+        self.calls[call.id] = call
+        record = CallRecord(call_id=call.id, caller=caller, callee=dialed, direction=direction,
+                            started_at=now, trunk=trunk_name)  # fmt: skip
+        self.writer.submit(lambda s: s.calls.insert_call(record))
+        log.info("call %s: %s -> %s (%s)", call.id, caller, dialed, direction.value)
+        if isinstance(route, NoRoute):
+            self._fail(call, route.status, route.reason)
+            return
+        self._start_forks(call, req, caller, route)
+
+    def _start_forks(self, call: Call, req: Request, caller: str, route: Route) -> None:
+        if isinstance(route, ExtensionRoute):
+            targets = list(route.targets)
+            timeout = float(route.extension.ring_timeout)
+        elif isinstance(route, TrunkRoute):
+            targets = [route.target]
+            timeout = 120.0
+        else:
+            return
+        call.move(CallState.RINGING)
+        display = req.from_.display_name
+        mf = req.max_forwards - 1
+        trunk = route.trunk if isinstance(route, TrunkRoute) else None
+        for target in targets:
+            leg = self._new_b_leg(call, req, caller, display, target, mf, trunk_from=trunk)
+            if trunk is not None and trunk.auth_user and trunk.password:
+                leg.digest = DigestClient(trunk.auth_user, trunk.password)
+            call.forks.append(leg)
+            self._send_invite(leg)
+        call.ring_timer = asyncio.get_running_loop().call_later(
+            timeout, self._ring_timeout, call
+        )
+
+    def _new_b_leg(
+        self, call: Call, a_req: Request, caller: str, display: str | None, target: Target,
+        mf: int, trunk_from: object | None,
+    ) -> Leg:  # fmt: skip
+        call_id = new_id(12)
+        self.own_call_ids.add(call_id)
+        tag = new_tag()
+        h = Headers()
+        transport = target.peer.transport
+        h.add("Via", self.endpoint.via(transport))
+        h.add("Max-Forwards", str(mf))
+        dn = f"{display} " if display else ""
+        from_host = self.domain
+        to_uri = str(target.uri)
+        if trunk_from is not None:
+            from_host = getattr(trunk_from, "from_domain", None) or from_host
+            caller = getattr(trunk_from, "from_user", None) or caller
+        h.add("From", f"{dn}<sip:{caller}@{from_host}>;tag={tag}")
+        h.add("To", f"<{to_uri}>")
+        h.add("Call-ID", call_id)
+        h.add("CSeq", "1 INVITE")
+        h.add("Contact", f"<{self.endpoint.contact_uri(transport)}>")
+        h.add("Allow", ALLOW)
+        ctype = a_req.headers.get("Content-Type")
+        if ctype and a_req.body:
+            h.add("Content-Type", ctype)
+        invite = Request(method="INVITE", uri=target.uri, headers=h, body=a_req.body)
+        leg = Leg(call, "b", target.peer, call_id, tag, invite)
+        self.legs[(call_id, tag)] = leg
+        return leg
+
+    def _send_invite(self, leg: Leg) -> None:
+        leg.client_txn = self.endpoint.request(leg.invite, leg.peer)
+        leg.client_txn.user_data = leg
+
+    # -- responses ---------------------------------------------------------------------------
+    def _response(self, ev: ResponseReceived) -> None:
+        data = ev.transaction.user_data
+        if isinstance(data, Relay):
+            self._relay_response(data, ev.response)
+            return
+        if isinstance(data, Leg) and data.client_txn is ev.transaction:
+            self._fork_response(data, ev.response, ev.retransmission)
+            return
+        if data is not None and hasattr(data, "on_response"):
+            data.on_response(ev.response)  # trunk registrations
+
+    def _fork_response(self, leg: Leg, resp: Response, retransmission: bool) -> None:
+        call = leg.call
+        status = resp.status
+        if 200 <= status < 300:
+            self._answered(leg, resp, retransmission)
+            return
+        if status < 200:
+            if status == 100:
+                return
+            leg.provisional = True
+            if leg.cancel_wanted:
+                self._cancel(leg)
+                return
+            a = call.a
+            if a is not None and a.server_txn is not None and call.state is CallState.RINGING:
+                self._reply_a(call, status, resp.reason, body=resp.body,
+                              ctype=resp.headers.get("Content-Type"))  # fmt: skip
+            return
+        if status in (401, 407) and leg.digest is not None and not leg.auth_tried:
+            self._retry_with_auth(leg, resp)
+            return
+        self._drop_fork(leg)
+        call.failures.append(resp)
+        if not call.forks and call.state is CallState.RINGING:
+            best = min(call.failures, key=lambda r: _FAILURE_RANK.get(
+                r.status, _FAILURE_RANK.get(r.status // 100, 5)))  # fmt: skip
+            st = best.status if best.status not in (401, 407) else 503
+            self._fail(call, st, best.reason if st == best.status else "Service Unavailable")
+
+    def _retry_with_auth(self, leg: Leg, resp: Response) -> None:
+        assert leg.digest is not None
+        leg.auth_tried = True
+        header = "Proxy-Authenticate" if resp.status == 407 else "WWW-Authenticate"
+        challenge = resp.headers.get(header)
+        if challenge is None:
+            self._drop_fork(leg)
+            return
+        invite = leg.invite
+        h = invite.headers.copy()
+        h.set("Via", self.endpoint.via(leg.peer.transport))
+        h.set("CSeq", f"{invite.cseq.seq + 1} INVITE")
+        value = leg.digest.authorize(challenge, method="INVITE", uri=str(invite.uri),
+                                     cnonce=new_id(8))  # fmt: skip
+        h.set("Proxy-Authorization" if resp.status == 407 else "Authorization", value)
+        leg.invite = Request(method="INVITE", uri=invite.uri, headers=h, body=invite.body)
+        self._send_invite(leg)
+
+    def _answered(self, leg: Leg, resp: Response, retransmission: bool) -> None:
+        call = leg.call
+        invite = leg.invite
+        if leg.dialog is None:
+            contact = f"<{self.endpoint.contact_uri(leg.peer.transport)}>"
+            leg.dialog = Dialog.for_uac(invite, resp, contact)
+        else:
+            leg.dialog.update_from_response(resp)
+        ack = leg.dialog.new_request("ACK", via=self.endpoint.via(leg.peer.transport),
+                                     cseq=invite.cseq.seq)  # fmt: skip
+        self.endpoint.send_stateless(ack, leg.peer)
+        if retransmission:
+            return
+        if call.state is not CallState.RINGING or leg.cancel_wanted:
+            # another fork won, or the call ended meanwhile: hang this one up
+            self._send_in_dialog(leg, "BYE")
+            self._drop_fork(leg)
+            return
+        call.b = leg
+        self._drop_fork(leg)
+        for other in list(call.forks):
+            self._cancel(other)
+        self._stop_ring_timer(call)
+        call.move(CallState.ANSWERED)
+        a = call.a
+        assert a is not None and a.server_txn is not None
+        contact = f"<{self.endpoint.contact_uri(a.peer.transport)}>"
+        a.dialog = Dialog.for_uas(a.invite, a.local_tag, contact, confirmed=True)
+        self._reply_a(call, 200, "OK", body=resp.body, ctype=resp.headers.get("Content-Type"))
+        now = time.time()
+        self.writer.submit(lambda s: s.calls.update_call(call.id, answered_at=now))
+        log.info("call %s answered", call.id)
+
+    def _reply_a(
+        self, call: Call, status: int, reason: str, *, body: bytes = b"", ctype: str | None = None
+    ) -> None:
+        a = call.a
+        if a is None or a.server_txn is None:
+            return
+        headers: list[tuple[str, str]] = []
+        if status < 300:
+            headers.append(("Contact", f"<{self.endpoint.contact_uri(a.peer.transport)}>"))
+            headers.append(("Allow", ALLOW))
+        if body and ctype:
+            headers.append(("Content-Type", ctype))
+        resp = response_to(a.invite, status, reason, to_tag=a.local_tag, headers=tuple(headers),
+                           body=body if ctype else b"")  # fmt: skip
+        self.endpoint.respond(a.server_txn, resp)
+
+    def _fail(self, call: Call, status: int, reason: str) -> None:
+        self._reply_a(call, status, reason)
+        self._finish(call, cause=f"{status} {reason}", status=status)
+
+    # -- timeouts and cancellation -----------------------------------------------------------
+    def _timeout(self, txn: ClientTransaction) -> None:
+        data = txn.user_data
+        if isinstance(data, Relay):
+            self.endpoint.respond(data.from_txn, response_to(data.from_txn.request, 408,
+                                                             to_tag=None))  # fmt: skip
+            return
+        if isinstance(data, Leg) and data.client_txn is txn:
+            self._drop_fork(data)
+            call = data.call
+            call.failures.append(response_to(txn.request, 408))
+            if not call.forks and call.state is CallState.RINGING:
+                self._fail(call, 408, "Request Timeout")
+            return
+        if data is not None and hasattr(data, "on_timeout"):
+            data.on_timeout()
+
+    def _ring_timeout(self, call: Call) -> None:
+        call.ring_timer = None
+        if call.state is not CallState.RINGING:
+            return
+        for leg in list(call.forks):
+            self._cancel(leg)
+        self._fail(call, 480, "No Answer")
+
+    def _cancelled(self, txn: ServerTransaction) -> None:
+        leg = txn.user_data
+        if not isinstance(leg, Leg):
+            return
+        call = leg.call
+        if call.state is not CallState.RINGING and call.state is not CallState.ROUTING:
+            return
+        for fork in list(call.forks):
+            self._cancel(fork)
+        self._finish(call, cause="cancelled", status=487)
+
+    def _cancel(self, leg: Leg) -> None:
+        leg.cancel_wanted = True
+        if not leg.provisional:
+            return  # CANCEL waits for a provisional response (RFC 3261 section 9.1)
+        if leg.client_txn is None:
+            return
+        cancel = cancel_for(leg.invite)
+        self.endpoint.request(cancel, leg.peer)
+        self._drop_fork(leg)
+
+    def _stop_ring_timer(self, call: Call) -> None:
+        if call.ring_timer is not None:
+            call.ring_timer.cancel()
+            call.ring_timer = None
+
+    def _drop_fork(self, leg: Leg) -> None:
+        if leg in leg.call.forks:
+            leg.call.forks.remove(leg)
+        if leg is not leg.call.b and not leg.cancel_wanted:
+            self._forget(leg)
+
+    # -- confirmed calls ---------------------------------------------------------------------
+    def _in_dialog(self, leg: Leg, req: Request, txn: ServerTransaction) -> None:
+        dialog = leg.dialog
+        if dialog is None:
+            self._reply(txn, req, 481)
+            return
+        try:
+            dialog.check_request(req)
+        except OutOfOrderRequest:
+            self._reply(txn, req, 500, "CSeq Out of Order")
+            return
+        except ParseError as e:
+            self._reply(txn, req, 400, e.reason)
+            return
+        call = leg.call
+        other = call.other(leg)
+        if req.method == "BYE":
+            self._reply(txn, req, 200)
+            self._hangup(call, cause=f"bye-from-{leg.side}", notify=(other,))
+            return
+        if other is None or other.dialog is None or call.state is not CallState.ANSWERED:
+            self._reply(txn, req, 481 if call.state is CallState.ENDED else 491)
+            return
+        headers: list[tuple[str, str]] = []
+        for name in ("Content-Type", "Event", "Subscription-State", "Refer-To", "Referred-By",
+                     "Info-Package", "Content-Disposition"):  # fmt: skip
+            v = req.headers.get(name)
+            if v is not None:
+                headers.append((name, v))
+        out = other.dialog.new_request(req.method, via=self.endpoint.via(other.peer.transport),
+                                       body=req.body, headers=tuple(headers))  # fmt: skip
+        ctxn = self.endpoint.request(out, other.peer)
+        ctxn.user_data = Relay(to_leg=other, from_txn=txn)
+
+    def _relay_response(self, relay: Relay, resp: Response) -> None:
+        req = relay.from_txn.request
+        if resp.status == 100:
+            return
+        if req.method == "INVITE" and 200 <= resp.status < 300 and relay.to_leg.dialog:
+            d = relay.to_leg.dialog
+            d.update_from_response(resp)
+            ack = d.new_request("ACK", via=self.endpoint.via(relay.to_leg.peer.transport),
+                                cseq=resp.cseq.seq)  # fmt: skip
+            self.endpoint.send_stateless(ack, relay.to_leg.peer)
+        headers: list[tuple[str, str]] = []
+        ctype = resp.headers.get("Content-Type")
+        if ctype and resp.body:
+            headers.append(("Content-Type", ctype))
+        if req.method == "INVITE" and resp.status < 300:
+            from_leg = relay.from_txn.user_data
+            transport = from_leg.peer.transport if isinstance(from_leg, Leg) else "UDP"
+            headers.append(("Contact", f"<{self.endpoint.contact_uri(transport)}>"))
+        out = response_to(req, resp.status, resp.reason, headers=tuple(headers),
+                          body=resp.body if ctype else b"")  # fmt: skip
+        self.endpoint.respond(relay.from_txn, out)
+
+    def _send_in_dialog(self, leg: Leg | None, method: str) -> None:
+        if leg is None or leg.dialog is None or leg.dialog.state is DialogState.TERMINATED:
+            return
+        req = leg.dialog.new_request(method, via=self.endpoint.via(leg.peer.transport))
+        self.endpoint.request(req, leg.peer)
+        if method == "BYE":
+            leg.dialog.move(DialogState.TERMINATED)
+
+    def _hangup(self, call: Call, *, cause: str, notify: tuple[Leg | None, ...]) -> None:
+        for leg in notify:
+            self._send_in_dialog(leg, "BYE")
+        for leg in (call.a, call.b):
+            if leg is not None and leg.dialog is not None:
+                leg.dialog.state = DialogState.TERMINATED
+        self._finish(call, cause=cause, status=None)
+
+    def _finish(self, call: Call, *, cause: str, status: int | None) -> None:
+        if call.state is CallState.ENDED:
+            return
+        self._stop_ring_timer(call)
+        call.move(CallState.ENDED)
+        now = time.time()
+        self.writer.submit(lambda s: s.calls.update_call(call.id, ended_at=now, cause=cause,
+                                                         status=status))  # fmt: skip
+        log.info("call %s ended: %s", call.id, cause)
+        for leg in (call.a, call.b):
+            if leg is not None:
+                self._forget(leg)
+        self.calls.pop(call.id, None)
+
+    def _forget(self, leg: Leg) -> None:
+        self.legs.pop((leg.call_id, leg.local_tag), None)
+        if leg.side == "b":
+            self.own_call_ids.discard(leg.call_id)
+
+    def _reply(
+        self,
+        txn: ServerTransaction,
+        req: Request,
+        status: int,
+        reason: str | None = None,
+        headers: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        self.endpoint.respond(txn, response_to(req, status, reason, to_tag=new_tag(),
+                                               headers=headers))  # fmt: skip
+
+
+def _user_of(uri: object) -> str | None:
+    if isinstance(uri, SipUri):
+        return uri.user_unquoted
+    if isinstance(uri, TelUri):
+        return uri.number
+    return None
+
+
+def _user(req: Request) -> str:
+    return _user_of(req.uri) or _user_of(req.to.uri) or ""

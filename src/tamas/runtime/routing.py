@@ -1,0 +1,121 @@
+"""Where a call goes: extensions (registered or static contacts), trunks by dial plan, DIDs.
+
+Pure decisions over the configuration and the location service; no IO.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from tamas.config import Config
+from tamas.config.model import Extension, Trunk
+from tamas.runtime.registrar import Location, binding_peer
+from tamas.sip.peer import Peer
+from tamas.sip.uri import SipUri, Uri, parse_uri
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One place to send an INVITE: the Request-URI and the peer (flow) to send it to."""
+
+    uri: Uri
+    peer: Peer
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionRoute:
+    extension: Extension
+    targets: tuple[Target, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TrunkRoute:
+    trunk: Trunk
+    number: str
+    target: Target
+
+
+@dataclass(frozen=True, slots=True)
+class NoRoute:
+    status: int
+    reason: str
+
+
+Route = ExtensionRoute | TrunkRoute | NoRoute
+
+
+def _ip_host(host: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(host.strip("[]")))
+    except ValueError:
+        return None
+
+
+class Router:
+    def __init__(self, config: Config, location: Location) -> None:
+        self.config = config
+        self.location = location
+        self.extensions = {e.number: e for e in config.extensions}
+        self.trunks = {t.name: t for t in config.trunks}
+
+    def trunk_for_source(self, peer: Peer) -> Trunk | None:
+        for t in self.config.trunks:
+            if t.inbound_match != "source":
+                continue
+            if _ip_host(t.host) == peer.host and (not t.match_port or t.port == peer.port):
+                return t
+        return None
+
+    def password_for(self, user: str) -> str | None:
+        ext = self.extensions.get(user)
+        if ext is None or not ext.enabled or ext.password is None:
+            return None
+        return ext.password
+
+    def to_extension(self, number: str, now: float) -> Route:
+        ext = self.extensions.get(number)
+        if ext is None:
+            return NoRoute(404, "Not Found")
+        if not ext.enabled:
+            return NoRoute(480, "Temporarily Unavailable")
+        targets: list[Target] = []
+        if ext.contact:
+            uri = parse_uri(ext.contact)
+            if isinstance(uri, SipUri):
+                host = _ip_host(uri.host)
+                if host is not None:
+                    transport = (uri.param("transport") or "udp").upper()
+                    targets.append(Target(uri, Peer(transport, host, uri.port or 5060)))
+        for b in self.location.lookup(number, now):
+            targets.append(Target(parse_uri(b.contact_uri), binding_peer(b)))
+        if not targets:
+            return NoRoute(480, "Temporarily Unavailable")
+        return ExtensionRoute(ext, tuple(targets))
+
+    def dial(self, dialed: str, now: float) -> Route:
+        """An extension's call: an extension number first, then the dial plan."""
+        if dialed in self.extensions:
+            return self.to_extension(dialed, now)
+        for rule in self.config.dialplan:
+            if dialed.startswith(rule.prefix) and len(dialed) > len(rule.prefix) - 1:
+                number = rule.prepend + dialed[rule.strip :]
+                trunk = self.trunks[rule.trunk]
+                return TrunkRoute(trunk, number, trunk_target(trunk, number))
+        return NoRoute(404, "Not Found")
+
+    def inbound(self, trunk: Trunk, did: str, now: float) -> Route:
+        for r in self.config.inbound:
+            if r.trunk not in (None, trunk.name):
+                continue
+            if r.did in ("*", did):
+                return self.to_extension(r.destination, now)
+        return NoRoute(404, "Not Found")
+
+
+def trunk_target(trunk: Trunk, number: str) -> Target:
+    host = _ip_host(trunk.host) or trunk.host
+    uri_host = f"[{host}]" if ":" in host else host
+    tp = "" if trunk.transport == "udp" else f";transport={trunk.transport}"
+    uri = parse_uri(f"sip:{number}@{uri_host}:{trunk.port}{tp}")
+    return Target(uri, Peer(trunk.transport.upper(), host, trunk.port))

@@ -1,0 +1,7 @@
+"""Store errors."""
+
+from tamas.core.errors import TamasError
+
+
+class StoreError(TamasError):
+    """The store cannot do what was asked (bad URL, failed migration, missing row...)."""

@@ -1,0 +1,72 @@
+"""The values the store reads and writes: frozen dataclasses, no SQLAlchemy in sight."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import TypedDict
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Binding:
+    """One registered contact of an address-of-record (RFC 3261 section 10.3).
+
+    ``flow_*`` is where the REGISTER arrived from (the connection or source address that
+    requests to this contact go back through, RFC 5626); times are epoch seconds.
+    """
+
+    aor: str
+    contact_uri: str
+    flow_transport: str
+    flow_host: str
+    flow_port: int
+    expires_at: float
+    call_id: str
+    cseq: int
+    user_agent: str = ""
+    instance_id: str | None = None
+    q: float | None = None
+    updated_at: float = 0.0
+
+
+class CallDirection(enum.StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+    INTERNAL = "internal"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallRecord:
+    """One call as a whole (a CDR row). ``call_id`` is Tamas's own call id, not a SIP Call-ID."""
+
+    call_id: str
+    caller: str
+    callee: str
+    direction: CallDirection
+    started_at: float
+    trunk: str | None = None
+    answered_at: float | None = None
+    ended_at: float | None = None
+    cause: str = ""
+    status: int | None = None
+
+
+class CallUpdate(TypedDict, total=False):
+    """The fields of a CallRecord that may change after it was inserted."""
+
+    callee: str
+    trunk: str | None
+    answered_at: float | None
+    ended_at: float | None
+    cause: str
+    status: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ban:
+    """A source address refused until ``until`` (epoch seconds), and why."""
+
+    source: str
+    reason: str
+    banned_at: float
+    until: float
