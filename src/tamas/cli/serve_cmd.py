@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
-from collections.abc import Callable
 
 from tamas.config import Config, ConfigError, load_config, with_overrides
+from tamas.core.errors import TamasError
 
 EXIT_INVALID = 2
 
@@ -31,10 +30,10 @@ def run(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return EXIT_INVALID
     # Imported on use: the runtime is heavy, and ``config`` commands must not need it.
+    from tamas.runtime.app import run as run_runtime
+
     try:
-        app = importlib.import_module("tamas.runtime.app")
-    except ModuleNotFoundError as exc:
-        print(f"tamas: the runtime is not available: {exc}", file=sys.stderr)
+        return run_runtime(config)
+    except TamasError as exc:  # e.g. the database cannot be opened: a message, no traceback
+        print(f"tamas: {exc}", file=sys.stderr)
         return 1
-    run_runtime: Callable[[Config], int] = app.run
-    return run_runtime(config)

@@ -86,8 +86,8 @@ class SipEndpoint:
 
     def _stateless_error(self, req: Request, err: SipError, peer: Peer) -> None:
         h = req.headers
-        if any(h.get(n) is None for n in ("Via", "From", "To", "Call-ID", "CSeq")):
-            return  # not enough to build a response that the sender could match
+        if h.get("Via") is None:
+            return  # nowhere to send a response (RFC 3261 section 18.2.2)
         resp = response_to(req, err.status, err.reason, headers=err.extra_headers)
         self.layer.send_stateless(resp, peer)
         self.pump()

@@ -13,7 +13,9 @@ class SipError(TamasError):
     status: int = 500
     default_reason: str = "Server Internal Error"
 
-    def __init__(self, reason: str | None = None, *, extra_headers: tuple[tuple[str, str], ...] = ()):
+    def __init__(
+        self, reason: str | None = None, *, extra_headers: tuple[tuple[str, str], ...] = ()
+    ) -> None:
         self.reason = reason or self.default_reason
         self.extra_headers = extra_headers
         super().__init__(self.reason)
