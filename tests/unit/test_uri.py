@@ -252,6 +252,10 @@ def test_wildcard_contact() -> None:
     assert parse_name_addr(" * ;expires=0").param("expires") == "0"
     with pytest.raises(ParseError):
         parse_name_addr("*x")
+    # Regression (found by test_parser_fuzz): "*" is also a token, so a valid display name.
+    starred = parse_name_addr("* <sip:bob@biloxi.com>;tag=1")
+    assert not starred.wildcard
+    assert (starred.display_name, starred.tag) == ("*", "1")
 
 
 def test_with_param() -> None:

@@ -46,11 +46,11 @@ class Authenticator:
             if result.status is AuthStatus.OK and result.username is not None:
                 self.protection.auth_succeeded(peer.host)
                 return result.username
-            if result.status is AuthStatus.MALFORMED:
-                self.endpoint.respond(txn, response_to(req, 400, "Malformed Authorization"))
-                return None
+            # Credentials we cannot read (another scheme, RFC 4475 regaut01) are no credentials:
+            # the answer is the same challenge as for none, and it is no failed attempt.
             stale = result.status is AuthStatus.STALE
-            if not stale and self.protection.auth_failed(peer.host, now):
+            failed = result.status is AuthStatus.FAILED
+            if failed and self.protection.auth_failed(peer.host, now):
                 return None  # banned: say nothing more to this source
         values = self.digest.challenge(now=now, stale=stale)
         challenges = tuple(("WWW-Authenticate", c) for c in values)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import cast
 
 from tamas.runtime.transport_flows import Delivery, FlowTable
 from tamas.sip.errors import ParseError
@@ -44,8 +45,8 @@ class StreamConnection(asyncio.Protocol):
         self._closing = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        # uvloop's transports are not subclasses of asyncio.Transport
+        self._transport = cast(asyncio.Transport, transport)
         if not self.peer.port:
             host, port = transport.get_extra_info("peername")[:2]
             self.peer = Peer(self.peer.transport, host, port, self.peer.flow)

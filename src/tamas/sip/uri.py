@@ -305,9 +305,9 @@ def parse_name_addr(text: str) -> NameAddr:
     text = text.strip()
     if text.startswith("*"):
         tail = text[1:].strip()
-        if tail and not tail.startswith(";"):
-            raise ParseError("bad wildcard")
-        return NameAddr(uri=AbsoluteUri("*", ""), wildcard=True, params=_hparams(tail))
+        # "* <sip:...>" is a name-addr whose display name is the token "*", not a wildcard.
+        if not tail or tail.startswith(";"):
+            return NameAddr(uri=AbsoluteUri("*", ""), wildcard=True, params=_hparams(tail))
     lt = _find_unquoted(text, "<")
     if lt >= 0:
         display = text[:lt].strip() or None
