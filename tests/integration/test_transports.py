@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import InvalidStatus
+from websockets.typing import Subprotocol
 
 from tamas.runtime.tlscert import ensure_self_signed, server_context
 from tamas.runtime.transports import Transports
@@ -23,6 +24,7 @@ from tamas.sip.peer import Peer
 HOST = "127.0.0.1"
 LOG = logging.getLogger("tamas.test.transports")
 TIMEOUT = 5.0
+SIP = Subprotocol("sip")
 
 Item = Request | Response | ParseError
 Run = Callable[[Coroutine[Any, Any, None]], None]
@@ -250,6 +252,19 @@ def test_tcp_disallowed_peer_is_disconnected(run: Run) -> None:
     run(scenario())
 
 
+def test_idle_tcp_connections_are_closed(run: Run) -> None:
+    async def scenario() -> None:
+        transports = Transports(Sink(), log=LOG, idle_timeout=0.2)
+        port = await transports.start_tcp(HOST, 0)
+        reader, writer = await asyncio.open_connection(HOST, port)
+        assert await asyncio.wait_for(reader.read(), TIMEOUT) == b""
+        writer.close()
+        await writer.wait_closed()
+        await transports.close()
+
+    run(scenario())
+
+
 def test_tcp_outbound_connection_is_opened_and_reused(run: Run) -> None:
     async def scenario() -> None:
         accepted: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]]
@@ -371,7 +386,7 @@ def test_websocket_with_sip_subprotocol(run: Run) -> None:
         transports = Transports(sink, log=LOG)
         port = await transports.start_ws(HOST, 0)
         assert transports.local_address("WS") == (HOST, port)
-        async with ws_connect(f"ws://{HOST}:{port}", subprotocols=["sip"]) as ws:
+        async with ws_connect(f"ws://{HOST}:{port}", subprotocols=[SIP]) as ws:
             assert ws.subprotocol == "sip"
             await ws.send(options("ws-text", "WS").decode())
             await ws.send(options("ws-binary", "WS"))
@@ -417,10 +432,25 @@ def test_secure_websocket(run: Run, tmp_path: Path) -> None:
         client_ctx.check_hostname = False
         client_ctx.verify_mode = ssl.CERT_NONE
         uri = f"wss://{HOST}:{port}"
-        async with ws_connect(uri, subprotocols=["sip"], ssl=client_ctx) as ws:
+        async with ws_connect(uri, subprotocols=[SIP], ssl=client_ctx) as ws:
             await ws.send(options("wss", "WSS").decode())
             item, peer = await sink.next()
             assert isinstance(item, Request) and peer.transport == "WSS"
+        await transports.close()
+
+    run(scenario())
+
+
+def test_websocket_disallowed_peer_is_disconnected(run: Run) -> None:
+    async def scenario() -> None:
+        sink = Sink()
+        transports = Transports(sink, log=LOG)
+        port = await transports.start_ws(HOST, 0)
+        async with ws_connect(f"ws://{HOST}:{port}", subprotocols=[SIP]) as ws:
+            sink.allowed = False
+            await ws.send(options("dropped", "WS"))
+            await asyncio.wait_for(ws.wait_closed(), TIMEOUT)
+        assert sink.items.empty()
         await transports.close()
 
     run(scenario())

@@ -1,0 +1,138 @@
+"""Registrar behaviour over real UDP against a running Tamas: digest auth, bindings that survive a
+restart, no user enumeration, and the ban after repeated failures."""
+
+from __future__ import annotations
+
+import re
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+from harness import LOOPBACK, ManagedProcess, free_port, start_tamas, tamas_loadgen_config
+
+from tamas.core.ids import new_id
+from tamas.sip.auth import DigestClient, parse_challenge
+from tamas.sip.message import Response, parse_datagram
+
+pytestmark = pytest.mark.peers
+
+
+class Phone:
+    """A minimal UDP SIP client that registers with digest auth."""
+
+    def __init__(self, server_port: int) -> None:
+        self.server = (LOOPBACK, server_port)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((LOOPBACK, 0))
+        self.sock.settimeout(3)
+        self.port = self.sock.getsockname()[1]
+        self.call_id = new_id()
+        self.cseq = 0
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def register(
+        self, user: str, *, contact: bool = True, expires: int = 600, auth: str | None = None
+    ) -> Response:
+        self.cseq += 1
+        lines = [
+            f"REGISTER sip:{LOOPBACK}:{self.server[1]} SIP/2.0",
+            f"Via: SIP/2.0/UDP {LOOPBACK}:{self.port};branch=z9hG4bK{new_id(6)};rport",
+            "Max-Forwards: 70",
+            f"From: <sip:{user}@tamas.local>;tag={new_id(4)}",
+            f"To: <sip:{user}@tamas.local>",
+            f"Call-ID: {self.call_id}",
+            f"CSeq: {self.cseq} REGISTER",
+            f"Expires: {expires}",
+            "User-Agent: test-phone",
+        ]
+        if contact:
+            lines.append(f"Contact: <sip:{user}@{LOOPBACK}:{self.port}>")
+        if auth:
+            lines.append(f"Authorization: {auth}")
+        self.sock.sendto(
+            ("\r\n".join(lines) + "\r\nContent-Length: 0\r\n\r\n").encode(), self.server
+        )
+        while True:
+            msg = parse_datagram(self.sock.recv(65535))
+            assert isinstance(msg, Response)
+            if msg.status >= 200:
+                return msg
+
+    def register_with_password(self, user: str, password: str, **kw: Any) -> Response:
+        first = self.register(user, **kw)
+        if first.status != 401:
+            return first
+        challenges = [parse_challenge(v) for v in first.headers.get_all("WWW-Authenticate")]
+        md5 = next(c for c in challenges if c.algorithm.upper() == "MD5")
+        value = DigestClient(user, password).authorize(
+            md5, method="REGISTER", uri=f"sip:{LOOPBACK}:{self.server[1]}", cnonce=new_id(4)
+        )
+        return self.register(user, auth=value, **kw)
+
+
+def _server(tmp: Path, port: int, **security: Any) -> ManagedProcess:
+    cfg = tamas_loadgen_config(sip_port=port, data_dir=tmp / "data", log_level="info")
+    cfg["extensions"].append({"number": "1005", "name": "E", "password": "demo1005"})
+    cfg["security"]["auth_ban"].update(security)
+    return start_tamas(cfg, tmp, port)
+
+
+def test_register_and_bindings_survive_restart(tmp_path: Path) -> None:
+    port = free_port("udp")
+    proc = _server(tmp_path, port)
+    phone = Phone(port)
+    try:
+        assert phone.register("1005").status == 401
+        ok = phone.register_with_password("1005", "demo1005")
+        assert ok.status == 200
+        assert [str(c.uri) for c in ok.contacts] == [f"sip:1005@{LOOPBACK}:{phone.port}"]
+        assert 590 <= int(ok.contacts[0].param("expires") or 0) <= 600
+    finally:
+        proc.stop()
+    assert "Traceback" not in proc.output()
+    proc = _server(tmp_path, port)
+    try:
+        # A REGISTER without Contact queries the bindings (RFC 3261 section 10.2.3).
+        query = phone.register_with_password("1005", "demo1005", contact=False)
+        assert query.status == 200
+        assert [str(c.uri) for c in query.contacts] == [f"sip:1005@{LOOPBACK}:{phone.port}"]
+        gone = phone.register_with_password("1005", "demo1005", expires=0)
+        assert gone.status == 200 and gone.contacts == []
+    finally:
+        proc.stop()
+        phone.close()
+    assert "Traceback" not in proc.output()
+
+
+def _shape(resp: Response) -> tuple[object, ...]:
+    """What a scanner could compare: status, header names and the challenge minus the nonce."""
+    challenge = [re.sub(r'nonce="[^"]*"', "", v) for v in resp.headers.get_all("WWW-Authenticate")]
+    return (resp.status, resp.reason, [k for k, _ in resp.headers], challenge)
+
+
+def test_unknown_user_and_wrong_password_look_the_same_then_ban(tmp_path: Path) -> None:
+    port = free_port("udp")
+    proc = _server(tmp_path, port, failures=4, window_seconds=60, ban_seconds=600)
+    phone = Phone(port)
+    try:
+        unknown = phone.register_with_password("4711", "guess")
+        wrong = phone.register_with_password("1005", "guess")
+        assert unknown.status == wrong.status == 401
+        assert _shape(unknown) == _shape(wrong)
+        phone.register_with_password("1005", "guess2")
+        with pytest.raises(TimeoutError):  # the 4th failure bans: the answer never comes
+            phone.register_with_password("1005", "guess3")
+        with pytest.raises(TimeoutError):  # and now even the right password gets nothing
+            phone.register_with_password("1005", "demo1005")
+    finally:
+        proc.stop()
+        phone.close()
+    out = proc.output()
+    assert re.search(
+        r"SECURITY ban ip=127\.0\.0\.1 reason=auth-failures failures=4 window=60s duration=600s",
+        out,
+    ), out[-2000:]
+    assert "Traceback" not in out
