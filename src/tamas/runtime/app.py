@@ -64,7 +64,8 @@ async def serve(config: Config, *, ready: asyncio.Event | None = None,
     )  # fmt: skip
     endpoint = SipEndpoint(protection=protection, user_agent=f"{srv.user_agent}/{__version__}",
                            trace=config.logging.sip_trace)  # fmt: skip
-    transports = Transports(endpoint, log=logging.getLogger("tamas.transport"))
+    # idle_timeout=None: a registered phone's connection must stay open for its incoming calls
+    transports = Transports(endpoint, log=logging.getLogger("tamas.transport"), idle_timeout=None)
     endpoint.transports = transports
     location = Location()
     location.load(store.registrations.load_bindings(time.time()))

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from tamas.config import Config
@@ -112,6 +112,8 @@ class Call:
     state: CallState = CallState.ROUTING
     failures: list[Response] = field(default_factory=list)
     ring_timer: asyncio.TimerHandle | None = None
+    answered_at: float | None = None
+    record: CallRecord | None = None
 
     def move(self, new: CallState) -> None:
         if new is self.state:
@@ -251,9 +253,8 @@ class B2BUA:
         txn.user_data = a
         self.legs[(a.call_id, a.local_tag)] = a
         self.calls[call.id] = call
-        record = CallRecord(call_id=call.id, caller=caller, callee=dialed, direction=direction,
-                            started_at=now, trunk=trunk_name)  # fmt: skip
-        self.writer.submit(lambda s: s.calls.insert_call(record))
+        call.record = CallRecord(call_id=call.id, caller=caller, callee=dialed,
+                                 direction=direction, started_at=now, trunk=trunk_name)  # fmt: skip
         log.info("call %s: %s -> %s (%s)", call.id, caller, dialed, direction.value)
         if isinstance(route, NoRoute):
             self._fail(call, route.status, route.reason)
@@ -406,8 +407,7 @@ class B2BUA:
         contact = f"<{self.endpoint.contact_uri(a.peer.transport)}>"
         a.dialog = Dialog.for_uas(a.invite, a.local_tag, contact, confirmed=True)
         self._reply_a(call, 200, "OK", body=resp.body, ctype=resp.headers.get("Content-Type"))
-        now = time.time()
-        self.writer.submit(lambda s: s.calls.update_call(call.id, answered_at=now))
+        call.answered_at = time.time()
         log.info("call %s answered", call.id)
 
     def _reply_a(
@@ -564,9 +564,9 @@ class B2BUA:
             return
         self._stop_ring_timer(call)
         call.move(CallState.ENDED)
-        now = time.time()
-        self.writer.submit(lambda s: s.calls.update_call(call.id, ended_at=now, cause=cause,
-                                                         status=status))  # fmt: skip
+        if call.record is not None:
+            self.writer.record_call(replace(call.record, answered_at=call.answered_at,
+                                            ended_at=time.time(), cause=cause, status=status))
         log.info("call %s ended: %s", call.id, cause)
         for leg in (call.a, call.b):
             if leg is not None:

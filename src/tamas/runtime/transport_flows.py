@@ -71,10 +71,11 @@ class FlowTable:
 
     def find(self, peer: Peer) -> Connection | None:
         """The peer's own flow if still open, else any open connection to its address."""
+        name = peer.transport.upper()
         conn = self._by_flow.get(peer.flow) if peer.flow else None
-        if conn is not None and conn.peer.transport == peer.transport:
+        if conn is not None and conn.peer.transport == name:
             return conn
-        return self._by_addr.get((peer.transport, peer.host, peer.port))
+        return self._by_addr.get((name, peer.host, peer.port))
 
     def all(self) -> list[Connection]:
         return list(self._by_flow.values())

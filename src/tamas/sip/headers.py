@@ -9,6 +9,7 @@ order with their canonical names, and :meth:`Headers.values` splits list headers
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
@@ -79,8 +80,21 @@ SINGLE_HEADERS = frozenset(
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9\-.!%*_+`'~]+$")
 
 
+_NAME_CACHE: dict[str, str] = {}
+
+
 def canonical_name(name: str) -> str:
     """Canonical spelling of a header name (expanding compact forms)."""
+    cached = _NAME_CACHE.get(name)
+    if cached is not None:
+        return cached
+    canonical = _canonical_name(name)
+    if len(_NAME_CACHE) < 4096:  # bounded: names come from the network
+        _NAME_CACHE[name] = canonical
+    return canonical
+
+
+def _canonical_name(name: str) -> str:
     low = name.lower()
     if len(low) == 1 and low in COMPACT:
         return COMPACT[low]
@@ -222,6 +236,7 @@ _VIA_RE = re.compile(
 )
 
 
+@lru_cache(maxsize=8192)  # values repeat across a dialog; results are frozen
 def parse_via(value: str) -> Via:
     m = _VIA_RE.match(value)
     if not m:
@@ -254,6 +269,7 @@ class CSeq:
 MAX_CSEQ = 2**31 - 1
 
 
+@lru_cache(maxsize=8192)  # values repeat across a dialog; results are frozen
 def parse_cseq(value: str) -> CSeq:
     parts = value.split()
     if len(parts) != 2 or not _is_digits(parts[0]) or not _TOKEN_RE.match(parts[1]):

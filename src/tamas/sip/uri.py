@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field, replace
 from urllib.parse import unquote
 
@@ -90,6 +91,8 @@ def del_param(params: Params, name: str) -> Params:
 
 def split_quoted(text: str, sep: str) -> list[str]:
     """Split on ``sep`` outside double quotes and angle brackets."""
+    if '"' not in text and "<" not in text:
+        return text.split(sep)  # the common case, without the character loop
     parts: list[str] = []
     buf: list[str] = []
     in_quote = False
@@ -219,6 +222,7 @@ class AbsoluteUri:
 Uri = SipUri | TelUri | AbsoluteUri
 
 
+@lru_cache(maxsize=8192)  # values repeat across a dialog; results are frozen
 def parse_uri(text: str) -> Uri:
     """Parse a URI. Raises :class:`ParseError` for a malformed sip/sips/tel URI."""
     if not text or any(c in text for c in " \t\r\n<>"):
@@ -300,6 +304,7 @@ class NameAddr:
         return f"{dn}<{self.uri}>{format_params(self.params)}"
 
 
+@lru_cache(maxsize=8192)  # values repeat across a dialog; results are frozen
 def parse_name_addr(text: str) -> NameAddr:
     """Parse a name-addr or addr-spec with header parameters."""
     text = text.strip()

@@ -30,6 +30,18 @@ class Calls:
         except sa.exc.IntegrityError:
             raise StoreError(f"call {record.call_id} is already recorded") from None
 
+    def insert_calls(self, records: list[CallRecord]) -> None:
+        """Store many finished calls in one transaction (the runtime batches its CDRs)."""
+        if not records:
+            return
+        rows = []
+        for record in records:
+            values = dataclasses.asdict(record)
+            values["direction"] = record.direction.value
+            rows.append(values)
+        with self._engine.begin() as conn:
+            conn.execute(sa.insert(calls), rows)
+
     def update_call(self, call_id: str, **fields: Unpack[CallUpdate]) -> None:
         """Change some fields of a stored call; StoreError if there is no such call."""
         unknown = set(fields) - set(CallUpdate.__annotations__)
