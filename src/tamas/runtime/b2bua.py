@@ -484,8 +484,8 @@ class B2BUA:
     def _drop_fork(self, leg: Leg) -> None:
         if leg in leg.call.forks:
             leg.call.forks.remove(leg)
-        if leg is not leg.call.b and not leg.cancel_wanted:
-            self._forget(leg)
+        if leg is not leg.call.b:
+            self._forget(leg)  # its late responses still reach it through its transaction
 
     # -- confirmed calls ---------------------------------------------------------------------
     def _in_dialog(self, leg: Leg, req: Request, txn: ServerTransaction) -> None:
