@@ -111,6 +111,7 @@ class SecurityConfig(Section):
     rate_limit: RateLimitConfig = RateLimitConfig()
     auth_ban: AuthBanConfig = AuthBanConfig()
     nonce_ttl_seconds: int = Field(default=300, ge=1)
+    digest_algorithms: tuple[Literal["MD5", "SHA-256"], ...] = Field(default=("MD5",), min_length=1)
 
 
 class Extension(Section):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import time
@@ -72,6 +73,7 @@ async def serve(config: Config, *, ready: asyncio.Event | None = None,
     router = Router(config, location)
     auth = Authenticator(endpoint, protection, realm=srv.domain,
                          nonce_ttl=float(sec.nonce_ttl_seconds),
+                         algorithms=tuple(sec.digest_algorithms),
                          password_for=router.password_for)  # fmt: skip
     registrar = Registrar(endpoint, auth, location, writer, max_contacts=lambda u: (
         router.extensions[u].max_contacts if u in router.extensions else None))  # fmt: skip
@@ -97,6 +99,11 @@ async def serve(config: Config, *, ready: asyncio.Event | None = None,
     log.info("Tamas %s listening: %s; store %s; %d extensions, %d trunks",
              __version__, listening, store.url, len(config.extensions), len(config.trunks))
     trunk_regs.start()
+    # Everything built so far lives as long as the process: keep it out of the collector's way,
+    # and collect the young generation less often (SIP makes many short-lived objects).
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
 
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -26,13 +26,16 @@ class Authenticator:
         *,
         realm: str,
         nonce_ttl: float,
+        algorithms: tuple[str, ...] = ("MD5",),
         password_for: Callable[[str], str | None],
     ) -> None:
         self.endpoint = endpoint
         self.protection = protection
         self.realm = realm
         self.password_for = password_for
-        self.digest = DigestServer(realm, secrets.token_bytes(32), nonce_ttl=nonce_ttl)
+        self.digest = DigestServer(
+            realm, secrets.token_bytes(32), nonce_ttl=nonce_ttl, algorithms=algorithms
+        )
 
     def check(self, req: Request, txn: ServerTransaction, peer: Peer) -> str | None:
         """The authenticated username, or None after answering the request itself."""

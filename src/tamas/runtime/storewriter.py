@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from functools import partial
 
@@ -20,6 +21,7 @@ from tamas.store.records import CallRecord
 log = logging.getLogger("tamas.store")
 
 Job = Callable[[Store], object]
+BATCH_SECONDS = 0.2
 
 
 class StoreWriter:
@@ -39,6 +41,9 @@ class StoreWriter:
         running = True
         while running:
             items = [self._q.get()]
+            # Let a batch build up for a moment: one transaction per BATCH_SECONDS at most,
+            # instead of one per call when the writer keeps up with a low rate.
+            time.sleep(BATCH_SECONDS)
             while True:  # take whatever else is waiting
                 try:
                     items.append(self._q.get_nowait())

@@ -9,9 +9,9 @@ order with their canonical names, and :meth:`Headers.values` splits list headers
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from tamas.sip.errors import ParseError
 from tamas.sip.uri import (
@@ -109,12 +109,19 @@ def is_header_name(name: str) -> bool:
 
 
 class Headers:
-    """Ordered, case-insensitive multi-map of header fields."""
+    """Ordered, case-insensitive multi-map of header fields.
 
-    __slots__ = ("_items",)
+    ``_items`` keeps the wire order; ``_index`` maps each canonical name to its values for
+    O(1) lookups (every message is read far more often than it is changed).
+    """
+
+    __slots__ = ("_index", "_items")
 
     def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
-        self._items: list[tuple[str, str]] = [(canonical_name(k), v) for k, v in items]
+        self._items: list[tuple[str, str]] = []
+        self._index: dict[str, list[str]] = {}
+        for k, v in items:
+            self.add(k, v)
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return iter(self._items)
@@ -128,20 +135,24 @@ class Headers:
     def copy(self) -> Headers:
         h = Headers()
         h._items = list(self._items)
+        h._index = {k: list(v) for k, v in self._index.items()}
         return h
+
+    def _values(self, name: str) -> list[str] | None:
+        found = self._index.get(name)
+        if found is None:
+            found = self._index.get(canonical_name(name))
+        return found
 
     def get(self, name: str) -> str | None:
         """First field's raw value, or None."""
-        cname = canonical_name(name)
-        for k, v in self._items:
-            if k == cname:
-                return v
-        return None
+        found = self._values(name)
+        return found[0] if found else None
 
     def get_all(self, name: str) -> list[str]:
         """Raw values of every field with this name, in order."""
-        cname = canonical_name(name)
-        return [v for k, v in self._items if k == cname]
+        found = self._values(name)
+        return list(found) if found else []
 
     def values(self, name: str) -> list[str]:
         """All values, list headers split on top-level commas (RFC 3261 section 7.3.1)."""
@@ -151,18 +162,25 @@ class Headers:
             return raw
         out: list[str] = []
         for v in raw:
+            if "," not in v:
+                out.append(v.strip())
+                continue
             out.extend(p.strip() for p in split_quoted(v, ",") if p.strip())
         return out
 
     def count(self, name: str) -> int:
-        cname = canonical_name(name)
-        return sum(1 for k, _ in self._items if k == cname)
+        found = self._values(name)
+        return len(found) if found else 0
 
     def add(self, name: str, value: str) -> None:
-        self._items.append((canonical_name(name), value))
+        cname = canonical_name(name)
+        self._items.append((cname, value))
+        self._index.setdefault(cname, []).append(value)
 
     def prepend(self, name: str, value: str) -> None:
-        self._items.insert(0, (canonical_name(name), value))
+        cname = canonical_name(name)
+        self._items.insert(0, (cname, value))
+        self._index.setdefault(cname, []).insert(0, value)
 
     def set(self, name: str, value: str) -> None:
         """Replace every field of this name by one (at the first one's position)."""
@@ -173,10 +191,13 @@ class Headers:
             self._items.append((cname, value))
         else:
             self._items.insert(idx, (cname, value))
+        self._index[cname] = [value]
 
     def remove(self, name: str) -> None:
         cname = canonical_name(name)
-        self._items = [(k, v) for k, v in self._items if k != cname]
+        if cname in self._index:
+            self._items = [(k, v) for k, v in self._items if k != cname]
+            del self._index[cname]
 
     def pop_first_value(self, name: str) -> str | None:
         """Remove and return the first value of a list header (e.g. the top Via or Route)."""
@@ -184,12 +205,18 @@ class Headers:
         for i, (k, v) in enumerate(self._items):
             if k != cname:
                 continue
-            parts = [p.strip() for p in split_quoted(v, ",") if p.strip()]
+            parts = [p.strip() for p in split_quoted(v, ",") if p.strip()] if "," in v else [v]
+            values = self._index[cname]  # values[0] is this field's value
             if len(parts) <= 1:
                 del self._items[i]
+                del values[0]
+                if not values:
+                    del self._index[cname]
             else:
-                self._items[i] = (k, ", ".join(parts[1:]))
-            return parts[0] if parts else None
+                rest = ", ".join(parts[1:])
+                self._items[i] = (k, rest)
+                values[0] = rest
+            return parts[0].strip() if parts else None
         return None
 
 

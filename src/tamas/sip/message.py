@@ -14,6 +14,7 @@ survived; responses that fail to parse are simply dropped (section 18.1.2).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from tamas.sip.errors import ParseError, SipError, VersionNotSupported
@@ -22,7 +23,6 @@ from tamas.sip.headers import (
     CSeq,
     Headers,
     Via,
-    is_header_name,
     parse_cseq,
     parse_int,
     parse_via,
@@ -185,9 +185,15 @@ def _split_head(data: bytes) -> tuple[bytes, bytes] | None:
     return data[:j], data[j + 2 :]
 
 
+_HEADER_LINE = re.compile(r"([!%'*+\-.0-9A-Z_`a-z~]+)[ \t]*:[ \t]*(.*?)[ \t]*", re.S)
+
+
 def _unfold(head: str) -> list[str]:
+    head = head.replace("\r\n", "\n")
+    if "\n " not in head and "\n\t" not in head:
+        return head.split("\n")  # nothing folded: the common case
     lines: list[str] = []
-    for raw in head.replace("\r\n", "\n").split("\n"):
+    for raw in head.split("\n"):
         if raw[:1] in (" ", "\t") and lines:
             lines[-1] += " " + raw.strip()
         else:
@@ -205,13 +211,12 @@ def _parse_head(head: bytes) -> tuple[Request | Response, int | None]:
     headers = Headers()
     bad_line: ParseError | None = None
     for line in lines[1:]:
-        name, colon, value = line.partition(":")
-        name = name.strip()
-        if not colon or not is_header_name(name):
+        m = _HEADER_LINE.fullmatch(line)
+        if m is None:
             # Keep reading: a request's partial needs the headers that follow to answer 400.
             bad_line = bad_line or ParseError(f"malformed header line {line[:40]!r}")
             continue
-        headers.add(name, value.strip())
+        headers.add(m.group(1), m.group(2))
     msg = _parse_start_line(start, headers)
     if bad_line is not None:
         if isinstance(msg, Request):
