@@ -139,10 +139,7 @@ class Headers:
         return h
 
     def _values(self, name: str) -> list[str] | None:
-        found = self._index.get(name)
-        if found is None:
-            found = self._index.get(canonical_name(name))
-        return found
+        return self._index.get(_NAME_CACHE.get(name) or canonical_name(name))
 
     def get(self, name: str) -> str | None:
         """First field's raw value, or None."""
@@ -173,9 +170,20 @@ class Headers:
         return len(found) if found else 0
 
     def add(self, name: str, value: str) -> None:
-        cname = canonical_name(name)
+        cname = _NAME_CACHE.get(name) or canonical_name(name)
         self._items.append((cname, value))
-        self._index.setdefault(cname, []).append(value)
+        found = self._index.get(cname)
+        if found is None:
+            self._index[cname] = [value]
+        else:
+            found.append(value)
+
+    def repeated(self, names: frozenset[str]) -> str | None:
+        """The first of ``names`` (canonical) that appears more than once, if any."""
+        for name, values in self._index.items():
+            if len(values) > 1 and name in names:
+                return name
+        return None
 
     def prepend(self, name: str, value: str) -> None:
         cname = canonical_name(name)

@@ -108,13 +108,14 @@ class Message:
         for name in ("Via", "From", "To", "Call-ID", "CSeq"):
             if h.get(name) is None:
                 raise ParseError(f"missing {name}")
-        for name in SINGLE_HEADERS:
-            if h.count(name) > 1:
-                raise ParseError(f"multiple {name} headers")
+        repeated = h.repeated(SINGLE_HEADERS)
+        if repeated is not None:
+            raise ParseError(f"multiple {repeated} headers")
         if not self.call_id:
             raise ParseError("empty Call-ID")
         # CSeq too: a response whose CSeq is out of range is dropped (RFC 4475 section 3.1.2.4).
-        _ = self.from_, self.to, self.vias, self.cseq
+        # Only the top Via matters to us; the others are copied back verbatim in responses.
+        _ = self.from_, self.to, self.top_via, self.cseq
         mf = h.get("Max-Forwards")
         if mf is not None:
             parse_int(mf, "Max-Forwards", 255)

@@ -139,6 +139,8 @@ class SipUri:
     port: int | None = None
     params: Params = ()
     headers: str | None = None
+    # the text it was parsed from, so str() is free for parsed URIs (not copied by replace())
+    _text: str | None = field(default=None, init=False, compare=False, repr=False)
 
     @property
     def user_unquoted(self) -> str | None:
@@ -176,6 +178,8 @@ class SipUri:
         )
 
     def __str__(self) -> str:
+        if self._text is not None:
+            return self._text
         out = [self.scheme, ":"]
         if self.user is not None:
             out.append(self.user)
@@ -266,7 +270,7 @@ def _parse_sip(scheme: str, rest: str, text: str) -> SipUri:
     if hm.group(1).startswith("[") and not is_ipv6_reference(hm.group(1)):
         raise ParseError(f"bad IPv6 reference in URI {text!r}")
     params = parse_params(ptext) if ptext or hostpart.endswith(";") else ()
-    return SipUri(
+    uri = SipUri(
         scheme=scheme,
         user=user,
         password=password,
@@ -275,6 +279,8 @@ def _parse_sip(scheme: str, rest: str, text: str) -> SipUri:
         params=params,
         headers=headers if qmark else None,
     )
+    object.__setattr__(uri, "_text", text)
+    return uri
 
 
 @dataclass(frozen=True, slots=True)

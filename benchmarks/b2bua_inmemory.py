@@ -1,0 +1,173 @@
+"""Profile the SIP path of Tamas without sockets: calls driven in memory through the real
+endpoint, transaction layer and B2BUA (trunk "loadgen" -> extension 2000).
+
+Not a test and not the capacity figure (that is ``sip_cps.py``, over real sockets against SIPp):
+this isolates Tamas's own CPU per call, so that changes to the hot path can be compared
+quickly and profiled without socket noise.
+
+    python benchmarks/b2bua_inmemory.py --calls 5000            # CPU per call
+    python benchmarks/b2bua_inmemory.py --calls 5000 --profile  # plus the top functions
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import logging
+import pstats
+import re
+import tempfile
+import time
+from pathlib import Path
+
+from tamas.config import parse_config
+from tamas.runtime.authn import Authenticator
+from tamas.runtime.b2bua import B2BUA
+from tamas.runtime.endpoint import SipEndpoint
+from tamas.runtime.protection import Protection
+from tamas.runtime.registrar import Location, Registrar
+from tamas.runtime.routing import Router
+from tamas.runtime.storewriter import StoreWriter
+from tamas.runtime.trunks import TrunkRegistrations
+from tamas.sip.message import parse_datagram
+from tamas.sip.peer import Peer
+from tamas.store import open_store
+
+CONFIG = """
+server: {bind: 127.0.0.1, sip_port: 5060, tls_port: 0, ws_port: 0, wss_port: 0, http_port: 0}
+security: {rate_limit: {messages_per_second: 1000000, burst: 1000000}}
+extensions:
+  - {number: "2000", name: Sink, password: x, contact: "sip:sink@127.0.0.1:5072"}
+trunks:
+  - {name: loadgen, host: 127.0.0.1, port: 5071, inbound_match: source, match_port: true}
+inbound:
+  - {did: "*", destination: "2000", trunk: loadgen}
+"""
+
+UAC = Peer("UDP", "127.0.0.1", 5071)
+UAS = Peer("UDP", "127.0.0.1", 5072)
+SDP = (
+    "v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+    "t=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+)
+
+
+class Wire:
+    """Stands in for the transports: collects what Tamas sends."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[bytes, Peer]] = []
+
+    def send(self, data: bytes, peer: Peer) -> None:
+        self.sent.append((data, peer))
+
+    def take(self, peer: Peer) -> list[bytes]:
+        mine = [d for d, p in self.sent if p == peer]
+        self.sent = [(d, p) for d, p in self.sent if p != peer]
+        return mine
+
+
+def _hdr(msg: bytes, name: bytes) -> bytes:
+    m = re.search(rb"^" + name + rb": ([^\r]*)\r$", msg, re.M)
+    assert m, (name, msg)
+    return m.group(1)
+
+
+def _response(req: bytes, status: str, tag: str, body: str = "") -> bytes:
+    heads = [b"SIP/2.0 " + status.encode()]
+    for name in (b"Via", b"From", b"To", b"Call-ID", b"CSeq"):
+        value = _hdr(req, name)
+        if name == b"To" and b"tag=" not in value:
+            value += b";tag=" + tag.encode()
+        heads.append(name + b": " + value)
+    heads.append(b"Contact: <sip:sink@127.0.0.1:5072>")
+    if body:
+        heads.append(b"Content-Type: application/sdp")
+    heads.append(b"Content-Length: %d" % len(body))
+    return b"\r\n".join(heads) + b"\r\n\r\n" + body.encode()
+
+
+def _uac_request(method: str, n: int, cseq: int, to_tag: str = "") -> bytes:
+    to = "<sip:service@127.0.0.1:5060>" + (f";tag={to_tag}" if to_tag else "")
+    body = SDP if method == "INVITE" else ""
+    lines = [
+        f"{method} sip:service@127.0.0.1:5060 SIP/2.0",
+        f"Via: SIP/2.0/UDP 127.0.0.1:5071;branch=z9hG4bK-{n}-{cseq}-{method};rport",
+        f'From: "Load Gen" <sip:loadgen@127.0.0.1:5071>;tag={n}SIPpTag',
+        f"To: {to}",
+        f"Call-ID: {n}-bench@127.0.0.1",
+        f"CSeq: {cseq} {method}",
+        "Contact: <sip:loadgen@127.0.0.1:5071>",
+        "Max-Forwards: 70",
+    ]
+    if body:
+        lines.append("Content-Type: application/sdp")
+    lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n" + body).encode()
+
+
+def one_call(ep: SipEndpoint, wire: Wire, n: int) -> None:
+    def deliver(data: bytes, peer: Peer) -> None:
+        ep.on_message(parse_datagram(data), peer)
+
+    deliver(_uac_request("INVITE", n, 1), UAC)
+    (invite,) = [m for m in wire.take(UAS) if m.startswith(b"INVITE")]
+    deliver(_response(invite, "100 Trying", "u"), UAS)
+    deliver(_response(invite, "180 Ringing", f"u{n}"), UAS)
+    deliver(_response(invite, "200 OK", f"u{n}", SDP), UAS)
+    ok = [m for m in wire.take(UAC) if m.startswith(b"SIP/2.0 200")][0]
+    a_tag = re.search(rb"^To: .*;tag=([^;\r]+)", ok, re.M)
+    assert a_tag
+    deliver(_uac_request("ACK", n, 1, a_tag.group(1).decode()), UAC)
+    deliver(_uac_request("BYE", n, 2, a_tag.group(1).decode()), UAC)
+    (bye,) = [m for m in wire.take(UAS) if m.startswith(b"BYE")]
+    deliver(_response(bye, "200 OK", f"u{n}"), UAS)
+    wire.take(UAC)
+
+
+async def run(calls: int, profile: bool) -> None:
+    config = parse_config(CONFIG, "bench.yaml")
+    tmp = Path(tempfile.mkdtemp())
+    store = open_store(f"sqlite:///{tmp / 'tamas.db'}")
+    writer = StoreWriter(store)
+    protection = Protection(rate=1e9, burst=1e9, ban_failures=5, ban_window=60, ban_seconds=1,
+                            log=logging.getLogger("x"))  # fmt: skip
+    ep = SipEndpoint(protection=protection, user_agent="Tamas/bench")
+    wire = Wire()
+    ep.transports = wire  # type: ignore[assignment]
+    ep.advertised = {"UDP": ("127.0.0.1", 5060)}
+    location = Location()
+    router = Router(config, location)
+    auth = Authenticator(ep, protection, realm="tamas.local", nonce_ttl=300,
+                         password_for=router.password_for)  # fmt: skip
+    registrar = Registrar(ep, auth, location, writer, max_contacts=lambda u: 5)
+    ep.tu = B2BUA(config, ep, router, auth, registrar, TrunkRegistrations(ep, ()), writer)
+    for n in range(200):  # warm up caches
+        one_call(ep, wire, -n - 1)
+    prof = cProfile.Profile() if profile else None
+    t0 = time.process_time()
+    if prof:
+        prof.enable()
+    for n in range(calls):
+        one_call(ep, wire, n)
+    if prof:
+        prof.disable()
+    cpu = time.process_time() - t0
+    writer.close()
+    print(f"{calls} calls, {cpu:.2f} s CPU (driver included): {cpu / calls * 1e3:.3f} ms per call")
+    if prof:
+        pstats.Stats(prof).sort_stats("tottime").print_stats(30)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--calls", type=int, default=5000)
+    ap.add_argument("--profile", action="store_true")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    asyncio.run(run(args.calls, args.profile))
+
+
+if __name__ == "__main__":
+    main()
