@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import socket
+import ssl
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ from harness import LOOPBACK, ManagedProcess, free_port, start_tamas, tamas_load
 
 from tamas.core.ids import new_id
 from tamas.sip.auth import DigestClient, parse_challenge
-from tamas.sip.message import Response, parse_datagram
+from tamas.sip.message import Response, StreamParser, parse_datagram
 
 pytestmark = pytest.mark.peers
 
@@ -52,14 +54,18 @@ class Phone:
             lines.append(f"Contact: <sip:{user}@{LOOPBACK}:{self.port}>")
         if auth:
             lines.append(f"Authorization: {auth}")
-        self.sock.sendto(
-            ("\r\n".join(lines) + "\r\nContent-Length: 0\r\n\r\n").encode(), self.server
-        )
+        self._send(("\r\n".join(lines) + "\r\nContent-Length: 0\r\n\r\n").encode())
         while True:
-            msg = parse_datagram(self.sock.recv(65535))
+            msg = parse_datagram(self._recv())
             assert isinstance(msg, Response)
             if msg.status >= 200:
                 return msg
+
+    def _send(self, data: bytes) -> None:
+        self.sock.sendto(data, self.server)
+
+    def _recv(self) -> bytes:
+        return self.sock.recv(65535)
 
     def register_with_password(self, user: str, password: str, **kw: Any) -> Response:
         first = self.register(user, **kw)
@@ -136,3 +142,77 @@ def test_unknown_user_and_wrong_password_look_the_same_then_ban(tmp_path: Path) 
         out,
     ), out[-2000:]
     assert "Traceback" not in out
+
+
+class StreamPhone(Phone):
+    """The same phone over TCP, TLS or SIP over WebSocket (RFC 7118)."""
+
+    def __init__(self, transport: str, port: int) -> None:
+        self.transport = transport
+        self.server = (LOOPBACK, port)
+        self.call_id = new_id()
+        self.cseq = 0
+        self.ws: Any = None
+        if transport == "WS":
+            from websockets.sync.client import connect
+
+            self.stack = ExitStack()
+            self.ws = self.stack.enter_context(
+                connect(f"ws://{LOOPBACK}:{port}", subprotocols=["sip"])  # type: ignore[list-item]
+            )
+            self.port = self.ws.socket.getsockname()[1]
+            return
+        raw = socket.create_connection(self.server, timeout=3)
+        if transport == "TLS":
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE  # the demo's self-signed certificate
+            raw = ctx.wrap_socket(raw, server_hostname="tamas.local")
+        self.sock = raw
+        self.port = raw.getsockname()[1]
+        self.parser = StreamParser()
+
+    def close(self) -> None:
+        if self.ws is not None:
+            self.stack.close()
+        else:
+            self.sock.close()
+
+    def _send(self, data: bytes) -> None:
+        data = data.replace(b"SIP/2.0/UDP", b"SIP/2.0/" + self.transport.encode())
+        if self.ws is not None:
+            self.ws.send(data.decode())
+        else:
+            self.sock.sendall(data)
+
+    def _recv(self) -> bytes:
+        if self.ws is not None:
+            msg = self.ws.recv(timeout=3)
+            return msg.encode() if isinstance(msg, str) else msg
+        while True:
+            items = self.parser.feed(self.sock.recv(65535))
+            if items:
+                item = items[0]
+                assert not isinstance(item, Exception), item
+                return bytes(item)
+
+
+@pytest.mark.parametrize("transport", ["TCP", "TLS", "WS"])
+def test_register_over_stream_transports(tmp_path: Path, transport: str) -> None:
+    port = free_port("udp")
+    tls_port, ws_port = free_port("tcp"), free_port("tcp")
+    cfg = tamas_loadgen_config(sip_port=port, data_dir=tmp_path / "data", log_level="info")
+    cfg["server"].update(tls_port=tls_port, ws_port=ws_port)
+    cfg["extensions"].append({"number": "1005", "name": "E", "password": "demo1005"})
+    proc = start_tamas(cfg, tmp_path, port)
+    target = {"TCP": port, "TLS": tls_port, "WS": ws_port}[transport]
+    phone = StreamPhone(transport, target)
+    try:
+        assert phone.register("1005").status == 401
+        ok = phone.register_with_password("1005", "demo1005")
+        assert ok.status == 200
+        assert len(ok.contacts) == 1
+    finally:
+        phone.close()
+        proc.stop()
+    assert "Traceback" not in proc.output()
