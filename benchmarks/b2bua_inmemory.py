@@ -22,14 +22,9 @@ import time
 from pathlib import Path
 
 from tamas.config import parse_config
-from tamas.runtime.authn import Authenticator
-from tamas.runtime.b2bua import B2BUA
+from tamas.runtime.app import build_sip_stack
 from tamas.runtime.endpoint import SipEndpoint
-from tamas.runtime.protection import Protection
-from tamas.runtime.registrar import Location, Registrar
-from tamas.runtime.routing import Router
 from tamas.runtime.storewriter import StoreWriter
-from tamas.runtime.trunks import TrunkRegistrations
 from tamas.sip.message import parse_datagram
 from tamas.sip.peer import Peer
 from tamas.store import open_store
@@ -116,7 +111,7 @@ def one_call(ep: SipEndpoint, wire: Wire, n: int) -> None:
     deliver(_response(invite, "100 Trying", "u"), UAS)
     deliver(_response(invite, "180 Ringing", f"u{n}"), UAS)
     deliver(_response(invite, "200 OK", f"u{n}", SDP), UAS)
-    ok = [m for m in wire.take(UAC) if m.startswith(b"SIP/2.0 200")][0]
+    ok = next(m for m in wire.take(UAC) if m.startswith(b"SIP/2.0 200"))
     a_tag = re.search(rb"^To: .*;tag=([^;\r]+)", ok, re.M)
     assert a_tag
     deliver(_uac_request("ACK", n, 1, a_tag.group(1).decode()), UAC)
@@ -131,18 +126,11 @@ async def run(calls: int, profile: bool) -> None:
     tmp = Path(tempfile.mkdtemp())
     store = open_store(f"sqlite:///{tmp / 'tamas.db'}")
     writer = StoreWriter(store)
-    protection = Protection(rate=1e9, burst=1e9, ban_failures=5, ban_window=60, ban_seconds=1,
-                            log=logging.getLogger("x"))  # fmt: skip
-    ep = SipEndpoint(protection=protection, user_agent="Tamas/bench")
+    stack = build_sip_stack(config, store, writer)
+    ep = stack.endpoint
     wire = Wire()
-    ep.transports = wire  # type: ignore[assignment]
+    ep.transports = wire
     ep.advertised = {"UDP": ("127.0.0.1", 5060)}
-    location = Location()
-    router = Router(config, location)
-    auth = Authenticator(ep, protection, realm="tamas.local", nonce_ttl=300,
-                         password_for=router.password_for)  # fmt: skip
-    registrar = Registrar(ep, auth, location, writer, max_contacts=lambda u: 5)
-    ep.tu = B2BUA(config, ep, router, auth, registrar, TrunkRegistrations(ep, ()), writer)
     for n in range(200):  # warm up caches
         one_call(ep, wire, -n - 1)
     prof = cProfile.Profile() if profile else None

@@ -8,6 +8,7 @@ import gc
 import logging
 import signal
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from tamas import __version__
@@ -23,7 +24,7 @@ from tamas.runtime.storewriter import StoreWriter
 from tamas.runtime.tlscert import ensure_self_signed, server_context
 from tamas.runtime.transports import Transports
 from tamas.runtime.trunks import TrunkRegistrations
-from tamas.store import open_store
+from tamas.store import Store, open_store
 
 log = logging.getLogger("tamas")
 
@@ -44,18 +45,18 @@ def run(config: Config) -> int:
         return 1
 
 
-def database_url(config: Config) -> str:
-    if config.database_url:
-        return config.database_url
-    return f"sqlite:///{Path(config.data_dir).resolve() / 'tamas.db'}"
+@dataclass(frozen=True, slots=True)
+class SipStack:
+    """The SIP side of a running Tamas, wired; transports are attached by the caller."""
+
+    endpoint: SipEndpoint
+    b2bua: B2BUA
+    location: Location
+    trunk_regs: TrunkRegistrations
 
 
-async def serve(config: Config, *, ready: asyncio.Event | None = None,
-                stop: asyncio.Event | None = None) -> int:  # fmt: skip
-    data_dir = Path(config.data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    store = open_store(database_url(config))
-    writer = StoreWriter(store)
+def build_sip_stack(config: Config, store: Store, writer: StoreWriter) -> SipStack:
+    """Build the endpoint, registrar, router and B2BUA (must run inside the event loop)."""
     srv = config.server
     sec = config.security
     protection = Protection(
@@ -65,9 +66,6 @@ async def serve(config: Config, *, ready: asyncio.Event | None = None,
     )  # fmt: skip
     endpoint = SipEndpoint(protection=protection, user_agent=f"{srv.user_agent}/{__version__}",
                            trace=config.logging.sip_trace)  # fmt: skip
-    # idle_timeout=None: a registered phone's connection must stay open for its incoming calls
-    transports = Transports(endpoint, log=logging.getLogger("tamas.transport"), idle_timeout=None)
-    endpoint.transports = transports
     location = Location()
     location.load(store.registrations.load_bindings(time.time()))
     router = Router(config, location)
@@ -78,7 +76,23 @@ async def serve(config: Config, *, ready: asyncio.Event | None = None,
     registrar = Registrar(endpoint, auth, location, writer, max_contacts=lambda u: (
         router.extensions[u].max_contacts if u in router.extensions else None))  # fmt: skip
     trunk_regs = TrunkRegistrations(endpoint, config.trunks)
-    endpoint.tu = B2BUA(config, endpoint, router, auth, registrar, trunk_regs, writer)
+    b2bua = B2BUA(config, endpoint, router, auth, registrar, trunk_regs, writer)
+    endpoint.tu = b2bua
+    return SipStack(endpoint, b2bua, location, trunk_regs)
+
+
+async def serve(config: Config, *, ready: asyncio.Event | None = None,
+                stop: asyncio.Event | None = None) -> int:  # fmt: skip
+    data_dir = Path(config.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = open_store(config.database_url_resolved())
+    writer = StoreWriter(store)
+    srv = config.server
+    stack = build_sip_stack(config, store, writer)
+    endpoint, trunk_regs = stack.endpoint, stack.trunk_regs
+    # idle_timeout=None: a registered phone's connection must stay open for its incoming calls
+    transports = Transports(endpoint, log=logging.getLogger("tamas.transport"), idle_timeout=None)
+    endpoint.transports = transports
 
     advertised = srv.external_address or srv.bind
     udp = await transports.start_udp(srv.bind, srv.sip_port)

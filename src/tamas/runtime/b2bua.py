@@ -24,6 +24,7 @@ import logging
 import time
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from tamas.config import Config
 from tamas.core.ids import new_id
@@ -32,6 +33,7 @@ from tamas.runtime.endpoint import SipEndpoint
 from tamas.runtime.registrar import Registrar
 from tamas.runtime.routing import ExtensionRoute, NoRoute, Route, Router, Target, TrunkRoute
 from tamas.runtime.storewriter import StoreWriter
+from tamas.runtime.transfer import Reinvite, Transfers
 from tamas.runtime.trunks import TrunkRegistrations
 from tamas.sip.auth import DigestClient
 from tamas.sip.builders import cancel_for, new_tag, response_to
@@ -52,6 +54,9 @@ from tamas.sip.transaction import (
 )
 from tamas.sip.uri import SipUri, TelUri
 from tamas.store.records import CallDirection, CallRecord
+
+if TYPE_CHECKING:
+    from tamas.runtime.transfer import BlindTransfer
 
 log = logging.getLogger("tamas.calls")
 
@@ -93,6 +98,9 @@ class Leg:
     cancel_wanted: bool = False
     auth_tried: bool = False
     digest: DigestClient | None = None
+    sdp: bytes = b""  # the last session description this party sent (for transfers)
+    extension: str | None = None  # the extension on this side, if any (only they may transfer)
+    transfer: BlindTransfer | None = None  # set on a leg dialed to a transfer target
 
 
 @dataclass(eq=False, slots=True)
@@ -148,6 +156,7 @@ class B2BUA:
         self.legs: dict[tuple[str, str], Leg] = {}
         self.own_call_ids: set[str] = set()
         self.calls: dict[str, Call] = {}
+        self.transfers = Transfers(self)
 
     # -- dispatch ----------------------------------------------------------------------------
     def handle(self, event: Event) -> None:
@@ -172,7 +181,7 @@ class B2BUA:
             if req.method == "ACK" or txn is None:
                 return  # ACKs of 2xx are absorbed; the leg's 2xx was ACKed by us already
             if leg is None:
-                self._reply(txn, req, 481)
+                self.reply(txn, req, 481)
                 return
             self._in_dialog(leg, req, txn)
             return
@@ -184,48 +193,48 @@ class B2BUA:
         if method == "REGISTER":
             self.registrar.handle(req, txn, peer)
         elif method == "OPTIONS":
-            self._reply(txn, req, 200, headers=(
+            self.reply(txn, req, 200, headers=(
                 ("Allow", ALLOW), ("Accept", "application/sdp"),
                 ("Supported", "replaces, timer, path, outbound"),
             ))  # fmt: skip
         elif method == "INVITE":
             self._invite(req, txn, peer)
         elif method not in KNOWN_METHODS:
-            self._reply(txn, req, 501)
+            self.reply(txn, req, 501)
         elif method in ("BYE", "INFO", "UPDATE", "PRACK", "NOTIFY", "REFER"):
-            self._reply(txn, req, 481)
+            self.reply(txn, req, 481)
         else:
-            self._reply(txn, req, 405, headers=(("Allow", ALLOW),))
+            self.reply(txn, req, 405, headers=(("Allow", ALLOW),))
 
     def _acceptable(self, req: Request, txn: ServerTransaction) -> bool:
         """The checks of RFC 3261 section 8.2 (method, URI scheme, extensions, content)."""
         if not isinstance(req.uri, SipUri | TelUri):
-            self._reply(txn, req, 416)
+            self.reply(txn, req, 416)
             return False
         required = [v.lower() for v in req.headers.values("Require")]
         unsupported = [r for r in required if r not in SUPPORTED_OPTIONS]
         if unsupported and req.method not in ("CANCEL", "ACK"):
-            self._reply(txn, req, 420, headers=(("Unsupported", ", ".join(unsupported)),))
+            self.reply(txn, req, 420, headers=(("Unsupported", ", ".join(unsupported)),))
             return False
         if req.method == "INVITE":
             ctype = req.content_type
             if req.body and ctype not in ("application/sdp", None):
-                self._reply(txn, req, 415, headers=(("Accept", "application/sdp"),))
+                self.reply(txn, req, 415, headers=(("Accept", "application/sdp"),))
                 return False
             accept = [v.split(";")[0].strip().lower() for v in req.headers.values("Accept")]
             if accept and not any(a in ("application/sdp", "application/*", "*/*")
                                   for a in accept):  # fmt: skip
-                self._reply(txn, req, 406, headers=(("Accept", "application/sdp"),))
+                self.reply(txn, req, 406, headers=(("Accept", "application/sdp"),))
                 return False
         return True
 
     # -- new calls ---------------------------------------------------------------------------
     def _invite(self, req: Request, txn: ServerTransaction, peer: Peer) -> None:
         if req.call_id in self.own_call_ids:
-            self._reply(txn, req, 482)
+            self.reply(txn, req, 482)
             return
         if req.max_forwards == 0:
-            self._reply(txn, req, 483)
+            self.reply(txn, req, 483)
             return
         now = time.time()
         dialed = _user(req)
@@ -248,7 +257,8 @@ class B2BUA:
                 direction = CallDirection.OUTBOUND
                 trunk_name = route.trunk.name
         call = Call(id=new_id(8))
-        a = Leg(call, "a", peer, req.call_id, new_tag(), req, server_txn=txn)
+        a = Leg(call, "a", peer, req.call_id, new_tag(), req, server_txn=txn, sdp=_sdp(req),
+                extension=None if trunk is not None else caller)  # fmt: skip
         call.a = a
         txn.user_data = a
         self.legs[(a.call_id, a.local_tag)] = a
@@ -275,19 +285,23 @@ class B2BUA:
         mf = req.max_forwards - 1
         trunk = route.trunk if isinstance(route, TrunkRoute) else None
         for target in targets:
-            leg = self._new_b_leg(call, req, caller, display, target, mf, trunk_from=trunk)
+            leg = self.new_b_leg(call, caller, display, target, mf, trunk,
+                                 req.body, req.headers.get("Content-Type"))  # fmt: skip
+            if isinstance(route, ExtensionRoute):
+                leg.extension = route.extension.number
             if trunk is not None and trunk.auth_user and trunk.password:
                 leg.digest = DigestClient(trunk.auth_user, trunk.password)
             call.forks.append(leg)
-            self._send_invite(leg)
+            self.send_invite(leg)
         call.ring_timer = asyncio.get_running_loop().call_later(
             timeout, self._ring_timeout, call
         )
 
-    def _new_b_leg(
-        self, call: Call, a_req: Request, caller: str, display: str | None, target: Target,
-        mf: int, trunk_from: object | None,
+    def new_b_leg(
+        self, call: Call, caller: str, display: str | None, target: Target, mf: int,
+        trunk_from: object | None, body: bytes, ctype: str | None,
     ) -> Leg:  # fmt: skip
+        """A leg from Tamas to ``target`` (not yet sent: see :meth:`send_invite`)."""
         call_id = new_id(12)
         self.own_call_ids.add(call_id)
         tag = new_tag()
@@ -307,15 +321,14 @@ class B2BUA:
         h.add("CSeq", "1 INVITE")
         h.add("Contact", f"<{self.endpoint.contact_uri(transport)}>")
         h.add("Allow", ALLOW)
-        ctype = a_req.headers.get("Content-Type")
-        if ctype and a_req.body:
+        if ctype and body:
             h.add("Content-Type", ctype)
-        invite = Request(method="INVITE", uri=target.uri, headers=h, body=a_req.body)
+        invite = Request(method="INVITE", uri=target.uri, headers=h, body=body)
         leg = Leg(call, "b", target.peer, call_id, tag, invite)
         self.legs[(call_id, tag)] = leg
         return leg
 
-    def _send_invite(self, leg: Leg) -> None:
+    def send_invite(self, leg: Leg) -> None:
         leg.client_txn = self.endpoint.request(leg.invite, leg.peer)
         leg.client_txn.user_data = leg
 
@@ -325,6 +338,9 @@ class B2BUA:
         if isinstance(data, Relay):
             self._relay_response(data, ev.response)
             return
+        if isinstance(data, Reinvite):
+            self.transfers.on_reinvite_response(data, ev.response)
+            return
         if isinstance(data, Leg) and data.client_txn is ev.transaction:
             self._fork_response(data, ev.response, ev.retransmission)
             return
@@ -332,6 +348,9 @@ class B2BUA:
             data.on_response(ev.response)  # trunk registrations
 
     def _fork_response(self, leg: Leg, resp: Response, retransmission: bool) -> None:
+        if leg.transfer is not None:
+            self.transfers.on_response(leg, resp, retransmission)
+            return
         call = leg.call
         status = resp.status
         if 200 <= status < 300:
@@ -342,7 +361,7 @@ class B2BUA:
                 return
             leg.provisional = True
             if leg.cancel_wanted:
-                self._cancel(leg)
+                self.cancel(leg)
                 return
             a = call.a
             if a is not None and a.server_txn is not None and call.state is CallState.RINGING:
@@ -376,11 +395,12 @@ class B2BUA:
                                      cnonce=new_id(8))  # fmt: skip
         h.set("Proxy-Authorization" if resp.status == 407 else "Authorization", value)
         leg.invite = Request(method="INVITE", uri=invite.uri, headers=h, body=invite.body)
-        self._send_invite(leg)
+        self.send_invite(leg)
 
     def _answered(self, leg: Leg, resp: Response, retransmission: bool) -> None:
         call = leg.call
         invite = leg.invite
+        leg.sdp = _sdp(resp) or leg.sdp
         if leg.dialog is None:
             contact = f"<{self.endpoint.contact_uri(leg.peer.transport)}>"
             leg.dialog = Dialog.for_uac(invite, resp, contact)
@@ -393,13 +413,13 @@ class B2BUA:
             return
         if call.state is not CallState.RINGING or leg.cancel_wanted:
             # another fork won, or the call ended meanwhile: hang this one up
-            self._send_in_dialog(leg, "BYE")
+            self.send_in_dialog(leg, "BYE")
             self._drop_fork(leg)
             return
         call.b = leg
         self._drop_fork(leg)
         for other in list(call.forks):
-            self._cancel(other)
+            self.cancel(other)
         self._stop_ring_timer(call)
         call.move(CallState.ANSWERED)
         a = call.a
@@ -437,6 +457,9 @@ class B2BUA:
             self.endpoint.respond(data.from_txn, response_to(data.from_txn.request, 408,
                                                              to_tag=None))  # fmt: skip
             return
+        if isinstance(data, Leg) and data.client_txn is txn and data.transfer is not None:
+            self.transfers.on_failure(data, 408, "Request Timeout")
+            return
         if isinstance(data, Leg) and data.client_txn is txn:
             self._drop_fork(data)
             call = data.call
@@ -452,7 +475,7 @@ class B2BUA:
         if call.state is not CallState.RINGING:
             return
         for leg in list(call.forks):
-            self._cancel(leg)
+            self.cancel(leg)
         self._fail(call, 480, "No Answer")
 
     def _cancelled(self, txn: ServerTransaction) -> None:
@@ -463,10 +486,10 @@ class B2BUA:
         if call.state is not CallState.RINGING and call.state is not CallState.ROUTING:
             return
         for fork in list(call.forks):
-            self._cancel(fork)
+            self.cancel(fork)
         self._finish(call, cause="cancelled", status=487)
 
-    def _cancel(self, leg: Leg) -> None:
+    def cancel(self, leg: Leg) -> None:
         leg.cancel_wanted = True
         if not leg.provisional:
             return  # CANCEL waits for a provisional response (RFC 3261 section 9.1)
@@ -485,31 +508,42 @@ class B2BUA:
         if leg in leg.call.forks:
             leg.call.forks.remove(leg)
         if leg is not leg.call.b:
-            self._forget(leg)  # its late responses still reach it through its transaction
+            self.forget(leg)  # its late responses still reach it through its transaction
 
     # -- confirmed calls ---------------------------------------------------------------------
     def _in_dialog(self, leg: Leg, req: Request, txn: ServerTransaction) -> None:
         dialog = leg.dialog
         if dialog is None:
-            self._reply(txn, req, 481)
+            self.reply(txn, req, 481)
             return
         try:
             dialog.check_request(req)
         except OutOfOrderRequest:
-            self._reply(txn, req, 500, "CSeq Out of Order")
+            self.reply(txn, req, 500, "CSeq Out of Order")
             return
         except ParseError as e:
-            self._reply(txn, req, 400, e.reason)
+            self.reply(txn, req, 400, e.reason)
             return
         call = leg.call
+        if leg is not call.a and leg is not call.b:
+            # a transferor already replaced in its call: its BYE ends only its own dialog
+            self.reply(txn, req, 200 if req.method == "BYE" else 481)
+            if req.method == "BYE":
+                self.forget(leg)
+            return
         other = call.other(leg)
         if req.method == "BYE":
-            self._reply(txn, req, 200)
+            self.reply(txn, req, 200)
             self._hangup(call, cause=f"bye-from-{leg.side}", notify=(other,))
             return
         if other is None or other.dialog is None or call.state is not CallState.ANSWERED:
-            self._reply(txn, req, 481 if call.state is CallState.ENDED else 491)
+            self.reply(txn, req, 481 if call.state is CallState.ENDED else 491)
             return
+        if req.method == "REFER":
+            self.transfers.refer(leg, other, req, txn)
+            return
+        if req.method in ("INVITE", "UPDATE") and _sdp(req):
+            leg.sdp = _sdp(req)
         headers: list[tuple[str, str]] = []
         for name in ("Content-Type", "Event", "Subscription-State", "Refer-To", "Referred-By",
                      "Info-Package", "Content-Disposition"):  # fmt: skip
@@ -526,6 +560,7 @@ class B2BUA:
         if resp.status == 100:
             return
         if req.method == "INVITE" and 200 <= resp.status < 300 and relay.to_leg.dialog:
+            relay.to_leg.sdp = _sdp(resp) or relay.to_leg.sdp
             d = relay.to_leg.dialog
             d.update_from_response(resp)
             ack = d.new_request("ACK", via=self.endpoint.via(relay.to_leg.peer.transport),
@@ -543,7 +578,7 @@ class B2BUA:
                           body=resp.body if ctype else b"")  # fmt: skip
         self.endpoint.respond(relay.from_txn, out)
 
-    def _send_in_dialog(self, leg: Leg | None, method: str) -> None:
+    def send_in_dialog(self, leg: Leg | None, method: str) -> None:
         if leg is None or leg.dialog is None or leg.dialog.state is DialogState.TERMINATED:
             return
         req = leg.dialog.new_request(method, via=self.endpoint.via(leg.peer.transport))
@@ -553,7 +588,7 @@ class B2BUA:
 
     def _hangup(self, call: Call, *, cause: str, notify: tuple[Leg | None, ...]) -> None:
         for leg in notify:
-            self._send_in_dialog(leg, "BYE")
+            self.send_in_dialog(leg, "BYE")
         for leg in (call.a, call.b):
             if leg is not None and leg.dialog is not None:
                 leg.dialog.state = DialogState.TERMINATED
@@ -564,21 +599,22 @@ class B2BUA:
             return
         self._stop_ring_timer(call)
         call.move(CallState.ENDED)
+        self.transfers.abandon(call)
         if call.record is not None:
             self.writer.record_call(replace(call.record, answered_at=call.answered_at,
                                             ended_at=time.time(), cause=cause, status=status))
         log.info("call %s ended: %s", call.id, cause)
         for leg in (call.a, call.b):
             if leg is not None:
-                self._forget(leg)
+                self.forget(leg)
         self.calls.pop(call.id, None)
 
-    def _forget(self, leg: Leg) -> None:
+    def forget(self, leg: Leg) -> None:
         self.legs.pop((leg.call_id, leg.local_tag), None)
         if leg.side == "b":
             self.own_call_ids.discard(leg.call_id)
 
-    def _reply(
+    def reply(
         self,
         txn: ServerTransaction,
         req: Request,
@@ -600,3 +636,8 @@ def _user_of(uri: object) -> str | None:
 
 def _user(req: Request) -> str:
     return _user_of(req.uri) or _user_of(req.to.uri) or ""
+
+
+def _sdp(msg: Request | Response) -> bytes:
+    """The body if it is a session description, else b""."""
+    return msg.body if msg.body and msg.content_type == "application/sdp" else b""

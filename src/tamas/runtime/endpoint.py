@@ -14,7 +14,6 @@ import logging
 from typing import Protocol
 
 from tamas.runtime.protection import Protection
-from tamas.runtime.transports import Transports
 from tamas.sip.builders import new_branch, response_to
 from tamas.sip.errors import ParseError, SipError
 from tamas.sip.message import Request, RequestParseError, Response
@@ -30,6 +29,12 @@ from tamas.sip.transaction import (
 
 log = logging.getLogger("tamas.sip")
 trace_log = logging.getLogger("tamas.sip.trace")
+
+
+class Sender(Protocol):
+    """Where the endpoint's bytes go: the transports, or a test's in-memory wire."""
+
+    def send(self, data: bytes, peer: Peer) -> None: ...
 
 
 class TransactionUser(Protocol):
@@ -48,7 +53,7 @@ class SipEndpoint:
         self.protection = protection
         self.user_agent = user_agent
         self.trace = trace
-        self.transports: Transports | None = None
+        self.transports: Sender | None = None
         self.tu: TransactionUser | None = None
         self.advertised: dict[str, tuple[str, int]] = {}
         self._loop = asyncio.get_running_loop()

@@ -1,0 +1,242 @@
+"""Blind (unattended) transfer by REFER, handled by the B2BUA (RFC 3515, RFC 5589 section 6).
+
+The transferor (say the agent) sends REFER in its dialog with ``Refer-To: <sip:3000@...>``.
+Tamas does not pass the REFER on to the transferee (the customer's phone or trunk may not
+support it); it performs the transfer itself:
+
+1. answers 202 and sends the transferor NOTIFY ``SIP/2.0 100 Trying`` (message/sipfrag);
+2. dials the target like any call, offering the transferee's last session description;
+3. when the target answers, re-INVITEs the transferee with the target's description (so the
+   media of the two meet), swaps the target in for the transferor in the call, NOTIFYs the
+   transferor ``SIP/2.0 200 OK`` (subscription terminated) and sends it BYE;
+4. when the target fails, NOTIFYs the failure (``SIP/2.0 486 Busy Here``...) and the call goes
+   on between transferor and transferee.
+
+The call keeps its one call id and record: it is accounted once, with the transfer in its log.
+Attended transfer (Refer-To with ``Replaces``) is answered 501 for now.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from tamas.runtime.routing import ExtensionRoute, NoRoute, TrunkRoute
+from tamas.sip.builders import response_to
+from tamas.sip.dialog import Dialog, DialogState
+from tamas.sip.errors import ParseError
+from tamas.sip.message import Request, Response
+from tamas.sip.transaction import ServerTransaction
+from tamas.sip.uri import SipUri, TelUri, parse_name_addr
+
+if TYPE_CHECKING:
+    from tamas.runtime.b2bua import B2BUA, Call, Leg
+
+log = logging.getLogger("tamas.calls")
+
+SIPFRAG = "message/sipfrag;version=2.0"
+
+
+@dataclass(eq=False, slots=True)
+class BlindTransfer:
+    call: Call
+    transferor: Leg
+    transferee: Leg
+    target: str
+    forks: list[Leg] = field(default_factory=list)
+    timer: asyncio.TimerHandle | None = None
+    done: bool = False
+
+
+@dataclass(eq=False, slots=True)
+class Reinvite:
+    """A re-INVITE Tamas sent on its own account (its 2xx is ACKed and otherwise ignored)."""
+
+    leg: Leg
+
+
+class Transfers:
+    def __init__(self, b2bua: B2BUA) -> None:
+        self.b2bua = b2bua
+        self.active: dict[str, BlindTransfer] = {}  # by call id
+
+    # -- REFER ------------------------------------------------------------------------------
+    def refer(self, leg: Leg, other: Leg, req: Request, txn: ServerTransaction) -> None:
+        b = self.b2bua
+        call = leg.call
+        if leg.extension is None:
+            # only an extension may transfer: a trunk-side party could otherwise send the
+            # call anywhere the dial plan reaches, at the center's expense
+            b.reply(txn, req, 403, "Transfer Not Allowed")
+            return
+        raw = req.headers.get("Refer-To")
+        try:
+            refer_to = parse_name_addr(raw or "")
+        except ParseError:
+            b.reply(txn, req, 400, "Bad Refer-To")
+            return
+        uri = refer_to.uri
+        if isinstance(uri, SipUri) and uri.headers and "replaces" in uri.headers.lower():
+            b.reply(txn, req, 501, "Attended Transfer Not Implemented")
+            return
+        number = uri.user_unquoted if isinstance(uri, SipUri) else (
+            uri.number if isinstance(uri, TelUri) else None)  # fmt: skip
+        if not number:
+            b.reply(txn, req, 400, "Bad Refer-To")
+            return
+        if call.id in self.active:
+            b.reply(txn, req, 491, "Transfer In Progress")
+            return
+        route = b.router.dial(number, time.time())
+        if isinstance(route, NoRoute):
+            b.reply(txn, req, route.status, route.reason)
+            return
+        contact = f"<{b.endpoint.contact_uri(leg.peer.transport)}>"
+        b.endpoint.respond(txn, response_to(req, 202, headers=(("Contact", contact),)))
+        transfer = BlindTransfer(call=call, transferor=leg, transferee=other, target=number)
+        self.active[call.id] = transfer
+        self._notify(transfer, "SIP/2.0 100 Trying", final=False)
+        log.info("call %s: blind transfer of %s to %s", call.id, other.side, number)
+        caller = call.record.caller if call.record is not None else "anonymous"
+        if isinstance(route, ExtensionRoute):
+            targets, timeout = list(route.targets), float(route.extension.ring_timeout)
+        else:
+            assert isinstance(route, TrunkRoute)
+            targets, timeout = [route.target], 120.0
+        trunk = route.trunk if isinstance(route, TrunkRoute) else None
+        for target in targets:
+            fork = b.new_b_leg(call, caller, None, target, 70, trunk, other.sdp,
+                               "application/sdp" if other.sdp else None)  # fmt: skip
+            fork.transfer = transfer
+            if isinstance(route, ExtensionRoute):
+                fork.extension = route.extension.number
+            transfer.forks.append(fork)
+            b.send_invite(fork)
+        transfer.timer = asyncio.get_running_loop().call_later(
+            timeout, self.on_failure_all, transfer, 480, "No Answer"
+        )
+
+    # -- the target's answer ------------------------------------------------------------------
+    def on_response(self, fork: Leg, resp: Response, retransmission: bool) -> None:
+        transfer = fork.transfer
+        assert transfer is not None
+        b = self.b2bua
+        status = resp.status
+        if status < 200:
+            fork.provisional = status > 100
+            if fork.cancel_wanted and fork.provisional:
+                b.cancel(fork)
+            return
+        if status >= 300:
+            self.on_failure(fork, status, resp.reason)
+            return
+        contact = f"<{b.endpoint.contact_uri(fork.peer.transport)}>"
+        if fork.dialog is None:
+            fork.dialog = Dialog.for_uac(fork.invite, resp, contact)
+        ack = fork.dialog.new_request("ACK", via=b.endpoint.via(fork.peer.transport),
+                                      cseq=fork.invite.cseq.seq)  # fmt: skip
+        b.endpoint.send_stateless(ack, fork.peer)
+        if retransmission:
+            return
+        if transfer.done or fork.cancel_wanted:
+            b.send_in_dialog(fork, "BYE")
+            return
+        fork.sdp = resp.body if resp.content_type == "application/sdp" else b""
+        self._complete(transfer, fork)
+
+    def _complete(self, transfer: BlindTransfer, fork: Leg) -> None:
+        b = self.b2bua
+        call = transfer.call
+        for other in transfer.forks:
+            if other is not fork:
+                b.cancel(other)
+        self._close(transfer)
+        fork.transfer = None
+        transferee, transferor = transfer.transferee, transfer.transferor
+        # the transferee's media now go to the target: tell it where (a re-INVITE)
+        if transferee.dialog is not None and fork.sdp:
+            reinvite = transferee.dialog.new_request(
+                "INVITE", via=b.endpoint.via(transferee.peer.transport), body=fork.sdp,
+                headers=(("Content-Type", "application/sdp"),),
+            )  # fmt: skip
+            txn = b.endpoint.request(reinvite, transferee.peer)
+            txn.user_data = Reinvite(transferee)
+        if call.a is transferor:
+            call.a = fork
+        else:
+            call.b = fork
+        fork.side = transferor.side
+        self._notify(transfer, "SIP/2.0 200 OK", final=True)
+        b.send_in_dialog(transferor, "BYE")
+        # keep it known a little while, so that a BYE crossing ours gets 200, not 481
+        asyncio.get_running_loop().call_later(32.0, b.forget, transferor)
+        log.info("call %s: transferred to %s", call.id, transfer.target)
+
+    def on_reinvite_response(self, data: Reinvite, resp: Response) -> None:
+        leg = data.leg
+        if 200 <= resp.status < 300 and leg.dialog is not None:
+            leg.dialog.update_from_response(resp)
+            ack = leg.dialog.new_request("ACK", via=self.b2bua.endpoint.via(leg.peer.transport),
+                                         cseq=resp.cseq.seq)  # fmt: skip
+            self.b2bua.endpoint.send_stateless(ack, leg.peer)
+
+    # -- failures ------------------------------------------------------------------------------
+    def on_failure(self, fork: Leg, status: int, reason: str) -> None:
+        transfer = fork.transfer
+        if transfer is None:
+            return
+        if fork in transfer.forks:
+            transfer.forks.remove(fork)
+        self.b2bua.forget(fork)
+        if not transfer.forks and not transfer.done:
+            self._fail(transfer, status, reason)
+
+    def on_failure_all(self, transfer: BlindTransfer, status: int, reason: str) -> None:
+        transfer.timer = None
+        if transfer.done:
+            return
+        for fork in list(transfer.forks):
+            self.b2bua.cancel(fork)
+        self._fail(transfer, status, reason)
+
+    def _fail(self, transfer: BlindTransfer, status: int, reason: str) -> None:
+        self._close(transfer)
+        self._notify(transfer, f"SIP/2.0 {status} {reason}", final=True)
+        log.info("call %s: transfer to %s failed: %d %s", transfer.call.id, transfer.target,
+                 status, reason)  # fmt: skip
+
+    def abandon(self, call: Call) -> None:
+        """The call ended while a transfer was under way: cancel or hang up its forks."""
+        transfer = self.active.get(call.id)
+        if transfer is None:
+            return
+        self._close(transfer)
+        for fork in transfer.forks:
+            if fork.dialog is not None:
+                self.b2bua.send_in_dialog(fork, "BYE")
+            else:
+                self.b2bua.cancel(fork)
+
+    def _close(self, transfer: BlindTransfer) -> None:
+        transfer.done = True
+        if transfer.timer is not None:
+            transfer.timer.cancel()
+            transfer.timer = None
+        self.active.pop(transfer.call.id, None)
+
+    def _notify(self, transfer: BlindTransfer, sipfrag: str, *, final: bool) -> None:
+        leg = transfer.transferor
+        dialog = leg.dialog
+        if dialog is None or dialog.state is DialogState.TERMINATED:
+            return
+        state = "terminated;reason=noresource" if final else "active;expires=60"
+        notify = dialog.new_request(
+            "NOTIFY", via=self.b2bua.endpoint.via(leg.peer.transport),
+            body=(sipfrag + "\r\n").encode(),
+            headers=(("Event", "refer"), ("Subscription-State", state),
+                     ("Content-Type", SIPFRAG)),
+        )  # fmt: skip
+        self.b2bua.endpoint.request(notify, leg.peer)
