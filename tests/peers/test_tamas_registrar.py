@@ -3,9 +3,11 @@ restart, no user enumeration, and the ban after repeated failures."""
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import ssl
+import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -216,3 +218,35 @@ def test_register_over_stream_transports(tmp_path: Path, transport: str) -> None
         phone.close()
         proc.stop()
     assert "Traceback" not in proc.output()
+
+
+def test_status_api_lists_registrations(tmp_path: Path) -> None:
+    port, http_port = free_port("udp"), free_port("tcp")
+    cfg = tamas_loadgen_config(sip_port=port, data_dir=tmp_path / "data", log_level="info")
+    cfg["server"]["http_port"] = http_port
+    cfg["extensions"].append({"number": "1005", "name": "E", "password": "demo1005"})
+    proc = start_tamas(cfg, tmp_path, port)
+    phone = Phone(port)
+    base = f"http://{LOOPBACK}:{http_port}"
+    try:
+        assert _get_json(f"{base}/health")["status"] == "ok"
+        assert _get_json(f"{base}/api/v1/registrations") == {"registrations": {}}
+        assert phone.register_with_password("1005", "demo1005").status == 200
+        regs = _get_json(f"{base}/api/v1/registrations")["registrations"]
+        assert list(regs) == ["1005"]
+        (binding,) = regs["1005"]
+        assert binding["contact"] == f"sip:1005@{LOOPBACK}:{phone.port}"
+        assert binding["source"] == f"{LOOPBACK}:{phone.port}"
+        assert binding["transport"] == "UDP"
+        assert _get_json(f"{base}/api/v1/calls") == {"calls": []}
+        assert _get_json(f"{base}/api/v1/trunks") == {"trunks": {}}
+    finally:
+        phone.close()
+        proc.stop()
+    assert "Traceback" not in proc.output()
+
+
+def _get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        assert resp.status == 200
+        return json.loads(resp.read())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Awaitable, Callable
 
 from tamas.config import Config, ConfigError, load_config, with_overrides
 from tamas.core.errors import TamasError
@@ -30,10 +31,20 @@ def run(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return EXIT_INVALID
     # Imported on use: the runtime is heavy, and ``config`` commands must not need it.
+    from tamas.runtime.app import SipStack
     from tamas.runtime.app import run as run_runtime
+    from tamas.web.status import start_http
 
+    services = []
+    if config.server.http_port:
+        srv = config.server
+
+        async def http(stack: SipStack) -> Callable[[], Awaitable[None]]:
+            return await start_http(stack, srv.bind, srv.http_port)
+
+        services.append(http)
     try:
-        return run_runtime(config)
+        return run_runtime(config, services)
     except TamasError as exc:  # e.g. the database cannot be opened: a message, no traceback
         print(f"tamas: {exc}", file=sys.stderr)
         return 1

@@ -8,6 +8,7 @@ import gc
 import logging
 import signal
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +30,11 @@ from tamas.store import Store, open_store
 log = logging.getLogger("tamas")
 
 
-def run(config: Config) -> int:
+#: Something started beside SIP (e.g. the HTTP API) given the stack; returns its stop function.
+Service = Callable[["SipStack"], Awaitable[Callable[[], Awaitable[None]]]]
+
+
+def run(config: Config, services: Sequence[Service] = ()) -> int:
     """Run the server until SIGINT/SIGTERM. Returns the process exit code."""
     setup_logging(config.logging.level, config.logging.format)
     try:
@@ -39,7 +44,7 @@ def run(config: Config) -> int:
     except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
         pass
     try:
-        return int(asyncio.run(serve(config)))
+        return int(asyncio.run(serve(config, services=services)))
     except OSError as e:
         log.error("cannot start: %s", e)
         return 1
@@ -81,8 +86,13 @@ def build_sip_stack(config: Config, store: Store, writer: StoreWriter) -> SipSta
     return SipStack(endpoint, b2bua, location, trunk_regs)
 
 
-async def serve(config: Config, *, ready: asyncio.Event | None = None,
-                stop: asyncio.Event | None = None) -> int:  # fmt: skip
+async def serve(
+    config: Config,
+    *,
+    ready: asyncio.Event | None = None,
+    stop: asyncio.Event | None = None,
+    services: Sequence[Service] = (),
+) -> int:
     data_dir = Path(config.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     store = open_store(config.database_url_resolved())
@@ -113,6 +123,7 @@ async def serve(config: Config, *, ready: asyncio.Event | None = None,
     log.info("Tamas %s listening: %s; store %s; %d extensions, %d trunks",
              __version__, listening, store.url, len(config.extensions), len(config.trunks))
     trunk_regs.start()
+    stoppers = [await start(stack) for start in services]
     # Everything built so far lives as long as the process: keep it out of the collector's way,
     # and collect the young generation less often (SIP makes many short-lived objects).
     gc.collect()
@@ -128,6 +139,8 @@ async def serve(config: Config, *, ready: asyncio.Event | None = None,
         ready.set()
     await stop.wait()
     log.info("stopping")
+    for stop_service in stoppers:
+        await stop_service()
     trunk_regs.stop()
     await asyncio.sleep(0.05)
     await transports.close()
