@@ -137,13 +137,21 @@ async def run(calls: int, profile: bool) -> None:
     t0 = time.process_time()
     if prof:
         prof.enable()
+    lat: list[float] = []
     for n in range(calls):
+        t = time.perf_counter()
         one_call(ep, wire, n)
+        lat.append(time.perf_counter() - t)
+        await asyncio.sleep(0)  # let the transaction timers run, as in a live server
     if prof:
         prof.disable()
     cpu = time.process_time() - t0
     writer.close()
     print(f"{calls} calls, {cpu:.2f} s CPU (driver included): {cpu / calls * 1e3:.3f} ms per call")
+    print(f"live transactions (client, server): {ep.layer.counts}")
+    lat.sort()
+    p50, p99, worst = (lat[len(lat) // 2] * 1e3, lat[int(len(lat) * 0.99)] * 1e3, lat[-1] * 1e3)
+    print(f"wall per call ms: p50 {p50:.3f}  p99 {p99:.3f}  max {worst:.3f}")
     if prof:
         pstats.Stats(prof).sort_stats("tottime").print_stats(30)
 
