@@ -109,6 +109,7 @@ class Relay:
 
     to_leg: Leg
     from_txn: ServerTransaction
+    from_leg: Leg
 
 
 @dataclass(eq=False, slots=True)
@@ -172,7 +173,8 @@ class B2BUA:
             leg = event.transaction.user_data
             if isinstance(leg, Leg):
                 log.info("call %s: caller never acknowledged the answer", leg.call.id)
-                self._hangup(leg.call, cause="ack-timeout", notify=(leg.call.b,))
+                # RFC 3261 section 13.3.1.4: the caller's session ends with a BYE as well
+                self.hangup(leg.call, cause="ack-timeout", notify=(leg.call.b, leg))
 
     def _request(self, req: Request, txn: ServerTransaction | None, peer: Peer) -> None:
         to_tag = req.to.tag
@@ -532,9 +534,12 @@ class B2BUA:
                 self.forget(leg)
             return
         other = call.other(leg)
+        if req.method == "BYE" and self.transfers.transferor_left(leg):
+            self.reply(txn, req, 200)  # the transfer goes on without the transferor
+            return
         if req.method == "BYE":
             self.reply(txn, req, 200)
-            self._hangup(call, cause=f"bye-from-{leg.side}", notify=(other,))
+            self.hangup(call, cause=f"bye-from-{leg.side}", notify=(other,))
             return
         if other is None or other.dialog is None or call.state is not CallState.ANSWERED:
             self.reply(txn, req, 481 if call.state is CallState.ENDED else 491)
@@ -553,7 +558,7 @@ class B2BUA:
         out = other.dialog.new_request(req.method, via=self.endpoint.via(other.peer.transport),
                                        body=req.body, headers=tuple(headers))  # fmt: skip
         ctxn = self.endpoint.request(out, other.peer)
-        ctxn.user_data = Relay(to_leg=other, from_txn=txn)
+        ctxn.user_data = Relay(to_leg=other, from_txn=txn, from_leg=leg)
 
     def _relay_response(self, relay: Relay, resp: Response) -> None:
         req = relay.from_txn.request
@@ -571,9 +576,8 @@ class B2BUA:
         if ctype and resp.body:
             headers.append(("Content-Type", ctype))
         if req.method == "INVITE" and resp.status < 300:
-            from_leg = relay.from_txn.user_data
-            transport = from_leg.peer.transport if isinstance(from_leg, Leg) else "UDP"
-            headers.append(("Contact", f"<{self.endpoint.contact_uri(transport)}>"))
+            contact = self.endpoint.contact_uri(relay.from_leg.peer.transport)
+            headers.append(("Contact", f"<{contact}>"))
         out = response_to(req, resp.status, resp.reason, headers=tuple(headers),
                           body=resp.body if ctype else b"")  # fmt: skip
         self.endpoint.respond(relay.from_txn, out)
@@ -586,7 +590,7 @@ class B2BUA:
         if method == "BYE":
             leg.dialog.move(DialogState.TERMINATED)
 
-    def _hangup(self, call: Call, *, cause: str, notify: tuple[Leg | None, ...]) -> None:
+    def hangup(self, call: Call, *, cause: str, notify: tuple[Leg | None, ...]) -> None:
         for leg in notify:
             self.send_in_dialog(leg, "BYE")
         for leg in (call.a, call.b):

@@ -49,6 +49,7 @@ class BlindTransfer:
     forks: list[Leg] = field(default_factory=list)
     timer: asyncio.TimerHandle | None = None
     done: bool = False
+    transferor_gone: bool = False
 
 
 @dataclass(eq=False, slots=True)
@@ -175,6 +176,17 @@ class Transfers:
         asyncio.get_running_loop().call_later(32.0, b.forget, transferor)
         log.info("call %s: transferred to %s", call.id, transfer.target)
 
+    def transferor_left(self, leg: Leg) -> bool:
+        """``leg`` hung up; True if it is a transferor whose transfer goes on without it
+        (phones commonly BYE right after the 202, RFC 5589 section 6)."""
+        transfer = self.active.get(leg.call.id)
+        if transfer is None or transfer.transferor is not leg:
+            return False
+        if leg.dialog is not None:
+            leg.dialog.state = DialogState.TERMINATED
+        transfer.transferor_gone = True
+        return True
+
     def on_reinvite_response(self, data: Reinvite, resp: Response) -> None:
         leg = data.leg
         if 200 <= resp.status < 300 and leg.dialog is not None:
@@ -204,7 +216,12 @@ class Transfers:
 
     def _fail(self, transfer: BlindTransfer, status: int, reason: str) -> None:
         self._close(transfer)
-        self._notify(transfer, f"SIP/2.0 {status} {reason}", final=True)
+        if transfer.transferor_gone:
+            # nobody to return the call to: the transferee is hung up
+            self.b2bua.hangup(transfer.call, cause=f"transfer-failed {status}",
+                              notify=(transfer.transferee,))  # fmt: skip
+        else:
+            self._notify(transfer, f"SIP/2.0 {status} {reason}", final=True)
         log.info("call %s: transfer to %s failed: %d %s", transfer.call.id, transfer.target,
                  status, reason)  # fmt: skip
 
