@@ -24,6 +24,7 @@ from pathlib import Path
 from tamas.config import parse_config
 from tamas.runtime.app import build_sip_stack
 from tamas.runtime.endpoint import SipEndpoint
+from tamas.runtime.gcpolicy import GcPolicy
 from tamas.runtime.storewriter import StoreWriter
 from tamas.sip.message import parse_datagram
 from tamas.sip.peer import Peer
@@ -121,7 +122,7 @@ def one_call(ep: SipEndpoint, wire: Wire, n: int) -> None:
     wire.take(UAC)
 
 
-async def run(calls: int, profile: bool) -> None:
+async def run(calls: int, profile: bool, no_gc_policy: bool = False) -> None:
     config = parse_config(CONFIG, "bench.yaml")
     tmp = Path(tempfile.mkdtemp())
     store = open_store(f"sqlite:///{tmp / 'tamas.db'}")
@@ -131,6 +132,9 @@ async def run(calls: int, profile: bool) -> None:
     wire = Wire()
     ep.transports = wire
     ep.advertised = {"UDP": ("127.0.0.1", 5060)}
+    gc_policy = GcPolicy()
+    if not no_gc_policy:
+        gc_policy.start()
     for n in range(200):  # warm up caches
         one_call(ep, wire, -n - 1)
     prof = cProfile.Profile() if profile else None
@@ -146,6 +150,7 @@ async def run(calls: int, profile: bool) -> None:
     if prof:
         prof.disable()
     cpu = time.process_time() - t0
+    gc_policy.stop()
     writer.close()
     print(f"{calls} calls, {cpu:.2f} s CPU (driver included): {cpu / calls * 1e3:.3f} ms per call")
     print(f"live transactions (client, server): {ep.layer.counts}")
@@ -160,9 +165,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--calls", type=int, default=5000)
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--no-gc-policy", action="store_true", help="leave the collector alone")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(run(args.calls, args.profile))
+    asyncio.run(run(args.calls, args.profile, args.no_gc_policy))
 
 
 if __name__ == "__main__":

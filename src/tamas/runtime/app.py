@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import signal
 import time
@@ -17,6 +16,7 @@ from tamas.config import Config
 from tamas.runtime.authn import Authenticator
 from tamas.runtime.b2bua import B2BUA
 from tamas.runtime.endpoint import SipEndpoint
+from tamas.runtime.gcpolicy import GcPolicy
 from tamas.runtime.logs import setup_logging
 from tamas.runtime.protection import Protection
 from tamas.runtime.registrar import Location, Registrar
@@ -124,11 +124,8 @@ async def serve(
              __version__, listening, store.url, len(config.extensions), len(config.trunks))
     trunk_regs.start()
     stoppers = [await start(stack) for start in services]
-    # Everything built so far lives as long as the process: keep it out of the collector's way,
-    # and collect the young generation less often (SIP makes many short-lived objects).
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(20_000, 20, 20)
+    gc_policy = GcPolicy()
+    gc_policy.start()
 
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -139,6 +136,7 @@ async def serve(
         ready.set()
     await stop.wait()
     log.info("stopping")
+    gc_policy.stop()
     for stop_service in stoppers:
         await stop_service()
     trunk_regs.stop()

@@ -612,6 +612,9 @@ class B2BUA:
             if leg is not None:
                 self.forget(leg)
         self.calls.pop(call.id, None)
+        # break the call <-> leg cycles so that reference counting frees them (see gcpolicy)
+        call.a = call.b = None
+        call.forks = []
 
     def forget(self, leg: Leg) -> None:
         self.legs.pop((leg.call_id, leg.local_tag), None)

@@ -154,6 +154,7 @@ class Transfers:
         for other in transfer.forks:
             if other is not fork:
                 b.cancel(other)
+        transfer.forks = []
         self._close(transfer)
         fork.transfer = None
         transferee, transferor = transfer.transferee, transfer.transferor
@@ -236,6 +237,7 @@ class Transfers:
                 self.b2bua.send_in_dialog(fork, "BYE")
             else:
                 self.b2bua.cancel(fork)
+        transfer.forks = []  # no fork <-> transfer cycle left behind
 
     def _close(self, transfer: BlindTransfer) -> None:
         transfer.done = True

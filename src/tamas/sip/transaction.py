@@ -210,9 +210,16 @@ class TransactionLayer:
         self._timers: list[tuple[float, int, _Base, int, str]] = []
         self._seq = itertools.count()
         self._out: list[Output] = []
+        self._ended: list[_Base] = []
+        self._ended_before: list[_Base] = []
 
     # -- pump interface ---------------------------------------------------------------------
     def take(self) -> list[Output]:
+        # Transactions that ended before the previous take() have had their last events
+        # handled by now: drop the TU's data, which often points back at them (no cycle left).
+        for txn in self._ended_before:
+            txn.user_data = None
+        self._ended_before, self._ended = self._ended, []
         out, self._out = self._out, []
         return out
 
@@ -476,6 +483,7 @@ class TransactionLayer:
     def _terminate(self, txn: _Base) -> None:
         if txn.state is not State.TERMINATED:
             txn._move(State.TERMINATED)
+        self._ended.append(txn)
         if isinstance(txn, ServerTransaction):
             self._server.pop(txn.key, None)
         else:

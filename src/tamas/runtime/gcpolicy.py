@@ -1,0 +1,59 @@
+"""Keep Python's cyclic garbage collector from pausing the SIP path.
+
+Per RFC 3261 a transaction lives up to 64*T1 = 32 s after its call has moved on, so a server
+at a few hundred calls per second holds a few hundred thousand live objects. A full
+(generation 2) collection walks all of them: measured here, 1.7 s for 50,000 transactions,
+during which no SIP message is handled. Reference counting frees almost all of Tamas's
+garbage anyway; the collector is only needed for reference cycles, and the call and
+transaction objects break theirs when they end.
+
+So: every second, the objects that survived are moved out of the collector's sight
+(``gc.freeze()``, which costs a list merge), and the young generations are collected as
+usual. Cyclic garbage from objects that were frozen is reclaimed by a full collection every
+``full_every`` seconds (10 minutes by default), which logs what it found: a growing figure
+there means a reference cycle to break.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import time
+
+log = logging.getLogger("tamas.gc")
+
+
+class GcPolicy:
+    def __init__(self, *, freeze_every: float = 1.0, full_every: float = 600.0) -> None:
+        self.freeze_every = freeze_every
+        self.full_every = full_every
+        self._handle: asyncio.TimerHandle | None = None
+        self._last_full = 0.0
+
+    def start(self) -> None:
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(10_000, 10, 10)
+        self._last_full = time.monotonic()
+        self._schedule()
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def _schedule(self) -> None:
+        self._handle = asyncio.get_running_loop().call_later(self.freeze_every, self._tick)
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        if now - self._last_full >= self.full_every:
+            self._last_full = now
+            gc.unfreeze()
+            started = time.perf_counter()
+            found = gc.collect()
+            log.debug("full collection: %d unreachable objects in %.0f ms", found,
+                      (time.perf_counter() - started) * 1e3)  # fmt: skip
+        gc.freeze()
+        self._schedule()
