@@ -4,6 +4,7 @@ CANCEL for a client INVITE (sections 17.1.1.3 and 9.1)."""
 from __future__ import annotations
 
 from tamas.core.ids import new_id
+from tamas.sip.errors import ParseError
 from tamas.sip.headers import Headers
 from tamas.sip.message import Request, Response, reason_for
 from tamas.sip.uri import parse_name_addr
@@ -42,16 +43,10 @@ def response_to(
     for name in ("From", "To", "Call-ID", "CSeq"):
         value = request.headers.get(name)
         if value is not None:
+            if name == "To" and to_tag and status > 100 and _lacks_tag(value):
+                # the tag is a header parameter: it goes last, after any others
+                value = f"{value};tag={to_tag}"
             h.add(name, value)
-    if to_tag and status > 100:
-        raw_to = request.headers.get("To")
-        if raw_to is not None:
-            try:
-                to = parse_name_addr(raw_to)
-            except Exception:
-                to = None
-            if to is not None and to.tag is None:
-                h.set("To", str(to.with_param("tag", to_tag)))
     if status == 100 and request.headers.get("Timestamp") is not None:
         h.add("Timestamp", request.headers.get("Timestamp") or "")
     for k, v in headers:
@@ -84,3 +79,10 @@ def cancel_for(invite: Request) -> Request:
     h.add("CSeq", f"{invite.cseq.seq} CANCEL")
     h.add("Max-Forwards", "70")
     return Request(method="CANCEL", uri=invite.uri, headers=h)
+
+
+def _lacks_tag(raw_to: str) -> bool:
+    try:
+        return parse_name_addr(raw_to).tag is None
+    except ParseError:
+        return False  # a malformed To is copied as it came

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import lru_cache
 
 from tamas.sip.errors import SipError
 from tamas.sip.headers import Headers
@@ -138,13 +139,8 @@ class Dialog:
         h = Headers()
         h.add("Via", via)
         h.add("Max-Forwards", "70")
-        h.add("From", str(self.local_uri.with_param("tag", self.local_tag)))
-        remote = (
-            self.remote_uri.with_param("tag", self.remote_tag)
-            if self.remote_tag
-            else self.remote_uri
-        )
-        h.add("To", str(remote))
+        h.add("From", _tagged(self.local_uri, self.local_tag))
+        h.add("To", _tagged(self.remote_uri, self.remote_tag))
         h.add("Call-ID", self.call_id)
         h.add("CSeq", f"{cseq} {method}")
         for route in self.route_set:
@@ -154,3 +150,8 @@ class Dialog:
         for k, v in headers:
             h.add(k, v)
         return Request(method=method, uri=self.remote_target, headers=h, body=body)
+
+
+@lru_cache(maxsize=4096)  # a dialog sends the same From and To in every request
+def _tagged(addr: NameAddr, tag: str) -> str:
+    return str(addr.with_param("tag", tag) if tag else addr)

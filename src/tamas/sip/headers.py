@@ -115,11 +115,12 @@ class Headers:
     O(1) lookups (every message is read far more often than it is changed).
     """
 
-    __slots__ = ("_index", "_items")
+    __slots__ = ("_index", "_items", "version")
 
     def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
         self._items: list[tuple[str, str]] = []
         self._index: dict[str, list[str]] = {}
+        self.version = 0  # changes with every mutation (lets messages cache parsed values)
         for k, v in items:
             self.add(k, v)
 
@@ -170,6 +171,7 @@ class Headers:
         return len(found) if found else 0
 
     def add(self, name: str, value: str) -> None:
+        self.version += 1
         cname = _NAME_CACHE.get(name) or canonical_name(name)
         self._items.append((cname, value))
         found = self._index.get(cname)
@@ -186,6 +188,7 @@ class Headers:
         return None
 
     def prepend(self, name: str, value: str) -> None:
+        self.version += 1
         cname = canonical_name(name)
         self._items.insert(0, (cname, value))
         self._index.setdefault(cname, []).insert(0, value)
@@ -202,6 +205,7 @@ class Headers:
         self._index[cname] = [value]
 
     def remove(self, name: str) -> None:
+        self.version += 1
         cname = canonical_name(name)
         if cname in self._index:
             self._items = [(k, v) for k, v in self._items if k != cname]
@@ -209,6 +213,7 @@ class Headers:
 
     def pop_first_value(self, name: str) -> str | None:
         """Remove and return the first value of a list header (e.g. the top Via or Route)."""
+        self.version += 1
         cname = canonical_name(name)
         for i, (k, v) in enumerate(self._items):
             if k != cname:

@@ -15,7 +15,9 @@ survived; responses that fail to parse are simply dropped (section 18.1.2).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from tamas.sip.errors import ParseError, SipError, VersionNotSupported
 from tamas.sip.headers import (
@@ -50,27 +52,43 @@ REASONS: dict[int, str] = {
 }  # fmt: skip
 
 
+_T = TypeVar("_T")
+
+
 @dataclass(eq=False, slots=True, kw_only=True)
 class Message:
     headers: Headers = field(default_factory=Headers)
     body: bytes = b""
+    # parsed header values, valid while the headers are unchanged (see Headers.version)
+    _memo: dict[str, tuple[Headers, int, object]] = field(
+        default_factory=dict, init=False, repr=False
+    )
+
+    def _cached(self, key: str, compute: Callable[[Message], _T]) -> _T:
+        h = self.headers
+        hit = self._memo.get(key)
+        if hit is not None and hit[0] is h and hit[1] == h.version:
+            return hit[2]  # type: ignore[return-value]
+        value = compute(self)
+        self._memo[key] = (h, h.version, value)
+        return value
 
     # -- typed accessors (raise ParseError on malformed values) --------------------------------
     @property
     def call_id(self) -> str:
-        return (self.headers.get("Call-ID") or "").strip()
+        return self._cached("call_id", _call_id)
 
     @property
     def cseq(self) -> CSeq:
-        return parse_cseq(self.headers.get("CSeq") or "")
+        return self._cached("cseq", _cseq)
 
     @property
     def from_(self) -> NameAddr:
-        return parse_name_addr(self.headers.get("From") or "")
+        return self._cached("from", _from)
 
     @property
     def to(self) -> NameAddr:
-        return parse_name_addr(self.headers.get("To") or "")
+        return self._cached("to", _to)
 
     @property
     def vias(self) -> list[Via]:
@@ -78,10 +96,7 @@ class Message:
 
     @property
     def top_via(self) -> Via:
-        values = self.headers.values("Via")
-        if not values:
-            raise ParseError("missing Via")
-        return parse_via(values[0])
+        return self._cached("top_via", _top_via)
 
     @property
     def contacts(self) -> list[NameAddr]:
@@ -157,6 +172,29 @@ class Response(Message):
 
     def __repr__(self) -> str:
         return f"<Response {self.status} {self.reason} call-id={self.call_id!r}>"
+
+
+def _call_id(m: Message) -> str:
+    return (m.headers.get("Call-ID") or "").strip()
+
+
+def _cseq(m: Message) -> CSeq:
+    return parse_cseq(m.headers.get("CSeq") or "")
+
+
+def _from(m: Message) -> NameAddr:
+    return parse_name_addr(m.headers.get("From") or "")
+
+
+def _to(m: Message) -> NameAddr:
+    return parse_name_addr(m.headers.get("To") or "")
+
+
+def _top_via(m: Message) -> Via:
+    values = m.headers.values("Via")
+    if not values:
+        raise ParseError("missing Via")
+    return parse_via(values[0])
 
 
 class RequestParseError(ParseError):
