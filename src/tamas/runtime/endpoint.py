@@ -28,6 +28,8 @@ from tamas.sip.transaction import (
 )
 
 log = logging.getLogger("tamas.sip")
+
+TIMER_SLACK = 0.02
 trace_log = logging.getLogger("tamas.sip.trace")
 
 
@@ -156,6 +158,10 @@ class SipEndpoint:
         deadline = self.layer.next_deadline()
         if deadline is None or deadline == self._timer_at:
             return
+        # Coalesce: SIP timers are 500 ms and up, so firing up to TIMER_SLACK late is harmless,
+        # and a busy server then wakes at most 1/TIMER_SLACK times a second for timers
+        # instead of once per expiring transaction.
+        deadline = max(deadline, self._loop.time() + TIMER_SLACK)
         if self._timer is not None:
             if self._timer_at is not None and self._timer_at <= deadline:
                 return
