@@ -139,6 +139,23 @@ class Headers:
         h._index = {k: list(v) for k, v in self._index.items()}
         return h
 
+    @classmethod
+    def from_pairs(cls, pairs: list[tuple[str, str]]) -> Headers:
+        """Headers from (name, value) pairs in wire order (the parser's fast path)."""
+        h = cls()
+        items = h._items
+        index = h._index
+        cache = _NAME_CACHE
+        for name, value in pairs:
+            cname = cache.get(name) or canonical_name(name)
+            items.append((cname, value))
+            found = index.get(cname)
+            if found is None:
+                index[cname] = [value]
+            else:
+                found.append(value)
+        return h
+
     def _values(self, name: str) -> list[str] | None:
         return self._index.get(_NAME_CACHE.get(name) or canonical_name(name))
 

@@ -225,6 +225,7 @@ def _split_head(data: bytes) -> tuple[bytes, bytes] | None:
 
 
 _HEADER_LINE = re.compile(r"([!%'*+\-.0-9A-Z_`a-z~]+)[ \t]*:[ \t]*(.*?)[ \t]*", re.S)
+_HEADER_LINES = re.compile(r"^([!%'*+\-.0-9A-Z_`a-z~]+)[ \t]*:[ \t]*(.*?)[ \t]*$", re.M)
 
 
 def _unfold(head: str) -> list[str]:
@@ -247,15 +248,20 @@ def _parse_head(head: bytes) -> tuple[Request | Response, int | None]:
     if not lines or not lines[0]:
         raise ParseError("empty message")
     start = lines[0]
-    headers = Headers()
     bad_line: ParseError | None = None
-    for line in lines[1:]:
-        m = _HEADER_LINE.fullmatch(line)
-        if m is None:
-            # Keep reading: a request's partial needs the headers that follow to answer 400.
-            bad_line = bad_line or ParseError(f"malformed header line {line[:40]!r}")
-            continue
-        headers.add(m.group(1), m.group(2))
+    # One regular-expression pass over all header lines (the common, well-formed case)...
+    pairs = _HEADER_LINES.findall("\n".join(lines[1:])) if len(lines) > 1 else []
+    if len(pairs) == len(lines) - 1:
+        headers = Headers.from_pairs(pairs)
+    else:  # ...and line by line only to find the bad one
+        headers = Headers()
+        for line in lines[1:]:
+            m = _HEADER_LINE.fullmatch(line)
+            if m is None:
+                # Keep reading: a request's partial needs the headers that follow to answer 400.
+                bad_line = bad_line or ParseError(f"malformed header line {line[:40]!r}")
+                continue
+            headers.add(m.group(1), m.group(2))
     msg = _parse_start_line(start, headers)
     if bad_line is not None:
         if isinstance(msg, Request):
