@@ -132,6 +132,23 @@ class Bench:
         target: harness.ManagedProcess | None = None
         try:
             target = self._start_target(name, ports, step_dir)
+            if a.warmup_calls:
+                # Every target gets the same warm-up (caches, lazy imports, first database
+                # write) so that the step measures the steady state, not the start-up.
+                harness.run_sipp_spec(
+                    harness.SippRun(
+                        scenario="uac_call",
+                        target=f"{harness.LOOPBACK}:{ports.target}",
+                        local_port=ports.uac,
+                        calls=a.warmup_calls,
+                        rate=min(rate, 50.0),
+                        service="2000",
+                        hold_ms=100,
+                        timeout=30.0,
+                        cpu=a.loadgen_core,
+                    ),
+                    step_dir / "warmup",
+                )
             budget = max(5.0, deadline - time.monotonic())
             timeout = min(budget, a.step_seconds + a.hold_ms / 1000.0 + 30.0)
             spec = harness.SippRun(
@@ -313,6 +330,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--max-rate", type=float, default=16000.0, help="never offer more than this")
     p.add_argument("--bisect-steps", type=int, default=4, help="bisection steps after the ladder")
     p.add_argument("--min-gap", type=float, default=25.0, help="stop bisecting below this gap")
+    p.add_argument(
+        "--warmup-calls",
+        type=int,
+        default=100,
+        help="calls placed (at up to 50 cps) before each measured step, for every target",
+    )
     p.add_argument(
         "--attempts",
         type=int,
