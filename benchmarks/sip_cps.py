@@ -118,9 +118,12 @@ class Bench:
             return harness.start_tamas(tcfg, tdir, ports.target, cpu=core)
         raise ValueError(name)
 
-    def run_step(self, name: str, ports: Ports, rate: float, deadline: float) -> Step:
+    def run_step(
+        self, name: str, ports: Ports, rate: float, deadline: float, attempt: int = 1
+    ) -> Step:
         a = self.args
-        step_dir = self.root / name / f"rate-{rate:g}"
+        # one directory per attempt: the latency samples of one try must not mix with another's
+        step_dir = self.root / name / f"rate-{rate:g}" / f"try-{attempt}"
         step_dir.mkdir(parents=True, exist_ok=True)
         calls = max(1, round(rate * a.step_seconds))
         uas = harness.start_sipp_background(
@@ -235,7 +238,7 @@ class Bench:
                 if attempt > 1 and time.monotonic() + step_cost > deadline:
                     break
                 try:
-                    st = self.run_step(name, ports, rate, deadline)
+                    st = self.run_step(name, ports, rate, deadline, attempt)
                 except Exception as exc:  # a target that cannot start is a result, not a crash
                     out.error = f"{type(exc).__name__}: {exc}"[:500]
                     self.log(f"   {name} @ {rate:g} cps: ERROR {out.error}")
