@@ -593,3 +593,27 @@ def test_reinvite_from_tcp_phone_gets_tcp_contact(
 
     rec = only_record(play(tmp_path, caplog, scenario), callee="5000")
     assert rec.cause == "bye-from-a"
+
+
+# -- overload: new calls get 503 while the loop lags; calls in progress go on ------------------
+def test_overload_refuses_new_calls_only(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    async def scenario(net: Net) -> None:
+        guard = net.stack.b2bua.overload
+        call = Answered(net)
+        guard.start()
+        time.sleep(0.4)  # the event loop is blocked, as under a load it cannot carry
+        await asyncio.sleep(0.06)  # the heartbeat comes 0.4 s late
+        assert guard.overloaded
+        invite = call.carrier.invite("sip:5551000@127.0.0.1:5060", body=SDP_A)
+        _, refused = call.carrier.expect("100 INVITE", "503 INVITE")
+        assert resp(refused).headers.get("Retry-After") == "5"
+        call.carrier.ack_failure(invite, resp(refused))
+        # the established call is unaffected: its BYE goes through
+        call.carrier_hangs_up(call.b)
+        await until(lambda: not guard.overloaded, timeout=4.0)  # after 2 s of calm
+        guard.stop()
+
+    records = play(tmp_path, caplog, scenario)
+    assert [r.status for r in records].count(503) == 0  # refused before a call record exists
+    assert "SIP overload: event loop" in caplog.text
+    assert "SIP overload over" in caplog.text

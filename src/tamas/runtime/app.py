@@ -126,6 +126,7 @@ async def serve(
     stoppers = [await start(stack) for start in services]
     gc_policy = GcPolicy()
     gc_policy.start()
+    stack.b2bua.overload.start()
 
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -137,6 +138,7 @@ async def serve(
     await stop.wait()
     log.info("stopping")
     gc_policy.stop()
+    stack.b2bua.overload.stop()
     for stop_service in stoppers:
         await stop_service()
     trunk_regs.stop()

@@ -30,6 +30,7 @@ from tamas.config import Config
 from tamas.core.ids import new_id
 from tamas.runtime.authn import Authenticator
 from tamas.runtime.endpoint import SipEndpoint
+from tamas.runtime.overload import OverloadGuard
 from tamas.runtime.registrar import Registrar
 from tamas.runtime.routing import ExtensionRoute, NoRoute, Route, Router, Target, TrunkRoute
 from tamas.runtime.storewriter import StoreWriter
@@ -158,6 +159,7 @@ class B2BUA:
         self.own_call_ids: set[str] = set()
         self.calls: dict[str, Call] = {}
         self.transfers = Transfers(self)
+        self.overload = OverloadGuard()
 
     # -- dispatch ----------------------------------------------------------------------------
     def handle(self, event: Event) -> None:
@@ -232,6 +234,9 @@ class B2BUA:
 
     # -- new calls ---------------------------------------------------------------------------
     def _invite(self, req: Request, txn: ServerTransaction, peer: Peer) -> None:
+        if self.overload.overloaded:
+            self.reply(txn, req, 503, "Overloaded", headers=(("Retry-After", "5"),))
+            return
         if req.call_id in self.own_call_ids:
             self.reply(txn, req, 482)
             return
