@@ -80,7 +80,7 @@ def build_sip_stack(config: Config, store: Store, writer: StoreWriter) -> SipSta
                          password_for=router.password_for)  # fmt: skip
     registrar = Registrar(endpoint, auth, location, writer, max_contacts=lambda u: (
         router.extensions[u].max_contacts if u in router.extensions else None))  # fmt: skip
-    trunk_regs = TrunkRegistrations(endpoint, config.trunks)
+    trunk_regs = TrunkRegistrations(endpoint, router)
     b2bua = B2BUA(config, endpoint, router, auth, registrar, trunk_regs, writer)
     endpoint.tu = b2bua
     return SipStack(endpoint, b2bua, location, trunk_regs)

@@ -6,6 +6,8 @@ Pure decisions over the configuration and the location service; no IO.
 from __future__ import annotations
 
 import ipaddress
+import logging
+import socket
 from dataclasses import dataclass
 
 from tamas.config import Config
@@ -13,6 +15,8 @@ from tamas.config.model import Extension, Trunk
 from tamas.runtime.registrar import Location, binding_peer
 from tamas.sip.peer import Peer
 from tamas.sip.uri import SipUri, Uri, parse_uri
+
+log = logging.getLogger("tamas.routing")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,20 +56,57 @@ def _ip_host(host: str) -> str | None:
         return None
 
 
+def resolve_host(host: str) -> str | None:
+    """The IP address of a trunk host from the configuration (a literal, or a name looked up
+    once at start-up; names written in SIP messages are never looked up)."""
+    literal = _ip_host(host)
+    if literal is not None:
+        return literal
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_DGRAM)
+    except OSError:
+        return None
+    return str(infos[0][4][0]) if infos else None
+
+
 class Router:
     def __init__(self, config: Config, location: Location) -> None:
         self.config = config
         self.location = location
         self.extensions = {e.number: e for e in config.extensions}
         self.trunks = {t.name: t for t in config.trunks}
+        self.trunk_hosts: dict[str, str] = {}
+        for t in config.trunks:
+            address = resolve_host(t.host)
+            if address is None:
+                log.error("trunk %s: cannot resolve host %r; it is not used", t.name, t.host)
+            else:
+                self.trunk_hosts[t.name] = address
 
     def trunk_for_source(self, peer: Peer) -> Trunk | None:
+        """The trunk a request from ``peer`` belongs to: one matching host and port first,
+        then one matching the host alone (several trunks may share a provider's address)."""
+        host_only: Trunk | None = None
         for t in self.config.trunks:
-            if t.inbound_match != "source":
+            if t.inbound_match != "source" or self.trunk_hosts.get(t.name) != peer.host:
                 continue
-            if _ip_host(t.host) == peer.host and (not t.match_port or t.port == peer.port):
-                return t
-        return None
+            if t.match_port:
+                if t.port == peer.port:
+                    return t
+            elif host_only is None:
+                host_only = t
+        return host_only
+
+    def trunk_target(self, trunk: Trunk, number: str) -> Target | None:
+        """Where a request for ``number`` goes on ``trunk`` (None if its host is unresolved)."""
+        host = self.trunk_hosts.get(trunk.name)
+        if host is None:
+            return None
+        uri_host = f"[{host}]" if ":" in host else host
+        tp = "" if trunk.transport == "udp" else f";transport={trunk.transport}"
+        name = trunk.host if _ip_host(trunk.host) is None else uri_host
+        uri = parse_uri(f"sip:{number}@{name}:{trunk.port}{tp}")
+        return Target(uri, Peer(trunk.transport.upper(), host, trunk.port))
 
     def password_for(self, user: str) -> str | None:
         ext = self.extensions.get(user)
@@ -101,7 +142,10 @@ class Router:
             if dialed.startswith(rule.prefix) and len(dialed) > len(rule.prefix) - 1:
                 number = rule.prepend + dialed[rule.strip :]
                 trunk = self.trunks[rule.trunk]
-                return TrunkRoute(trunk, number, trunk_target(trunk, number))
+                target = self.trunk_target(trunk, number)
+                if target is None:
+                    return NoRoute(503, "Trunk Unavailable")
+                return TrunkRoute(trunk, number, target)
         return NoRoute(404, "Not Found")
 
     def inbound(self, trunk: Trunk, did: str, now: float) -> Route:
@@ -111,11 +155,3 @@ class Router:
             if r.did in ("*", did):
                 return self.to_extension(r.destination, now)
         return NoRoute(404, "Not Found")
-
-
-def trunk_target(trunk: Trunk, number: str) -> Target:
-    host = _ip_host(trunk.host) or trunk.host
-    uri_host = f"[{host}]" if ":" in host else host
-    tp = "" if trunk.transport == "udp" else f";transport={trunk.transport}"
-    uri = parse_uri(f"sip:{number}@{uri_host}:{trunk.port}{tp}")
-    return Target(uri, Peer(trunk.transport.upper(), host, trunk.port))

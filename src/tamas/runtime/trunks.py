@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from tamas.config.model import Trunk
 from tamas.core.ids import new_id
 from tamas.runtime.endpoint import SipEndpoint
-from tamas.runtime.routing import trunk_target
+from tamas.runtime.routing import Router
 from tamas.sip.auth import DigestClient
 from tamas.sip.builders import new_tag
 from tamas.sip.errors import ParseError
@@ -32,6 +32,7 @@ RETRY_MAX = 300.0
 class TrunkRegistration:
     trunk: Trunk
     endpoint: SipEndpoint
+    router: Router
     call_id: str = field(default_factory=lambda: new_id(12))
     tag: str = field(default_factory=new_tag)
     cseq: int = 0
@@ -58,7 +59,10 @@ class TrunkRegistration:
 
     def _send(self, *, expires: int, authorization: tuple[str, str] | None) -> None:
         t = self.trunk
-        target = trunk_target(t, t.username or "tamas")
+        target = self.router.trunk_target(t, t.username or "tamas")
+        if target is None:
+            self._failed("host not resolved")
+            return
         user = t.username or "tamas"
         domain = t.from_domain or target.peer.host
         self.cseq += 1
@@ -145,8 +149,9 @@ def _granted(resp: Response, asked: int) -> int:
 
 
 class TrunkRegistrations:
-    def __init__(self, endpoint: SipEndpoint, trunks: tuple[Trunk, ...]) -> None:
-        self.items = [TrunkRegistration(t, endpoint) for t in trunks if t.register]
+    def __init__(self, endpoint: SipEndpoint, router: Router) -> None:
+        self.items = [TrunkRegistration(t, endpoint, router) for t in router.config.trunks
+                      if t.register]  # fmt: skip
 
     def start(self) -> None:
         for r in self.items:
