@@ -101,6 +101,7 @@ class Leg:
     digest: DigestClient | None = None
     sdp: bytes = b""  # the last session description this party sent (for transfers)
     extension: str | None = None  # the extension on this side, if any (only they may transfer)
+    own_call_id: bool = False  # Tamas made this leg's Call-ID (it is in B2BUA.own_call_ids)
     transfer: BlindTransfer | None = None  # set on a leg dialed to a transfer target
 
 
@@ -215,6 +216,12 @@ class B2BUA:
         if not isinstance(req.uri, SipUri | TelUri):
             self.reply(txn, req, 416)
             return False
+        if req.method in ("INVITE", "REGISTER", "SUBSCRIBE", "REFER"):
+            try:
+                _ = req.contacts  # a dialog or binding is built from it later: check it now
+            except ParseError as e:
+                self.reply(txn, req, 400, f"Bad Contact: {e.reason}")
+                return False
         required = [v.lower() for v in req.headers.values("Require")]
         unsupported = [r for r in required if r not in SUPPORTED_OPTIONS]
         if unsupported and req.method not in ("CANCEL", "ACK"):
@@ -331,7 +338,7 @@ class B2BUA:
         if ctype and body:
             h.add("Content-Type", ctype)
         invite = Request(method="INVITE", uri=target.uri, headers=h, body=body)
-        leg = Leg(call, "b", target.peer, call_id, tag, invite)
+        leg = Leg(call, "b", target.peer, call_id, tag, invite, own_call_id=True)
         self.legs[(call_id, tag)] = leg
         return leg
 
@@ -375,8 +382,7 @@ class B2BUA:
                 self._reply_a(call, status, resp.reason, body=resp.body,
                               ctype=resp.headers.get("Content-Type"))  # fmt: skip
             return
-        if status in (401, 407) and leg.digest is not None and not leg.auth_tried:
-            self._retry_with_auth(leg, resp)
+        if status in (401, 407) and self.retry_with_auth(leg, resp):
             return
         self._drop_fork(leg)
         call.failures.append(resp)
@@ -386,28 +392,39 @@ class B2BUA:
             st = best.status if best.status not in (401, 407) else 503
             self._fail(call, st, best.reason if st == best.status else "Service Unavailable")
 
-    def _retry_with_auth(self, leg: Leg, resp: Response) -> None:
-        assert leg.digest is not None
+    def retry_with_auth(self, leg: Leg, resp: Response) -> bool:
+        """Answer a trunk's 401/407 once with its credentials; False if that cannot be done
+        (no usable challenge, or nobody waits for the call any more)."""
+        if leg.digest is None or leg.auth_tried or leg.cancel_wanted:
+            return False
+        if leg.call.state is CallState.ENDED:
+            return False
         leg.auth_tried = True
         header = "Proxy-Authenticate" if resp.status == 407 else "WWW-Authenticate"
         challenge = resp.headers.get(header)
         if challenge is None:
-            self._drop_fork(leg)
-            return
+            return False
         invite = leg.invite
         h = invite.headers.copy()
         h.set("Via", self.endpoint.via(leg.peer.transport))
         h.set("CSeq", f"{invite.cseq.seq + 1} INVITE")
-        value = leg.digest.authorize(challenge, method="INVITE", uri=str(invite.uri),
-                                     cnonce=new_id(8))  # fmt: skip
+        try:
+            value = leg.digest.authorize(challenge, method="INVITE", uri=str(invite.uri),
+                                         cnonce=new_id(8))  # fmt: skip
+        except ParseError:
+            return False
         h.set("Proxy-Authorization" if resp.status == 407 else "Authorization", value)
         leg.invite = Request(method="INVITE", uri=invite.uri, headers=h, body=invite.body)
         self.send_invite(leg)
+        return True
 
     def _answered(self, leg: Leg, resp: Response, retransmission: bool) -> None:
         call = leg.call
         invite = leg.invite
         leg.sdp = _sdp(resp) or leg.sdp
+        if leg.dialog is not None and (resp.to.tag or "") != leg.dialog.remote_tag:
+            self._extra_dialog(leg, resp)
+            return
         if leg.dialog is None:
             contact = f"<{self.endpoint.contact_uri(leg.peer.transport)}>"
             leg.dialog = Dialog.for_uac(invite, resp, contact)
@@ -436,6 +453,18 @@ class B2BUA:
         self._reply_a(call, 200, "OK", body=resp.body, ctype=resp.headers.get("Content-Type"))
         call.answered_at = time.time()
         log.info("call %s answered", call.id)
+
+    def _extra_dialog(self, leg: Leg, resp: Response) -> None:
+        """A 2xx with another To tag: a proxy beyond forked our INVITE and a second branch
+        answered (RFC 3261 section 13.2.2.4). It gets an ACK and a BYE of its own."""
+        contact = f"<{self.endpoint.contact_uri(leg.peer.transport)}>"
+        extra = Dialog.for_uac(leg.invite, resp, contact)
+        via = self.endpoint.via(leg.peer.transport)
+        self.endpoint.send_stateless(
+            extra.new_request("ACK", via=via, cseq=leg.invite.cseq.seq), leg.peer
+        )
+        self.endpoint.request(extra.new_request("BYE", via=self.endpoint.via(leg.peer.transport)),
+                              leg.peer)  # fmt: skip
 
     def _reply_a(
         self, call: Call, status: int, reason: str, *, body: bytes = b"", ctype: str | None = None
@@ -623,7 +652,7 @@ class B2BUA:
 
     def forget(self, leg: Leg) -> None:
         self.legs.pop((leg.call_id, leg.local_tag), None)
-        if leg.side == "b":
+        if leg.own_call_id:
             self.own_call_ids.discard(leg.call_id)
 
     def reply(

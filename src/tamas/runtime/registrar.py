@@ -41,8 +41,13 @@ class Location:
             self._by_aor.setdefault(b.aor, {})[b.contact_uri] = b
 
     def lookup(self, aor: str, now: float) -> list[Binding]:
-        found = [b for b in self._by_aor.get(aor, {}).values() if b.expires_at > now]
-        return sorted(found, key=lambda b: -(b.q or 0.0))
+        bindings = self._by_aor.get(aor)
+        if not bindings:
+            return []
+        expired = [uri for uri, b in bindings.items() if b.expires_at <= now]
+        for uri in expired:  # pruned on the way, so a phone that changes Contact leaks nothing
+            del bindings[uri]
+        return sorted(bindings.values(), key=lambda b: -(b.q or 0.0))
 
     def put(self, b: Binding) -> None:
         self._by_aor.setdefault(b.aor, {})[b.contact_uri] = b
@@ -109,11 +114,10 @@ class Registrar:
         changes: list[Binding | str] = []
         for c in contacts:
             raw = c.param("expires")
-            try:
-                expires = default if raw is None else int(raw)
-            except ValueError:
+            if raw is not None and not (raw.isascii() and raw.isdigit() and len(raw) <= 10):
                 self._reply(txn, req, 400, "Bad expires parameter")
                 return
+            expires = default if raw is None else int(raw)
             expires = min(expires, MAX_EXPIRES)
             uri = str(c.uri)
             if 0 < expires < MIN_EXPIRES:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 import socket
 from dataclasses import dataclass
 
@@ -17,6 +18,8 @@ from tamas.sip.peer import Peer
 from tamas.sip.uri import SipUri, Uri, parse_uri
 
 log = logging.getLogger("tamas.routing")
+
+_DIALABLE = re.compile(r"\+?[0-9*#]{1,32}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +139,8 @@ class Router:
 
     def dial(self, dialed: str, now: float) -> Route:
         """An extension's call: an extension number first, then the dial plan."""
+        if not _DIALABLE.fullmatch(dialed):
+            return NoRoute(484, "Address Incomplete")  # only digits, * # and a leading +
         if dialed in self.extensions:
             return self.to_extension(dialed, now)
         for rule in self.config.dialplan:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tamas.runtime.routing import ExtensionRoute, NoRoute, TrunkRoute
+from tamas.sip.auth import DigestClient
 from tamas.sip.builders import response_to
 from tamas.sip.dialog import Dialog, DialogState
 from tamas.sip.errors import ParseError
@@ -114,6 +115,8 @@ class Transfers:
             fork.transfer = transfer
             if isinstance(route, ExtensionRoute):
                 fork.extension = route.extension.number
+            elif trunk is not None and trunk.auth_user and trunk.password:
+                fork.digest = DigestClient(trunk.auth_user, trunk.password)
             transfer.forks.append(fork)
             b.send_invite(fork)
         transfer.timer = asyncio.get_running_loop().call_later(
@@ -131,6 +134,8 @@ class Transfers:
             if fork.cancel_wanted and fork.provisional:
                 b.cancel(fork)
             return
+        if status in (401, 407) and b.retry_with_auth(fork, resp):
+            return  # the trunk challenged: answered with its credentials
         if status >= 300:
             self.on_failure(fork, status, resp.reason)
             return
@@ -144,6 +149,7 @@ class Transfers:
             return
         if transfer.done or fork.cancel_wanted:
             b.send_in_dialog(fork, "BYE")
+            b.forget(fork)
             return
         fork.sdp = resp.body if resp.content_type == "application/sdp" else b""
         self._complete(transfer, fork)
@@ -237,6 +243,7 @@ class Transfers:
                 self.b2bua.send_in_dialog(fork, "BYE")
             else:
                 self.b2bua.cancel(fork)
+            self.b2bua.forget(fork)
         transfer.forks = []  # no fork <-> transfer cycle left behind
 
     def _close(self, transfer: BlindTransfer) -> None:

@@ -103,6 +103,8 @@ class Dialog:
 
     def update_from_response(self, response: Response) -> None:
         """A later response in the dialog: confirm on 2xx; 2xx to a refresh updates target."""
+        if self.state is DialogState.TERMINATED:
+            return  # e.g. a retransmitted 2xx after BYE: nothing to update
         if 200 <= response.status < 300:
             contacts = response.contacts
             if contacts and response.cseq.method in TARGET_REFRESH:
