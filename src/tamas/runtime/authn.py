@@ -11,11 +11,13 @@ from collections.abc import Callable
 
 from tamas.runtime.endpoint import SipEndpoint
 from tamas.runtime.protection import Protection
-from tamas.sip.auth import AuthStatus, DigestServer
+from tamas.sip.auth import AuthResult, AuthStatus, DigestServer, parse_credentials
 from tamas.sip.builders import new_tag, response_to
+from tamas.sip.errors import ParseError
 from tamas.sip.message import Request
 from tamas.sip.peer import Peer
 from tamas.sip.transaction import ServerTransaction
+from tamas.sip.uri import SipUri, Uri, parse_uri
 
 
 class Authenticator:
@@ -43,9 +45,7 @@ class Authenticator:
         value = req.headers.get("Authorization") or req.headers.get("Proxy-Authorization")
         stale = False
         if value is not None:
-            result = self.digest.verify(
-                value, method=req.method, password_for=self.password_for, now=now
-            )
+            result = self._verify(value, req, now)
             if result.status is AuthStatus.OK and result.username is not None:
                 self.protection.auth_succeeded(peer.host)
                 return result.username
@@ -54,8 +54,36 @@ class Authenticator:
             stale = result.status is AuthStatus.STALE
             failed = result.status is AuthStatus.FAILED
             if failed and self.protection.auth_failed(peer.host, now):
-                return None  # banned: say nothing more to this source
+                self.endpoint.drop(txn)  # banned: say nothing more to this source
+                return None
         values = self.digest.challenge(now=now, stale=stale)
+
         challenges = tuple(("WWW-Authenticate", c) for c in values)
         self.endpoint.respond(txn, response_to(req, 401, to_tag=new_tag(), headers=challenges))
         return None
+
+    def _verify(self, value: str, req: Request, now: float) -> AuthResult:
+        try:
+            credentials = parse_credentials(value)
+        except ParseError:
+            return AuthResult(status=AuthStatus.MALFORMED, username=None)
+        if not _same_uri(credentials.uri, req.uri):
+            # Credentials computed for another Request-URI: replayed or redirected (e.g. a
+            # captured INVITE's answer reused to call a premium number). RFC 3261 22.4.
+            return AuthResult(status=AuthStatus.FAILED, username=credentials.username)
+        return self.digest.verify_credentials(
+            credentials, method=req.method, password_for=self.password_for, now=now
+        )
+
+
+def _same_uri(text: str, uri: Uri) -> bool:
+    """The digest-uri names the Request-URI (compared as SIP URIs: scheme, user, host, port)."""
+    if text == str(uri):
+        return True
+    try:
+        parsed = parse_uri(text)
+    except ParseError:
+        return False
+    if isinstance(parsed, SipUri) and isinstance(uri, SipUri):
+        return parsed.same_address(uri)
+    return str(parsed) == str(uri)

@@ -21,8 +21,10 @@ from tamas.sip.peer import Peer
 from tamas.sip.transaction import (
     ClientTransaction,
     Event,
+    RequestReceived,
     Send,
     ServerTransaction,
+    State,
     StrayResponse,
     TransactionLayer,
 )
@@ -144,9 +146,22 @@ class SipEndpoint:
                             log.error("transaction user failed on %s: %s: %s",
                                       type(out).__name__, type(e).__name__, e)
                             log.debug("traceback", exc_info=True)
+                            self._answer_failed(out)
         finally:
             self._pumping = False
         self._rearm()
+
+    def _answer_failed(self, event: Event) -> None:
+        """A request whose handling failed still gets a final answer (500), so that neither
+        the sender nor our transaction waits for one forever."""
+        if isinstance(event, RequestReceived) and event.transaction is not None:
+            txn = event.transaction
+            if txn.state in (State.TRYING, State.PROCEEDING):
+                self.layer.respond(txn, response_to(txn.request, 500), self.now())
+
+    def drop(self, txn: ServerTransaction) -> None:
+        """End a server transaction without answering (a banned source gets nothing)."""
+        self.layer.drop(txn)
 
     def _send(self, out: Send) -> None:
         if self.trace:

@@ -299,6 +299,12 @@ class TransactionLayer:
             txn._move(State.COMPLETED)
             self._arm(txn, now + (0 if txn.peer.reliable else 64 * self.t1), "J")
 
+    def drop(self, txn: ServerTransaction) -> None:
+        """Forget a server transaction without a response (e.g. to a banned source); its
+        retransmissions then start a new one that is dropped the same way."""
+        if txn.state is not State.TERMINATED:
+            self._terminate(txn)
+
     def send_stateless(self, msg: Request | Response, peer: Peer) -> None:
         """Send outside any transaction (ACK for 2xx, stateless error responses)."""
         self._emit_send(bytes(msg), peer, msg)
