@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 
 from tamas.runtime.endpoint import SipEndpoint
 from tamas.runtime.protection import Protection
@@ -77,7 +78,8 @@ class Authenticator:
 
 
 def _same_uri(text: str, uri: Uri) -> bool:
-    """The digest-uri names the Request-URI (compared as SIP URIs: scheme, user, host, port)."""
+    """The digest-uri names the Request-URI: same scheme, host and port, and the same user if
+    it names one. (Phones send the whole Request-URI; SIPp sends only ``sip:host:port``.)"""
     if text == str(uri):
         return True
     try:
@@ -85,5 +87,7 @@ def _same_uri(text: str, uri: Uri) -> bool:
     except ParseError:
         return False
     if isinstance(parsed, SipUri) and isinstance(uri, SipUri):
+        if parsed.user is None:
+            return parsed.same_address(replace(uri, user=None))
         return parsed.same_address(uri)
     return str(parsed) == str(uri)
