@@ -28,6 +28,7 @@ from tamas.config import parse_config
 from tamas.runtime.app import build_sip_stack
 from tamas.runtime.storewriter import StoreWriter
 from tamas.sip.message import Request, Response
+from tamas.sip.transaction import State
 from tamas.store import Binding, CallDirection, CallRecord, open_store
 
 CARRIER, B_PORT, C_PORT, D1_PORT, D2_PORT, E_TCP_PORT = 5071, 5072, 5073, 5074, 5075, 5076
@@ -617,3 +618,47 @@ def test_overload_refuses_new_calls_only(tmp_path: Path, caplog: pytest.LogCaptu
     assert [r.status for r in records].count(503) == 0  # refused before a call record exists
     assert "SIP overload: event loop" in caplog.text
     assert "SIP overload over" in caplog.text
+
+
+# -- BYE in the caller's early dialog ends the attempt like a CANCEL (RFC 3261 section 15) --------
+def test_bye_before_answer(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    async def scenario(net: Net) -> None:
+        carrier, b = net.phone(CARRIER, "carrier"), net.phone(B_PORT, "b")
+        invite = carrier.invite("sip:5551000@127.0.0.1:5060", body=SDP_A)
+        b_invite = b.expect_request("INVITE")
+        b.reply(b_invite, 180, tag="btag")
+        _, ringing = carrier.expect("100 INVITE", "180 INVITE")
+        early = carrier.dialog_as_uac(invite, resp(ringing))
+        carrier.request(early, "BYE")
+        _, terminated = carrier.expect("200 BYE", "487 INVITE")
+        carrier.ack_failure(invite, resp(terminated))
+        cancel = b.expect_request("CANCEL")
+        b.reply(cancel, 200, tag="btag")
+        b.reply(b_invite, 487, tag="btag")
+        b.expect("ACK")
+
+    rec = only_record(play(tmp_path, caplog, scenario))
+    assert (rec.cause, rec.status) == ("bye-before-answer", 487)
+
+
+# -- a callee that answers CANCEL but never the INVITE is given up on after 64*T1 ------------------
+def test_callee_ignores_cancel(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    async def scenario(net: Net) -> None:
+        carrier, b = net.phone(CARRIER, "carrier"), net.phone(B_PORT, "b")
+        invite = carrier.invite("sip:5551000@127.0.0.1:5060", body=SDP_A)
+        b_invite = b.expect_request("INVITE")
+        b.reply(b_invite, 180, tag="btag")
+        carrier.expect("100 INVITE", "180 INVITE")
+        (leg,) = [leg for leg in net.stack.b2bua.legs.values() if leg.side == "b"]
+        txn = leg.client_txn
+        assert txn is not None
+        carrier.cancel(invite)
+        _, terminated = carrier.expect("200 CANCEL", "487 INVITE")
+        carrier.ack_failure(invite, resp(terminated))
+        cancel = b.expect_request("CANCEL")
+        b.reply(cancel, 200, tag="btag")  # ...and never a 487 to the INVITE
+        await until(lambda: txn.state is State.TERMINATED, timeout=3.0)  # 64 * 0.01 s
+        assert net.stack.b2bua.legs == {}
+
+    rec = only_record(play(tmp_path, caplog, scenario, t1=0.01))
+    assert rec.cause == "cancelled"

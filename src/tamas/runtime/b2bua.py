@@ -534,6 +534,10 @@ class B2BUA:
         cancel = cancel_for(leg.invite)
         self.endpoint.request(cancel, leg.peer)
         self._drop_fork(leg)
+        # RFC 3261 section 9.1: a callee that never answers the INVITE after our CANCEL must
+        # not keep its transaction alive; give up on it after 64*T1.
+        txn = leg.client_txn
+        asyncio.get_running_loop().call_later(64 * self.endpoint.layer.t1, self.endpoint.drop, txn)
 
     def _stop_ring_timer(self, call: Call) -> None:
         if call.ring_timer is not None:
@@ -549,6 +553,16 @@ class B2BUA:
     # -- confirmed calls ---------------------------------------------------------------------
     def _in_dialog(self, leg: Leg, req: Request, txn: ServerTransaction) -> None:
         dialog = leg.dialog
+        call = leg.call
+        if dialog is None and req.method == "BYE" and leg is call.a and \
+                call.state is CallState.RINGING:  # fmt: skip
+            # BYE in the caller's early dialog (RFC 3261 section 15): like a CANCEL
+            self.reply(txn, req, 200)
+            self._reply_a(call, 487, "Request Terminated")
+            for fork in list(call.forks):
+                self.cancel(fork)
+            self._finish(call, cause="bye-before-answer", status=487)
+            return
         if dialog is None:
             self.reply(txn, req, 481)
             return

@@ -159,8 +159,9 @@ class SipEndpoint:
             if txn.state in (State.TRYING, State.PROCEEDING):
                 self.layer.respond(txn, response_to(txn.request, 500), self.now())
 
-    def drop(self, txn: ServerTransaction) -> None:
-        """End a server transaction without answering (a banned source gets nothing)."""
+    def drop(self, txn: ServerTransaction | ClientTransaction) -> None:
+        """End a transaction without a response (a banned source gets nothing; a callee that
+        ignores CANCEL is given up on)."""
         self.layer.drop(txn)
 
     def _send(self, out: Send) -> None:

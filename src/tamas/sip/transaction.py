@@ -299,9 +299,10 @@ class TransactionLayer:
             txn._move(State.COMPLETED)
             self._arm(txn, now + (0 if txn.peer.reliable else 64 * self.t1), "J")
 
-    def drop(self, txn: ServerTransaction) -> None:
-        """Forget a server transaction without a response (e.g. to a banned source); its
-        retransmissions then start a new one that is dropped the same way."""
+    def drop(self, txn: ServerTransaction | ClientTransaction) -> None:
+        """Forget a transaction: a server one without a response (e.g. to a banned source;
+        its retransmissions start a new one that is dropped the same way), a client one
+        without waiting any longer for its final response."""
         if txn.state is not State.TERMINATED:
             self._terminate(txn)
 
