@@ -13,7 +13,6 @@ from dataclasses import replace
 from tamas.runtime.endpoint import SipEndpoint
 from tamas.runtime.protection import Protection
 from tamas.sip.auth import AuthResult, AuthStatus, DigestServer, parse_credentials
-from tamas.sip.builders import new_tag, response_to
 from tamas.sip.errors import ParseError
 from tamas.sip.message import Request
 from tamas.sip.peer import Peer
@@ -60,7 +59,7 @@ class Authenticator:
         values = self.digest.challenge(now=now, stale=stale)
 
         challenges = tuple(("WWW-Authenticate", c) for c in values)
-        self.endpoint.respond(txn, response_to(req, 401, to_tag=new_tag(), headers=challenges))
+        self.endpoint.reply(txn, req, 401, headers=challenges)
         return None
 
     def _verify(self, value: str, req: Request, now: float) -> AuthResult:

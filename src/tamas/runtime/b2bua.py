@@ -186,7 +186,7 @@ class B2BUA:
             if req.method == "ACK" or txn is None:
                 return  # ACKs of 2xx are absorbed; the leg's 2xx was ACKed by us already
             if leg is None:
-                self.reply(txn, req, 481)
+                self.endpoint.reply(txn, req, 481)
                 return
             self._in_dialog(leg, req, txn)
             return
@@ -198,57 +198,57 @@ class B2BUA:
         if method == "REGISTER":
             self.registrar.handle(req, txn, peer)
         elif method == "OPTIONS":
-            self.reply(txn, req, 200, headers=(
+            self.endpoint.reply(txn, req, 200, headers=(
                 ("Allow", ALLOW), ("Accept", "application/sdp"),
                 ("Supported", "replaces, timer, path, outbound"),
             ))  # fmt: skip
         elif method == "INVITE":
             self._invite(req, txn, peer)
         elif method not in KNOWN_METHODS:
-            self.reply(txn, req, 501)
+            self.endpoint.reply(txn, req, 501)
         elif method in ("BYE", "INFO", "UPDATE", "PRACK", "NOTIFY", "REFER"):
-            self.reply(txn, req, 481)
+            self.endpoint.reply(txn, req, 481)
         else:
-            self.reply(txn, req, 405, headers=(("Allow", ALLOW),))
+            self.endpoint.reply(txn, req, 405, headers=(("Allow", ALLOW),))
 
     def _acceptable(self, req: Request, txn: ServerTransaction) -> bool:
         """The checks of RFC 3261 section 8.2 (method, URI scheme, extensions, content)."""
         if not isinstance(req.uri, SipUri | TelUri):
-            self.reply(txn, req, 416)
+            self.endpoint.reply(txn, req, 416)
             return False
         if req.method in ("INVITE", "REGISTER", "SUBSCRIBE", "REFER"):
             try:
                 _ = req.contacts  # a dialog or binding is built from it later: check it now
             except ParseError as e:
-                self.reply(txn, req, 400, f"Bad Contact: {e.reason}")
+                self.endpoint.reply(txn, req, 400, f"Bad Contact: {e.reason}")
                 return False
         required = [v.lower() for v in req.headers.values("Require")]
         unsupported = [r for r in required if r not in SUPPORTED_OPTIONS]
         if unsupported and req.method not in ("CANCEL", "ACK"):
-            self.reply(txn, req, 420, headers=(("Unsupported", ", ".join(unsupported)),))
+            self.endpoint.reply(txn, req, 420, headers=(("Unsupported", ", ".join(unsupported)),))
             return False
         if req.method == "INVITE":
             ctype = req.content_type
             if req.body and ctype not in ("application/sdp", None):
-                self.reply(txn, req, 415, headers=(("Accept", "application/sdp"),))
+                self.endpoint.reply(txn, req, 415, headers=(("Accept", "application/sdp"),))
                 return False
             accept = [v.split(";")[0].strip().lower() for v in req.headers.values("Accept")]
             if accept and not any(a in ("application/sdp", "application/*", "*/*")
                                   for a in accept):  # fmt: skip
-                self.reply(txn, req, 406, headers=(("Accept", "application/sdp"),))
+                self.endpoint.reply(txn, req, 406, headers=(("Accept", "application/sdp"),))
                 return False
         return True
 
     # -- new calls ---------------------------------------------------------------------------
     def _invite(self, req: Request, txn: ServerTransaction, peer: Peer) -> None:
         if self.overload.overloaded:
-            self.reply(txn, req, 503, "Overloaded", headers=(("Retry-After", "5"),))
+            self.endpoint.reply(txn, req, 503, "Overloaded", headers=(("Retry-After", "5"),))
             return
         if req.call_id in self.own_call_ids:
-            self.reply(txn, req, 482)
+            self.endpoint.reply(txn, req, 482)
             return
         if req.max_forwards == 0:
-            self.reply(txn, req, 483)
+            self.endpoint.reply(txn, req, 483)
             return
         now = time.time()
         dialed = _user(req)
@@ -557,40 +557,40 @@ class B2BUA:
         if dialog is None and req.method == "BYE" and leg is call.a and \
                 call.state is CallState.RINGING:  # fmt: skip
             # BYE in the caller's early dialog (RFC 3261 section 15): like a CANCEL
-            self.reply(txn, req, 200)
+            self.endpoint.reply(txn, req, 200)
             self._reply_a(call, 487, "Request Terminated")
             for fork in list(call.forks):
                 self.cancel(fork)
             self._finish(call, cause="bye-before-answer", status=487)
             return
         if dialog is None:
-            self.reply(txn, req, 481)
+            self.endpoint.reply(txn, req, 481)
             return
         try:
             dialog.check_request(req)
         except OutOfOrderRequest:
-            self.reply(txn, req, 500, "CSeq Out of Order")
+            self.endpoint.reply(txn, req, 500, "CSeq Out of Order")
             return
         except ParseError as e:
-            self.reply(txn, req, 400, e.reason)
+            self.endpoint.reply(txn, req, 400, e.reason)
             return
         call = leg.call
         if leg is not call.a and leg is not call.b:
             # a transferor already replaced in its call: its BYE ends only its own dialog
-            self.reply(txn, req, 200 if req.method == "BYE" else 481)
+            self.endpoint.reply(txn, req, 200 if req.method == "BYE" else 481)
             if req.method == "BYE":
                 self.forget(leg)
             return
         other = call.other(leg)
         if req.method == "BYE" and self.transfers.transferor_left(leg):
-            self.reply(txn, req, 200)  # the transfer goes on without the transferor
+            self.endpoint.reply(txn, req, 200)  # the transfer goes on without the transferor
             return
         if req.method == "BYE":
-            self.reply(txn, req, 200)
+            self.endpoint.reply(txn, req, 200)
             self.hangup(call, cause=f"bye-from-{leg.side}", notify=(other,))
             return
         if other is None or other.dialog is None or call.state is not CallState.ANSWERED:
-            self.reply(txn, req, 481 if call.state is CallState.ENDED else 491)
+            self.endpoint.reply(txn, req, 481 if call.state is CallState.ENDED else 491)
             return
         if req.method == "REFER":
             self.transfers.refer(leg, other, req, txn)
@@ -669,16 +669,6 @@ class B2BUA:
         if leg.own_call_id:
             self.own_call_ids.discard(leg.call_id)
 
-    def reply(
-        self,
-        txn: ServerTransaction,
-        req: Request,
-        status: int,
-        reason: str | None = None,
-        headers: tuple[tuple[str, str], ...] = (),
-    ) -> None:
-        self.endpoint.respond(txn, response_to(req, status, reason, to_tag=new_tag(),
-                                               headers=headers))  # fmt: skip
 
 
 def _user_of(uri: object) -> str | None:

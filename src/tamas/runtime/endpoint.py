@@ -14,7 +14,7 @@ import logging
 from typing import Protocol
 
 from tamas.runtime.protection import Protection
-from tamas.sip.builders import new_branch, response_to
+from tamas.sip.builders import new_branch, new_tag, response_to
 from tamas.sip.errors import ParseError, SipError
 from tamas.sip.message import Request, RequestParseError, Response
 from tamas.sip.peer import Peer
@@ -123,6 +123,17 @@ class SipEndpoint:
         self.layer.respond(txn, resp, self.now())
         self.pump()
 
+    def reply(
+        self,
+        txn: ServerTransaction,
+        req: Request,
+        status: int,
+        reason: str | None = None,
+        headers: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        """Answer ``req`` in ``txn`` with a response of our own (a fresh To tag)."""
+        self.respond(txn, response_to(req, status, reason, to_tag=new_tag(), headers=headers))
+
     def send_stateless(self, msg: Request | Response, peer: Peer) -> None:
         self.layer.send_stateless(msg, peer)
         self.pump()
@@ -143,8 +154,12 @@ class SipEndpoint:
                         try:
                             self.tu.handle(out)
                         except Exception as e:
-                            log.error("transaction user failed on %s: %s: %s",
-                                      type(out).__name__, type(e).__name__, e)
+                            log.error(
+                                "transaction user failed on %s: %s: %s",
+                                type(out).__name__,
+                                type(e).__name__,
+                                e,
+                            )
                             log.debug("traceback", exc_info=True)
                             self._answer_failed(out)
         finally:

@@ -55,10 +55,6 @@ class Protection:
         b.tokens -= 1
         return True
 
-    def is_banned(self, ip: str, now: float) -> bool:
-        until = self._banned.get(ip)
-        return until is not None and now < until
-
     def auth_failed(self, ip: str, now: float) -> bool:
         """Count a failed authentication; True if this one got the source banned."""
         q = self._failures.setdefault(ip, deque())

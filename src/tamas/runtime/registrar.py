@@ -15,7 +15,6 @@ from collections.abc import Callable
 from tamas.runtime.authn import Authenticator
 from tamas.runtime.endpoint import SipEndpoint
 from tamas.runtime.storewriter import Job, StoreWriter
-from tamas.sip.builders import new_tag, response_to
 from tamas.sip.errors import ParseError
 from tamas.sip.message import Request
 from tamas.sip.peer import Peer
@@ -90,20 +89,20 @@ class Registrar:
         aor = to_uri.user if isinstance(to_uri, SipUri) else None
         limit = self.max_contacts(user)
         if aor != user or limit is None:
-            self._reply(txn, req, 403, "Forbidden")
+            self.endpoint.reply(txn, req, 403, "Forbidden")
             return
         now = time.time()
         try:
             default = req.expires()
             contacts = req.contacts
         except ParseError as e:
-            self._reply(txn, req, 400, e.reason)
+            self.endpoint.reply(txn, req, 400, e.reason)
             return
         if default is None:
             default = DEFAULT_EXPIRES
         if any(c.wildcard for c in contacts):
             if len(contacts) != 1 or default != 0:
-                self._reply(txn, req, 400, "Invalid wildcard Contact")
+                self.endpoint.reply(txn, req, 400, "Invalid wildcard Contact")
                 return
             self.location.remove(aor)
             self.writer.submit(lambda s: s.registrations.delete_aor(aor))
@@ -115,13 +114,13 @@ class Registrar:
         for c in contacts:
             raw = c.param("expires")
             if raw is not None and not (raw.isascii() and raw.isdigit() and len(raw) <= 10):
-                self._reply(txn, req, 400, "Bad expires parameter")
+                self.endpoint.reply(txn, req, 400, "Bad expires parameter")
                 return
             expires = default if raw is None else int(raw)
             expires = min(expires, MAX_EXPIRES)
             uri = str(c.uri)
             if 0 < expires < MIN_EXPIRES:
-                self._reply(txn, req, 423, headers=(("Min-Expires", str(MIN_EXPIRES)),))
+                self.endpoint.reply(txn, req, 423, headers=(("Min-Expires", str(MIN_EXPIRES)),))
                 return
             old = current.get(uri)
             if old is not None and old.call_id == req.call_id and old.cseq >= req.cseq.seq:
@@ -140,7 +139,7 @@ class Registrar:
             changes.append(b)
             current[uri] = b
         if len(current) > limit:
-            self._reply(txn, req, 403, "Too Many Contacts")
+            self.endpoint.reply(txn, req, 403, "Too Many Contacts")
             return
         for ch in changes:
             if isinstance(ch, str):
@@ -158,18 +157,8 @@ class Registrar:
             ("Contact", f"<{b.contact_uri}>;expires={max(0, int(b.expires_at - now))}")
             for b in self.location.lookup(aor, now)
         )
-        self._reply(txn, req, 200, headers=headers)
+        self.endpoint.reply(txn, req, 200, headers=headers)
 
-    def _reply(
-        self,
-        txn: ServerTransaction,
-        req: Request,
-        status: int,
-        reason: str | None = None,
-        headers: tuple[tuple[str, str], ...] = (),
-    ) -> None:
-        self.endpoint.respond(txn, response_to(req, status, reason, to_tag=new_tag(),
-                                               headers=headers))  # fmt: skip
 
 
 def _float(v: str | None) -> float | None:

@@ -72,29 +72,29 @@ class Transfers:
         if leg.extension is None:
             # only an extension may transfer: a trunk-side party could otherwise send the
             # call anywhere the dial plan reaches, at the center's expense
-            b.reply(txn, req, 403, "Transfer Not Allowed")
+            b.endpoint.reply(txn, req, 403, "Transfer Not Allowed")
             return
         raw = req.headers.get("Refer-To")
         try:
             refer_to = parse_name_addr(raw or "")
         except ParseError:
-            b.reply(txn, req, 400, "Bad Refer-To")
+            b.endpoint.reply(txn, req, 400, "Bad Refer-To")
             return
         uri = refer_to.uri
         if isinstance(uri, SipUri) and uri.headers and "replaces" in uri.headers.lower():
-            b.reply(txn, req, 501, "Attended Transfer Not Implemented")
+            b.endpoint.reply(txn, req, 501, "Attended Transfer Not Implemented")
             return
         number = uri.user_unquoted if isinstance(uri, SipUri) else (
             uri.number if isinstance(uri, TelUri) else None)  # fmt: skip
         if not number:
-            b.reply(txn, req, 400, "Bad Refer-To")
+            b.endpoint.reply(txn, req, 400, "Bad Refer-To")
             return
         if call.id in self.active:
-            b.reply(txn, req, 491, "Transfer In Progress")
+            b.endpoint.reply(txn, req, 491, "Transfer In Progress")
             return
         route = b.router.dial(number, time.time())
         if isinstance(route, NoRoute):
-            b.reply(txn, req, route.status, route.reason)
+            b.endpoint.reply(txn, req, route.status, route.reason)
             return
         contact = f"<{b.endpoint.contact_uri(leg.peer.transport)}>"
         b.endpoint.respond(txn, response_to(req, 202, headers=(("Contact", contact),)))

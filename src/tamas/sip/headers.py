@@ -19,6 +19,7 @@ from tamas.sip.uri import (
     format_params,
     get_param,
     is_ipv6_reference,
+    is_token,
     parse_params,
     set_param,
     split_quoted,
@@ -77,7 +78,6 @@ SINGLE_HEADERS = frozenset(
     {"To", "From", "Call-ID", "CSeq", "Max-Forwards", "Content-Length", "Content-Type", "Expires"}
 )
 
-_TOKEN_RE = re.compile(r"^[A-Za-z0-9\-.!%*_+`'~]+$")
 
 
 _NAME_CACHE: dict[str, str] = {}
@@ -105,7 +105,7 @@ def _canonical_name(name: str) -> str:
 
 
 def is_header_name(name: str) -> bool:
-    return bool(_TOKEN_RE.match(name))
+    return is_token(name)
 
 
 class Headers:
@@ -329,7 +329,7 @@ MAX_CSEQ = 2**31 - 1
 @lru_cache(maxsize=8192)  # values repeat across a dialog; results are frozen
 def parse_cseq(value: str) -> CSeq:
     parts = value.split()
-    if len(parts) != 2 or not _is_digits(parts[0]) or not _TOKEN_RE.match(parts[1]):
+    if len(parts) != 2 or not _is_digits(parts[0]) or not is_token(parts[1]):
         raise ParseError("bad CSeq")
     # Leading zeros are legal (RFC 4475 section 3.1.1.1: "cseq: 0009"); anything longer than
     # 2**31 - 1 once they are gone is out of range (section 3.1.2.4), and must not reach int().
