@@ -134,7 +134,10 @@ def test_calls_through_sippy_b2bua(need_sippy: None, peers: Peers) -> None:
     uas_port, _ = peers.uas("uas_answer")
     b2bua_port = harness.free_udp_port()
     peers.sippy(b2bua_port, f"{harness.LOOPBACK}:{uas_port}")
-    r = peers.uac("uac_call", b2bua_port, calls=10, rate=10, service="2000", hold_ms=200)
+    # sippy sometimes relays a 180 after the 200 (seen here: 1 call in 10, once): SIPp must not
+    # abort a call on such a stray provisional, which says nothing about the harness.
+    r = peers.uac("uac_call", b2bua_port, calls=10, rate=10, service="2000", hold_ms=200,
+                  extra_args=["-default_behaviors", "all,-abortunexp"])  # fmt: skip
     assert r.ok and r.successful == 10, r.describe()
 
 
