@@ -6,7 +6,7 @@ import pytest
 from sippair import SipPair, bye, invite, is_request, is_response, options
 
 from tamas.sip.builders import new_tag, response_to
-from tamas.sip.message import parse_datagram
+from tamas.sip.message import Response, parse_datagram
 from tamas.sip.transaction import (
     AckTimeout,
     ClientTransaction,
@@ -498,7 +498,10 @@ def test_rfc2543_other_request_uri_is_a_new_transaction() -> None:
     for req in (first, second):
         pair.b.layer.receive(parse_datagram(bytes(req)), pair.a.peer, pair.now)
     pair.pump()
-    assert len([e for e in pair.b.events if isinstance(e, RequestReceived)]) == 2
+    # a new transaction (not absorbed as a retransmission), which section 8.2.2.2 then finds
+    # to be the first request merged back by another path: 482, and the TU sees one request
+    assert [s.label for s in pair.wire.log] == ["100/INVITE", "482/INVITE"]
+    assert len([e for e in pair.b.events if isinstance(e, RequestReceived)]) == 1
 
 
 def test_via_received_and_rport_are_filled_in() -> None:
@@ -568,3 +571,75 @@ def test_rfc2543_ack_for_2xx_reaches_the_tu_and_stops_retransmission() -> None:
     assert [type(e) for e in pair.b.events] == [RequestReceived, RequestReceived]
     assert pair.b.events[1].request.method == "ACK"  # type: ignore[union-attr]
     assert pair.b.events[1].transaction is None  # type: ignore[union-attr]
+
+
+# -- merged requests (RFC 3261 section 8.2.2.2) -------------------------------------------------
+def _merged_copy(pair: SipPair, first: ClientTransaction) -> ClientTransaction:
+    """The same request (From tag, Call-ID, CSeq) arriving again with another branch, as when
+    a proxy upstream forked it and both branches came back to Bob."""
+    req = first.request
+    again = invite(pair.a, pair.b, call_id=req.call_id, from_tag=req.from_.tag) \
+        if req.method == "INVITE" else options(pair.a, pair.b, call_id=req.call_id,
+                                               from_tag=req.from_.tag)  # fmt: skip
+    assert again.top_via.branch != req.top_via.branch
+    txn = pair.a.layer.request(again, pair.b.peer, pair.now)
+    pair.pump()
+    return txn
+
+
+@pytest.mark.parametrize("factory", [invite, options])
+def test_merged_request_gets_482_and_never_reaches_the_tu(factory: object) -> None:
+    pair = SipPair()
+    first = start(pair, factory)
+    stxn = server_txn(pair)
+    merged = _merged_copy(pair, first)
+    loop = [s.message for s in pair.wire.log if isinstance(s.message, Response)
+            and s.message.status == 482]  # fmt: skip
+    assert len(loop) == 1
+    assert loop[0].reason == "Loop Detected" and loop[0].to.tag
+    assert loop[0].top_via.branch == merged.request.top_via.branch
+    assert merged.state is State.COMPLETED
+    assert [e.transaction for e in pair.b.events_of(RequestReceived)] == [stxn]  # type: ignore[attr-defined]
+    # the first request is untouched and can still be answered
+    pair.b.layer.respond(stxn, response_to(stxn.request, 486 if factory is invite else 200,
+                                           to_tag=new_tag()), pair.now)  # fmt: skip
+    pair.pump()
+    assert first.state is State.COMPLETED
+
+
+def test_merged_request_retransmission_gets_the_same_482() -> None:
+    pair = SipPair()
+    first = start(pair)
+    pair.wire.drop(is_response(482), nth=1)
+    _merged_copy(pair, first)
+    pair.advance(0.5)  # timer A resends the merged INVITE: the 482 is repeated, not re-decided
+    loops = pair.sent("482/INVITE")
+    assert len(loops) >= 2 and len({s.message.to.tag for s in loops}) == 1
+    assert [s.dropped for s in loops][:2] == [True, False]
+    assert len(pair.b.events_of(RequestReceived)) == 1
+
+
+def test_same_request_after_the_first_transaction_ended_is_not_merged() -> None:
+    pair = SipPair("TCP")
+    first = start(pair, options)
+    stxn = server_txn(pair)
+    pair.b.layer.respond(stxn, response_to(stxn.request, 200, to_tag=new_tag()), pair.now)
+    pair.pump()
+    pair.advance(1.0)  # timer J is zero over TCP: the transaction has ended
+    assert stxn.state is State.TERMINATED
+    _merged_copy(pair, first)
+    assert pair.sent("482/OPTIONS") == []
+    assert len(pair.b.events_of(RequestReceived)) == 2
+
+
+def test_request_with_to_tag_is_never_merged() -> None:
+    pair = SipPair()
+    call_id, tag = "merge@example.com", new_tag()
+    headers = (("To", "<sip:b@example.com>;tag=abc"),)
+    for _ in range(2):
+        req = bye(pair.a, pair.b, call_id=call_id, from_tag=tag)
+        req.headers.set("To", headers[0][1])
+        pair.a.layer.request(req, pair.b.peer, pair.now)
+        pair.pump()
+    assert pair.sent("482/BYE") == []
+    assert len(pair.b.events_of(RequestReceived)) == 2

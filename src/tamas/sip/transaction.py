@@ -23,6 +23,12 @@ Choices (allowed by the RFC):
   new transaction, matched by Call-ID and CSeq number); :class:`AckTimeout` if it never does.
 * Responses go back to the peer the request came from (symmetric response routing, as with
   RFC 3581 ``rport``; the Via ``received``/``rport`` parameters are filled in accordingly).
+* Merged requests (section 8.2.2.2) are detected here, where the transactions in progress are
+  known: a request without a To tag whose From tag, Call-ID and CSeq (number and method) equal
+  those of a server transaction in progress, but which does not match that transaction (another
+  branch: it forked upstream and came back by another path), gets 482 Loop Detected in a
+  transaction of its own (so that its retransmissions get the same answer), and the TU never
+  sees it. A transaction stops counting once it has ended.
 """
 
 from __future__ import annotations
@@ -181,6 +187,8 @@ class ServerTransaction(_Base):
     last_response: Response | None = None
     ack_key: tuple[str, int] | None = None
     to_tag: str | None = field(default=None)
+    #: (From tag, Call-ID, CSeq number, method) of a request without To tag (section 8.2.2.2).
+    merge_key: tuple[str, str, int, str] | None = None
 
 
 def _server_key(req: Request, via_branch: str | None, sent_by: str) -> tuple[str, ...]:
@@ -207,6 +215,7 @@ class TransactionLayer:
         self._server: dict[tuple[str, ...], ServerTransaction] = {}
         self._client: dict[tuple[str, ...], ClientTransaction] = {}
         self._accepted: dict[tuple[str, int], ServerTransaction] = {}
+        self._merging: dict[tuple[str, str, int, str], ServerTransaction] = {}
         self._timers: list[tuple[float, int, _Base, int, str]] = []
         self._seq = itertools.count()
         self._out: list[Output] = []
@@ -348,6 +357,14 @@ class TransactionLayer:
             state=State.PROCEEDING if invite else State.TRYING,
         )
         self._server[key] = txn
+        if not req.to.tag:
+            merge_key = (req.from_.tag or "", req.call_id, req.cseq.seq, req.method)
+            if merge_key in self._merging:
+                # Section 8.2.2.2: the same request by another path; not for the TU.
+                self.respond(txn, response_to(req, 482, to_tag=new_tag()), now)
+                return
+            txn.merge_key = merge_key
+            self._merging[merge_key] = txn
         if invite:
             trying = response_to(req, 100)
             txn.last_response = trying
@@ -493,6 +510,8 @@ class TransactionLayer:
         self._ended.append(txn)
         if isinstance(txn, ServerTransaction):
             self._server.pop(txn.key, None)
+            if txn.merge_key is not None and self._merging.get(txn.merge_key) is txn:
+                del self._merging[txn.merge_key]
         else:
             self._client.pop(txn.key, None)
 
