@@ -1,0 +1,293 @@
+"""Recording assembly: placement by RTP timestamp, loss as silence, pauses, the tail on stop."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tamas.media.g711 import alaw_encode, ulaw_decode, ulaw_encode
+from tamas.media.recording import (
+    Law,
+    Layout,
+    PausedSpan,
+    Recording,
+    RecordingState,
+    Side,
+    rtp_payload,
+)
+from tamas.media.rtp import RtpExtension, RtpPacket
+
+START = 1000.0
+
+
+def ramp(first: int, n: int = 160) -> np.ndarray:
+    """Distinct, traceable samples: frame k of a side holds values first + k*n ..."""
+    return (np.arange(first, first + n) % 30000).astype(np.int16)
+
+
+def collect(rec: Recording, chunks: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(chunks) if chunks else np.zeros((0, 2), np.int16)
+
+
+def test_two_sides_aligned_and_duration_exact() -> None:
+    rec = Recording(start=START)
+    chunks = []
+    caller_ts, agent_ts = 12345, 4_000_000_000  # unrelated timestamp bases
+    for k in range(100):  # 2 s of 20 ms frames on both sides
+        now = START + 0.02 * k
+        rec.feed(Side.CALLER, ramp(k * 160), timestamp=caller_ts + 160 * k, arrival=now)
+        rec.feed(Side.AGENT, -ramp(k * 160), timestamp=agent_ts + 160 * k, arrival=now + 0.003)
+        chunks.append(rec.advance(now))
+    chunks.append(rec.stop(START + 2.5))
+    out = collect(rec, chunks)
+    assert out.shape == (20000, 2)  # 2.5 s: the file lasts as long as the call
+    assert np.array_equal(out[:16000, 0], ramp(0, 16000))
+    # The agent's first packet came 3 ms (24 samples) after the caller's: placed there.
+    assert not out[:24, 1].any()
+    assert np.array_equal(out[24:16024, 1], -ramp(0, 16000))
+    assert not out[16024:].any()
+    assert rec.duration == 2.5 and rec.state is RecordingState.STOPPED
+    assert rec.stats[Side.CALLER].packets == 100 and rec.stats[Side.CALLER].anchors == 1
+
+
+def test_jitter_and_reordering_do_not_move_audio() -> None:
+    rng = np.random.default_rng(7)
+    arrivals = [START + 0.02 * k + rng.uniform(0, 0.08) for k in range(150)]
+    order = sorted(range(150), key=lambda k: arrivals[k])  # out of order when jittered
+    assert order != sorted(order)
+    rec = Recording(start=START)
+    chunks = []
+    for k in order:
+        rec.feed(Side.CALLER, ramp(k * 160), timestamp=160 * k, arrival=arrivals[k])
+        chunks.append(rec.advance(arrivals[k]))
+    chunks.append(rec.stop(START + 3.2))
+    out = collect(rec, chunks)
+    # The anchor is the first packet's arrival (up to 80 ms late); every later one is placed
+    # by its timestamp relative to it, so the stream is exact and contiguous.
+    lead = int(np.argmax(out[:, 0] != 0)) - 1  # ramp(0) starts with a zero sample
+    assert 0 <= lead <= 0.08 * 8000
+    assert np.array_equal(out[lead : lead + 24000, 0], ramp(0, 24000))
+    assert rec.stats[Side.CALLER].late == 0
+
+
+def test_lost_packets_are_silence_and_keep_alignment() -> None:
+    rec = Recording(start=START)
+    chunks = []
+    for k in range(50):
+        now = START + 0.02 * k
+        if k not in (10, 11, 30):
+            rec.feed(Side.CALLER, ramp(1 + k * 160), timestamp=160 * k, arrival=now)
+        rec.feed(Side.AGENT, ramp(1 + k * 160), timestamp=160 * k, arrival=now)
+        chunks.append(rec.advance(now))
+    chunks.append(rec.stop(START + 1.0))
+    out = collect(rec, chunks)
+    assert out.shape == (8000, 2)
+    expected = ramp(1, 8000)
+    gaps = np.zeros(8000, bool)
+    for k in (10, 11, 30):
+        gaps[k * 160 : (k + 1) * 160] = True
+    assert not out[gaps, 0].any()
+    assert np.array_equal(out[~gaps, 0], expected[~gaps])
+    assert np.array_equal(out[:, 1], expected)
+
+
+def test_late_joiner_starts_at_its_arrival_time() -> None:
+    rec = Recording(start=START)
+    # The agent's first packet arrives 1.5 s into the recording.
+    rec.feed(Side.AGENT, np.full(160, 9, np.int16), timestamp=777, arrival=START + 1.5)
+    out = rec.stop(START + 2.0)
+    assert out.shape == (16000, 2)
+    assert not out[:12000].any() and np.all(out[12000:12160, 1] == 9)
+    assert not out[12160:].any()
+
+
+def test_pause_resume_is_silence_with_spans() -> None:
+    rec = Recording(start=START)
+    chunks = []
+    for k in range(200):  # 4 s, loud on both sides
+        now = START + 0.02 * k
+        if k == 50:
+            rec.pause(now)  # 1.0 s
+        if k == 100:
+            rec.resume(now)  # 2.0 s
+        if k == 175:
+            rec.pause(now)  # 3.5 s
+        rec.feed(Side.CALLER, np.full(160, 1000, np.int16), timestamp=160 * k, arrival=now)
+        rec.feed(Side.AGENT, np.full(160, 2000, np.int16), timestamp=160 * k, arrival=now)
+        chunks.append(rec.advance(now))
+    assert rec.state is RecordingState.PAUSED
+    chunks.append(rec.stop(START + 4.0))  # stopped while paused: the span ends at the stop
+    out = collect(rec, chunks)
+    assert out.shape == (32000, 2)
+    assert np.all(out[:8000] == [1000, 2000])
+    assert not out[8000:16000].any()
+    assert np.all(out[16000:28000] == [1000, 2000])
+    assert not out[28000:].any()
+    assert rec.paused_spans == [PausedSpan(start=1.0, end=2.0), PausedSpan(start=3.5, end=4.0)]
+
+
+def test_pause_and_resume_are_idempotent() -> None:
+    rec = Recording(start=START)
+    rec.resume(START + 0.1)  # not paused: nothing
+    rec.pause(START + 0.2)
+    rec.pause(START + 0.3)  # already paused: the first time counts
+    rec.resume(START + 0.5)
+    rec.resume(START + 0.6)
+    assert rec.paused_spans == [PausedSpan(start=0.2, end=0.5)]
+
+
+def test_stop_flushes_the_tail_and_ignores_what_comes_after() -> None:
+    rec = Recording(start=START, delay=0.5)
+    for k in range(10):
+        rec.feed(
+            Side.CALLER, np.full(160, 5, np.int16), timestamp=160 * k, arrival=START + 0.02 * k
+        )
+    assert len(rec.advance(START + 0.2)) == 0  # still within the delay
+    tail = rec.stop(START + 0.2)
+    assert tail.shape == (1600, 2) and np.all(tail[:, 0] == 5)  # nothing lost at hang-up
+    rec.feed(Side.CALLER, np.full(160, 5, np.int16), timestamp=1600, arrival=START + 0.2)
+    assert len(rec.advance(START + 5)) == 0 and len(rec.stop(START + 5)) == 0
+    assert rec.duration == 0.2
+
+
+def test_advance_chunks_are_contiguous() -> None:
+    rec = Recording(start=START, delay=0.1)
+    sizes = []
+    for k in range(100):
+        now = START + 0.02 * k
+        rec.feed(Side.CALLER, ramp(1 + 160 * k), timestamp=160 * k, arrival=now)
+        sizes.append(len(rec.advance(now)))
+    assert sum(sizes) == round((0.02 * 99 - 0.1) * 8000)
+    assert rec.duration == pytest.approx(0.02 * 99 - 0.1)
+
+
+def test_late_packet_is_dropped_and_counted() -> None:
+    rec = Recording(start=START, delay=0.1)
+    for k in range(20):
+        if k != 5:
+            rec.feed(Side.CALLER, ramp(1 + 160 * k), timestamp=160 * k, arrival=START + 0.02 * k)
+    first = rec.advance(START + 0.4)  # emits up to 0.3 s
+    rec.feed(Side.CALLER, ramp(1 + 800), timestamp=800, arrival=START + 0.4)  # too late
+    out = np.concatenate((first, rec.stop(START + 0.4)))
+    assert not out[800:960, 0].any()
+    assert rec.stats[Side.CALLER].late == 1
+
+
+def test_mono_mix_clips() -> None:
+    rec = Recording(start=START, layout=Layout.MONO)
+    rec.feed(Side.CALLER, np.full(160, 30000, np.int16), timestamp=0, arrival=START)
+    rec.feed(Side.AGENT, np.full(160, 10000, np.int16), timestamp=0, arrival=START)
+    rec.feed(Side.CALLER, np.full(160, -300, np.int16), timestamp=160, arrival=START + 0.02)
+    rec.feed(Side.AGENT, np.full(160, 100, np.int16), timestamp=160, arrival=START + 0.02)
+    out = rec.stop(START + 0.04)
+    assert out.shape == (320,) and out.dtype == np.int16
+    assert np.all(out[:160] == 32767) and np.all(out[160:] == -200)
+
+
+def test_new_ssrc_and_timestamp_jumps_reanchor() -> None:
+    rec = Recording(start=START)
+    one = np.full(160, 1, np.int16)
+    for k in range(10):
+        rec.feed(Side.CALLER, one, timestamp=160 * k, arrival=START + 0.02 * k, ssrc=1)
+    # A new stream (re-INVITE, another phone) with an unrelated timestamp base.
+    rec.feed(Side.CALLER, one * 2, timestamp=99_999_999, arrival=START + 0.5, ssrc=2)
+    # The same stream's timestamp leaps 10 s ahead of real time (a phone after hold).
+    rec.feed(Side.CALLER, one * 3, timestamp=99_999_999 + 80000, arrival=START + 0.6, ssrc=2)
+    out = rec.stop(START + 1.0)
+    assert np.all(out[4000:4160, 0] == 2) and np.all(out[4800:4960, 0] == 3)
+    assert rec.stats[Side.CALLER].anchors == 3
+
+
+def test_clock_going_back_a_little_resyncs_after_a_second_of_late_packets() -> None:
+    rec = Recording(start=START, delay=0.1)
+    chunks = []
+    ts = 0
+    for k in range(200):
+        now = START + 0.02 * k
+        if k == 100:
+            ts -= 8000  # back 1 s: within max_jump, so only the late run re-anchors
+        rec.feed(Side.CALLER, np.full(160, 4, np.int16), timestamp=ts, arrival=now)
+        ts += 160
+        chunks.append(rec.advance(now))
+    out = np.concatenate([*chunks, rec.stop(START + 4.0)])
+    stats = rec.stats[Side.CALLER]
+    assert stats.anchors == 2 and stats.late == 49
+    assert np.all(out[: 100 * 160, 0] == 4)
+    # One second of audio is lost while the late run builds up, then recording goes on.
+    assert not out[100 * 160 : 149 * 160, 0].any()
+    assert np.all(out[150 * 160 : 199 * 160, 0] == 4)
+
+
+def test_timestamp_wrap() -> None:
+    rec = Recording(start=START)
+    base = (1 << 32) - 320
+    for k in range(6):
+        rec.feed(
+            Side.AGENT,
+            np.full(160, k + 1, np.int16),
+            timestamp=(base + 160 * k) % (1 << 32),
+            arrival=START + 0.02 * k,
+        )
+    out = rec.stop(START + 0.12)
+    assert [int(out[160 * k, 1]) for k in range(6)] == [1, 2, 3, 4, 5, 6]
+    assert rec.stats[Side.AGENT].anchors == 1
+
+
+def packet(ts: int, payload: bytes, *, pt: int = 0, ssrc: int = 0x1234, **kw: object) -> bytes:
+    return bytes(
+        RtpPacket(
+            payload_type=pt,
+            sequence_number=ts // 160 % 65536,
+            timestamp=ts,
+            ssrc=ssrc,
+            payload=payload,
+            **kw,
+        )  # type: ignore[arg-type]
+    )
+
+
+def test_rtp_payload_parsing() -> None:
+    assert rtp_payload(packet(160, b"\x01\x02")) == (0, 160, 0x1234, b"\x01\x02")
+    ext = packet(0, b"ab", csrc=(1, 2), extension=RtpExtension(profile=0xBEDE, data=b"1234"))
+    assert rtp_payload(ext) == (0, 0, 0x1234, b"ab")
+    assert rtp_payload(packet(0, b"abc", padding=4)) == (0, 0, 0x1234, b"abc")
+    assert rtp_payload(b"\x80\x00") is None
+    assert rtp_payload(b"\x40" + bytes(20)) is None  # version 1
+
+
+def test_rtp_batch_decodes_places_and_ignores_events() -> None:
+    rec = Recording(start=START)
+    pcm = (np.sin(np.arange(1600) * 0.05) * 8000).astype(np.int16)
+    caller = [
+        (START + 0.02 * k, packet(160 * k, ulaw_encode(pcm[160 * k : 160 * (k + 1)])))
+        for k in range(10)
+        if k != 4
+    ]
+    caller.insert(3, (START + 0.07, packet(480, b"\x01\x00\x00\xa0", pt=101)))  # DTMF event
+    agent = [
+        (START + 0.02 * k, packet(50_000 + 160 * k, alaw_encode(pcm[:160]), pt=8, ssrc=9))
+        for k in range(10)
+    ]
+    rec.feed_rtp_batch(Side.CALLER, caller, payload_type=0, law=Law.ULAW)
+    rec.feed_rtp_batch(Side.AGENT, agent, payload_type=8, law=Law.ALAW)
+    out = rec.stop(START + 0.2)
+    expected = ulaw_decode(ulaw_encode(pcm))
+    expected[640:800] = 0  # the lost packet
+    assert np.array_equal(out[:, 0], expected)
+    assert np.max(np.abs(out[:160, 1].astype(int) - pcm[:160])) < 300  # A-law, decoded
+    assert rec.stats[Side.CALLER].ignored == 1 and rec.stats[Side.CALLER].packets == 9
+
+
+def test_rtp_batch_timestamps_across_batches_and_wrap() -> None:
+    rec = Recording(start=START)
+    base = (1 << 32) - 480
+    packets = [
+        (START + 0.02 * k, packet((base + 160 * k) % (1 << 32), bytes([0x80 | k]) * 160))
+        for k in range(8)
+    ]
+    rec.feed_rtp_batch(Side.CALLER, packets[:5], payload_type=0, law=Law.ULAW)
+    rec.feed_rtp_batch(Side.CALLER, packets[5:], payload_type=0, law=Law.ULAW)
+    out = rec.stop(START + 0.16)
+    decoded = [int(ulaw_decode(bytes([0x80 | k]))[0]) for k in range(8)]
+    assert [int(out[160 * k, 0]) for k in range(8)] == decoded
+    assert rec.stats[Side.CALLER].anchors == 1
