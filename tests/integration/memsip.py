@@ -28,6 +28,7 @@ from tamas.sip.peer import Peer
 from tamas.sip.uri import parse_uri
 
 HOST = "127.0.0.1"
+STRANGER_HOST = "127.0.0.2"  # another machine, for requests that must not be trusted
 TAMAS_PORT = 5060
 TAMAS_CONTACT = f"sip:tamas@{HOST}:{TAMAS_PORT}"
 
@@ -62,7 +63,8 @@ class Wire:
         self.inbox: dict[int, list[Received]] = defaultdict(list)
 
     def send(self, data: bytes, peer: Peer) -> None:
-        assert peer.transport in ("UDP", "TCP") and peer.host == HOST, peer
+        # loopback addresses only; the port alone tells the parties apart
+        assert peer.transport in ("UDP", "TCP") and peer.host in (HOST, STRANGER_HOST), peer
         self.inbox[peer.port].append(Received(data, parse_datagram(data)))
 
     def take(self, port: int) -> list[Received]:
@@ -81,8 +83,8 @@ class Net:
         stack.endpoint.transports = self.wire
         stack.endpoint.advertised = {"UDP": (HOST, TAMAS_PORT), "TCP": (HOST, TAMAS_PORT)}
 
-    def phone(self, port: int, user: str, *, transport: str = "UDP") -> Phone:
-        return Phone(self, port, user, transport=transport)
+    def phone(self, port: int, user: str, *, transport: str = "UDP", host: str = HOST) -> Phone:
+        return Phone(self, port, user, transport=transport, host=host)
 
     def deliver(self, data: bytes, peer: Peer) -> None:
         self.stack.endpoint.on_message(parse_datagram(data), peer)
@@ -95,14 +97,17 @@ class Net:
 class Phone:
     """One scripted SIP peer (phone or trunk) at ``127.0.0.1:port``, over UDP or TCP."""
 
-    def __init__(self, net: Net, port: int, user: str, *, transport: str = "UDP") -> None:
+    def __init__(
+        self, net: Net, port: int, user: str, *, transport: str = "UDP", host: str = HOST
+    ) -> None:
         self.net = net
         self.port = port
         self.user = user
         self.transport = transport
-        self.peer = Peer(transport, HOST, port)
+        self.host = host
+        self.peer = Peer(transport, host, port)
         tp = "" if transport == "UDP" else f";transport={transport.lower()}"
-        self.contact = f"<sip:{user}@{HOST}:{port}{tp}>"
+        self.contact = f"<sip:{user}@{host}:{port}{tp}>"
 
     # -- receiving ----------------------------------------------------------------------------
     def take_raw(self) -> list[Received]:
@@ -140,7 +145,7 @@ class Phone:
         self.net.deliver(bytes(msg), self.peer)
 
     def via(self) -> str:
-        return f"SIP/2.0/{self.transport} {HOST}:{self.port};branch={new_branch()};rport"
+        return f"SIP/2.0/{self.transport} {self.host}:{self.port};branch={new_branch()};rport"
 
     def invite(
         self,
@@ -155,7 +160,7 @@ class Phone:
         h = Headers()
         h.add("Via", self.via())
         h.add("Max-Forwards", str(max_forwards))
-        h.add("From", f"<sip:{self.user}@{HOST}:{self.port}>;tag={from_tag or new_tag()}")
+        h.add("From", f"<sip:{self.user}@{self.host}:{self.port}>;tag={from_tag or new_tag()}")
         h.add("To", f"<{uri}>")
         h.add("Call-ID", call_id or f"{new_tag()}@{HOST}")
         h.add("CSeq", "1 INVITE")

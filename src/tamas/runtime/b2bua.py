@@ -32,9 +32,11 @@ from tamas.runtime.authn import Authenticator
 from tamas.runtime.endpoint import SipEndpoint
 from tamas.runtime.overload import OverloadGuard
 from tamas.runtime.registrar import Registrar
+from tamas.runtime.relay import DialogRelay, Relay
+from tamas.runtime.relay import sdp_body as _sdp
 from tamas.runtime.routing import ExtensionRoute, NoRoute, Route, Router, Target, TrunkRoute
 from tamas.runtime.storewriter import StoreWriter
-from tamas.runtime.transfer import Reinvite, Transfers
+from tamas.runtime.transfer import Farewell, Reinvite, Transfers
 from tamas.runtime.trunks import TrunkRegistrations
 from tamas.sip.auth import DigestClient
 from tamas.sip.builders import cancel_for, new_tag, response_to
@@ -57,6 +59,7 @@ from tamas.sip.uri import SipUri, TelUri
 from tamas.store.records import CallDirection, CallRecord
 
 if TYPE_CHECKING:
+    from tamas.runtime.relay import AnswerWait
     from tamas.runtime.transfer import BlindTransfer
 
 log = logging.getLogger("tamas.calls")
@@ -103,15 +106,8 @@ class Leg:
     extension: str | None = None  # the extension on this side, if any (only they may transfer)
     own_call_id: bool = False  # Tamas made this leg's Call-ID (it is in B2BUA.own_call_ids)
     transfer: BlindTransfer | None = None  # set on a leg dialed to a transfer target
-
-
-@dataclass(eq=False, slots=True)
-class Relay:
-    """An in-dialog request relayed to the other leg, waiting for its response."""
-
-    to_leg: Leg
-    from_txn: ServerTransaction
-    from_leg: Leg
+    ack: Request | None = None  # the ACK we sent for this leg's last 2xx (re-sent if repeated)
+    answer_wait: AnswerWait | None = None  # a delayed offer's ACK waits (see relay.py)
 
 
 @dataclass(eq=False, slots=True)
@@ -160,6 +156,7 @@ class B2BUA:
         self.own_call_ids: set[str] = set()
         self.calls: dict[str, Call] = {}
         self.transfers = Transfers(self)
+        self.relay = DialogRelay(self)
         self.overload = OverloadGuard()
 
     # -- dispatch ----------------------------------------------------------------------------
@@ -173,18 +170,25 @@ class B2BUA:
         elif isinstance(event, InviteCancelled):
             self._cancelled(event.transaction)
         elif isinstance(event, AckTimeout):
-            leg = event.transaction.user_data
-            if isinstance(leg, Leg):
-                log.info("call %s: caller never acknowledged the answer", leg.call.id)
-                # RFC 3261 section 13.3.1.4: the caller's session ends with a BYE as well
-                self.hangup(leg.call, cause="ack-timeout", notify=(leg.call.b, leg))
+            data = event.transaction.user_data
+            leg = data.from_leg if isinstance(data, Relay) else data
+            if isinstance(leg, Leg) and leg.call.state is not CallState.ENDED:
+                log.info("call %s: %s never acknowledged the answer", leg.call.id, leg.side)
+                # RFC 3261 section 13.3.1.4: the session ends with a BYE as well
+                self.hangup(leg.call, cause="ack-timeout", notify=(leg.call.other(leg), leg))
 
     def _request(self, req: Request, txn: ServerTransaction | None, peer: Peer) -> None:
         to_tag = req.to.tag
         if to_tag:
             leg = self.legs.get((req.call_id, to_tag))
+            if leg is not None and not _same_source(leg, peer):
+                log.info("call %s: %s from %s refused: %s's peer is %s", leg.call.id,
+                         req.method, peer, leg.side, leg.peer)  # fmt: skip
+                leg = None  # answered as if no such dialog existed (see _same_source)
             if req.method == "ACK" or txn is None:
-                return  # ACKs of 2xx are absorbed; the leg's 2xx was ACKed by us already
+                if leg is not None and req.method == "ACK":
+                    self.relay.ack_received(leg, req)  # it may bring a delayed answer
+                return  # ACKs of 2xx are absorbed otherwise: we ACK our legs' 2xx ourselves
             if leg is None:
                 self.endpoint.reply(txn, req, 481)
                 return
@@ -283,7 +287,15 @@ class B2BUA:
         if isinstance(route, NoRoute):
             self._fail(call, route.status, route.reason)
             return
-        self._start_forks(call, req, caller, route)
+        try:
+            self._start_forks(call, req, caller, route)
+        except Exception:
+            # the endpoint answers 500 and logs it; the call must not stay behind
+            for fork in list(call.forks):
+                self.cancel(fork)
+                self.forget(fork)
+            self._finish(call, cause="internal-error", status=500)
+            raise
 
     def _start_forks(self, call: Call, req: Request, caller: str, route: Route) -> None:
         if isinstance(route, ExtensionRoute):
@@ -317,7 +329,6 @@ class B2BUA:
     ) -> Leg:  # fmt: skip
         """A leg from Tamas to ``target`` (not yet sent: see :meth:`send_invite`)."""
         call_id = new_id(12)
-        self.own_call_ids.add(call_id)
         tag = new_tag()
         h = Headers()
         transport = target.peer.transport
@@ -339,6 +350,7 @@ class B2BUA:
             h.add("Content-Type", ctype)
         invite = Request(method="INVITE", uri=target.uri, headers=h, body=body)
         leg = Leg(call, "b", target.peer, call_id, tag, invite, own_call_id=True)
+        self.own_call_ids.add(call_id)
         self.legs[(call_id, tag)] = leg
         return leg
 
@@ -350,7 +362,11 @@ class B2BUA:
     def _response(self, ev: ResponseReceived) -> None:
         data = ev.transaction.user_data
         if isinstance(data, Relay):
-            self._relay_response(data, ev.response)
+            self.relay.on_response(data, ev.response, ev.retransmission)
+            return
+        if isinstance(data, Farewell):
+            if ev.response.status >= 200:
+                self.forget(data.leg)
             return
         if isinstance(data, Reinvite):
             self.transfers.on_reinvite_response(data, ev.response)
@@ -430,24 +446,26 @@ class B2BUA:
             leg.dialog = Dialog.for_uac(invite, resp, contact)
         else:
             leg.dialog.update_from_response(resp)
-        ack = leg.dialog.new_request("ACK", via=self.endpoint.via(leg.peer.transport),
-                                     cseq=invite.cseq.seq)  # fmt: skip
-        self.endpoint.send_stateless(ack, leg.peer)
         if retransmission:
+            self.relay.resend_ack(leg, resp)
             return
-        if call.state is not CallState.RINGING or leg.cancel_wanted:
+        a = call.a
+        if call.state is not CallState.RINGING or leg.cancel_wanted or a is None:
             # another fork won, or the call ended meanwhile: hang this one up
+            self.relay.acknowledge(leg, resp, had_offer=bool(_sdp(invite)), answerer=None)
             self.send_in_dialog(leg, "BYE")
             self._drop_fork(leg)
             return
+        # a delayed offer (RFC 3261 section 13.2.1): the ACK waits for the caller's answer
+        self.relay.acknowledge(leg, resp, had_offer=bool(_sdp(invite)), answerer=a,
+                               answerer_cseq=a.invite.cseq.seq)  # fmt: skip
         call.b = leg
         self._drop_fork(leg)
         for other in list(call.forks):
             self.cancel(other)
         self._stop_ring_timer(call)
         call.move(CallState.ANSWERED)
-        a = call.a
-        assert a is not None and a.server_txn is not None
+        assert a.server_txn is not None
         contact = f"<{self.endpoint.contact_uri(a.peer.transport)}>"
         a.dialog = Dialog.for_uas(a.invite, a.local_tag, contact, confirmed=True)
         self._reply_a(call, 200, "OK", body=resp.body, ctype=resp.headers.get("Content-Type"))
@@ -490,8 +508,10 @@ class B2BUA:
     def _timeout(self, txn: ClientTransaction) -> None:
         data = txn.user_data
         if isinstance(data, Relay):
-            self.endpoint.respond(data.from_txn, response_to(data.from_txn.request, 408,
-                                                             to_tag=None))  # fmt: skip
+            self.relay.on_timeout(data)
+            return
+        if isinstance(data, Farewell):
+            self.forget(data.leg)
             return
         if isinstance(data, Leg) and data.client_txn is txn and data.transfer is not None:
             self.transfers.on_failure(data, 408, "Request Timeout")
@@ -516,6 +536,9 @@ class B2BUA:
 
     def _cancelled(self, txn: ServerTransaction) -> None:
         leg = txn.user_data
+        if isinstance(leg, Relay):
+            self.relay.cancelled(leg)  # a relayed re-INVITE
+            return
         if not isinstance(leg, Leg):
             return
         call = leg.call
@@ -595,48 +618,18 @@ class B2BUA:
         if req.method == "REFER":
             self.transfers.refer(leg, other, req, txn)
             return
-        if req.method in ("INVITE", "UPDATE") and _sdp(req):
-            leg.sdp = _sdp(req)
-        headers: list[tuple[str, str]] = []
-        for name in ("Content-Type", "Event", "Subscription-State", "Refer-To", "Referred-By",
-                     "Info-Package", "Content-Disposition"):  # fmt: skip
-            v = req.headers.get(name)
-            if v is not None:
-                headers.append((name, v))
-        out = other.dialog.new_request(req.method, via=self.endpoint.via(other.peer.transport),
-                                       body=req.body, headers=tuple(headers))  # fmt: skip
-        ctxn = self.endpoint.request(out, other.peer)
-        ctxn.user_data = Relay(to_leg=other, from_txn=txn, from_leg=leg)
+        self.relay.forward(leg, other, req, txn)
 
-    def _relay_response(self, relay: Relay, resp: Response) -> None:
-        req = relay.from_txn.request
-        if resp.status == 100:
-            return
-        if req.method == "INVITE" and 200 <= resp.status < 300 and relay.to_leg.dialog:
-            relay.to_leg.sdp = _sdp(resp) or relay.to_leg.sdp
-            d = relay.to_leg.dialog
-            d.update_from_response(resp)
-            ack = d.new_request("ACK", via=self.endpoint.via(relay.to_leg.peer.transport),
-                                cseq=resp.cseq.seq)  # fmt: skip
-            self.endpoint.send_stateless(ack, relay.to_leg.peer)
-        headers: list[tuple[str, str]] = []
-        ctype = resp.headers.get("Content-Type")
-        if ctype and resp.body:
-            headers.append(("Content-Type", ctype))
-        if req.method == "INVITE" and resp.status < 300:
-            contact = self.endpoint.contact_uri(relay.from_leg.peer.transport)
-            headers.append(("Contact", f"<{contact}>"))
-        out = response_to(req, resp.status, resp.reason, headers=tuple(headers),
-                          body=resp.body if ctype else b"")  # fmt: skip
-        self.endpoint.respond(relay.from_txn, out)
-
-    def send_in_dialog(self, leg: Leg | None, method: str) -> None:
+    def send_in_dialog(self, leg: Leg | None, method: str) -> ClientTransaction | None:
         if leg is None or leg.dialog is None or leg.dialog.state is DialogState.TERMINATED:
-            return
+            return None
+        if method == "BYE":
+            self.relay.release(leg, send=True)  # a 2xx never ends unacknowledged
         req = leg.dialog.new_request(method, via=self.endpoint.via(leg.peer.transport))
-        self.endpoint.request(req, leg.peer)
+        txn = self.endpoint.request(req, leg.peer)
         if method == "BYE":
             leg.dialog.move(DialogState.TERMINATED)
+        return txn
 
     def hangup(self, call: Call, *, cause: str, notify: tuple[Leg | None, ...]) -> None:
         for leg in notify:
@@ -658,6 +651,7 @@ class B2BUA:
         log.info("call %s ended: %s", call.id, cause)
         for leg in (call.a, call.b):
             if leg is not None:
+                self.relay.release(leg, send=False)
                 self.forget(leg)
         self.calls.pop(call.id, None)
         # break the call <-> leg cycles so that reference counting frees them (see gcpolicy)
@@ -683,6 +677,19 @@ def _user(req: Request) -> str:
     return _user_of(req.uri) or _user_of(req.to.uri) or ""
 
 
-def _sdp(msg: Request | Response) -> bytes:
-    """The body if it is a session description, else b""."""
-    return msg.body if msg.body and msg.content_type == "application/sdp" else b""
+def _same_source(leg: Leg, peer: Peer) -> bool:
+    """Whether a request in ``leg``'s dialog may come from ``peer``.
+
+    The rule: the same transport and the same IP address as the leg's peer (the source of its
+    INVITE, the flow its phone registered from, or the trunk's address). The port is free: a
+    TCP, TLS or WebSocket phone reconnects from a new port, and a NAT may rebind a UDP flow.
+    A stranger who learnt the dialog's Call-ID and tags (they are unguessable, see ids.py)
+    cannot then hang up or re-INVITE the call unless it sends from the party's own address;
+    parties behind one NAT share an address, which this rule cannot tell apart. A trunk whose
+    in-dialog requests come from several addresses is not supported.
+
+    A refused request gets 481, exactly what a wrong Call-ID or tag gets: a 403 would tell a
+    scanner that it has found a live dialog.
+    """
+    seen = leg.peer
+    return peer.host == seen.host and peer.transport == seen.transport

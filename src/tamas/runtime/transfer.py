@@ -54,6 +54,14 @@ class BlindTransfer:
 
 
 @dataclass(eq=False, slots=True)
+class Farewell:
+    """A BYE Tamas sent to a leg no longer in its call (a transferor): the leg is forgotten
+    once the BYE is answered or times out; until then a BYE crossing ours still gets 200."""
+
+    leg: Leg
+
+
+@dataclass(eq=False, slots=True)
 class Reinvite:
     """A re-INVITE Tamas sent on its own account (its 2xx is ACKed and otherwise ignored)."""
 
@@ -178,9 +186,11 @@ class Transfers:
             call.b = fork
         fork.side = transferor.side
         self._notify(transfer, "SIP/2.0 200 OK", final=True)
-        b.send_in_dialog(transferor, "BYE")
-        # keep it known a little while, so that a BYE crossing ours gets 200, not 481
-        asyncio.get_running_loop().call_later(32.0, b.forget, transferor)
+        bye = b.send_in_dialog(transferor, "BYE")
+        if bye is None:
+            b.forget(transferor)
+        else:
+            bye.user_data = Farewell(transferor)
         log.info("call %s: transferred to %s", call.id, transfer.target)
 
     def transferor_left(self, leg: Leg) -> bool:
