@@ -1,0 +1,223 @@
+"""The recording writer thread: real time, real files, checked with sox."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import struct
+import subprocess
+import threading
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tamas.media.g711 import ULAW_DECODE, alaw_encode, ulaw_encode
+from tamas.media.recording import Layout, PausedSpan
+from tamas.media.rtp import RtpPacket
+from tamas.media.tones import sine
+from tamas.media.wav import parse_wav
+from tamas.runtime.recorder import Recorder, RecordingMetadata
+
+
+class Name(Enum):
+    PCMU = "PCMU"
+    PCMA = "PCMA"
+    OPUS = "opus"
+
+
+@dataclass(frozen=True)
+class Codec:
+    """Shaped like the media engine's codec description (what a tap is given)."""
+
+    payload_type: int
+    name: Name
+
+
+PCMU = Codec(0, Name.PCMU)
+PCMA = Codec(8, Name.PCMA)
+
+
+def rtp(pt: int, k: int, payload: bytes, ssrc: int, ts0: int) -> bytes:
+    packet = RtpPacket(
+        payload_type=pt,
+        sequence_number=k % 65536,
+        timestamp=(ts0 + 160 * k) % (1 << 32),
+        ssrc=ssrc,
+        payload=payload,
+    )
+    return bytes(packet)
+
+
+CALLER_PCM = sine(440, 4.0, -10.0)
+AGENT_PCM = sine(1000, 4.0, -10.0)
+
+
+def caller_packet(k: int) -> bytes:
+    return rtp(0, k, ulaw_encode(CALLER_PCM[160 * k : 160 * (k + 1)]), 0x1111, 1234)
+
+
+def agent_packet(k: int) -> bytes:
+    return rtp(8, k, alaw_encode(AGENT_PCM[160 * k : 160 * (k + 1)]), 0x2222, 4_294_000_000)
+
+
+def sox_info(path: Path) -> dict[str, str]:
+    out = subprocess.run(["sox", "--i", str(path)], check=True, capture_output=True, text=True)
+    return dict(re.findall(r"^(\w[\w ]*?)\s*: (.*)$", out.stdout, re.M))
+
+
+def sox_rms(path: Path, start: float, length: float, channel: int) -> float:
+    out = subprocess.run(
+        ["sox", str(path), "-n", "trim", str(start), str(length), "remix", str(channel), "stat"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    match = re.search(r"RMS\s+amplitude:\s+([0-9.]+)", out.stderr)
+    assert match, out.stderr
+    return float(match.group(1))
+
+
+def test_realtime_recording_with_pause_checked_by_sox(tmp_path: Path) -> None:
+    path = tmp_path / "calls" / "c1.wav"
+    recorder = Recorder()
+
+    async def call() -> tuple[float, RecordingMetadata]:
+        loop = asyncio.get_running_loop()
+        recording = recorder.open(path)
+        t0 = recorder.clock()
+        for k in range(150):  # 3 s of 20 ms packets, both directions
+            await asyncio.sleep(max(0.0, t0 + 0.02 * k - recorder.clock()))
+            if k == 50:
+                recording.pause()  # ~1.0 s
+            if k == 100:
+                recording.resume()  # ~2.0 s
+            recording.feed(0, caller_packet(k), PCMU)
+            recording.feed(1, agent_packet(k), PCMA)
+        await asyncio.sleep(max(0.0, t0 + 3.0 - recorder.clock()))
+        stopped = recorder.clock()
+        meta = await recording.stop(stopped)
+        assert loop.is_running()
+        return stopped, meta
+
+    try:
+        stopped, meta = asyncio.run(call())
+    finally:
+        recorder.close()
+    call_length = stopped - meta.started_at
+    info = sox_info(path)
+    assert info["Channels"] == "2" and info["Sample Rate"] == "8000"
+    seconds = re.match(r"(\d+):(\d+):([\d.]+)", info["Duration"])
+    assert seconds
+    duration = int(seconds[1]) * 3600 + int(seconds[2]) * 60 + float(seconds[3])
+    assert abs(duration - call_length) < 0.1
+    assert meta.channels == 2 and abs(meta.duration - call_length) < 0.01
+    # One paused span, starting and ending where pause()/resume() were called.
+    assert len(meta.paused_spans) == 1
+    span = meta.paused_spans[0]
+    assert span.start == pytest.approx(1.0, abs=0.1) and span.end == pytest.approx(2.0, abs=0.1)
+    assert meta.caller.packets == 150 and meta.agent.packets == 150
+    # -10 dBm0 sines: RMS ~0.22 of full scale. Audio where sent, silence where paused.
+    for channel in (1, 2):
+        assert sox_rms(path, 0.2, 0.6, channel) > 0.1
+        assert sox_rms(path, span.start + 0.05, span.end - span.start - 0.1, channel) == 0.0
+        assert sox_rms(path, span.end + 0.1, 0.7, channel) > 0.1
+    # Left is the caller's 440 Hz, right the agent's 1 kHz.
+    _, samples = parse_wav(path.read_bytes())
+    for channel, freq in ((0, 440), (1, 1000)):
+        piece = samples[1600:6400, channel]
+        spectrum = np.abs(np.fft.rfft(piece * np.hanning(len(piece))))
+        assert np.argmax(spectrum) * 8000 / len(piece) == pytest.approx(freq, abs=5)
+
+
+class FakeClock:
+    def __init__(self, now: float = 500.0) -> None:
+        self.now = now
+        self.lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self.lock:
+            return self.now
+
+    def advance(self, seconds: float) -> None:
+        with self.lock:
+            self.now += seconds
+
+
+def test_tail_is_never_lost_and_mono_mix(tmp_path: Path) -> None:
+    clock = FakeClock()
+    recorder = Recorder(clock=clock, interval=0.01)
+    try:
+        recording = recorder.open(tmp_path / "m.wav", layout=Layout.MONO, caller_side=1)
+        for k in range(25):
+            recording.feed(1, caller_packet(k), PCMU)  # the caller is bridge side 1 here
+            clock.advance(0.02)
+        meta = recording.stop_nowait().result(timeout=10)  # right after the last packet
+    finally:
+        recorder.close()
+    info, samples = parse_wav((tmp_path / "m.wav").read_bytes())
+    assert info.channels == 1 and meta.duration == 0.5 and info.frames == 4000
+    expected = np.frombuffer(b"".join(caller_packet(k)[12:] for k in range(25)), np.uint8)
+    assert np.array_equal(samples[:, 0], ULAW_DECODE[expected])  # every sample, to the end
+    assert meta.caller.packets == 25 and meta.agent.packets == 0
+
+
+def test_close_completes_open_recordings_and_refuses_new_ones(tmp_path: Path) -> None:
+    clock = FakeClock()
+    recorder = Recorder(clock=clock, interval=0.01)
+    recordings = [recorder.open(tmp_path / f"r{i}.wav") for i in range(3)]
+    for k in range(10):
+        for recording in recordings:
+            recording.feed(0, caller_packet(k), PCMU)
+            recording.feed(1, agent_packet(k), PCMA)
+            recording.feed(1, b"\x80\x65" + bytes(14), Codec(101, Name.OPUS))  # not recorded
+        clock.advance(0.02)
+    recorder.close()
+    assert len(recorder) == 0
+    for i, recording in enumerate(recordings):
+        meta = recording.done.result(timeout=0)
+        assert meta.duration == 0.2 and meta.paused_spans == ()
+        data = (tmp_path / f"r{i}.wav").read_bytes()
+        assert struct.unpack_from("<I", data, 40)[0] == 1600 * 4  # header patched at close
+        assert parse_wav(data)[1][:, 1].any()
+    with pytest.raises(RuntimeError):
+        recorder.open(tmp_path / "late.wav")
+
+
+def test_write_failure_is_reported_not_fatal(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    recorder = Recorder(interval=0.01)
+    try:
+        bad = recorder.open(blocker / "x.wav")
+        good = recorder.open(tmp_path / "ok.wav")
+        bad.feed(0, caller_packet(0), PCMU)
+        good.feed(0, caller_packet(0), PCMU)
+        with pytest.raises(OSError):
+            bad.stop_nowait().result(timeout=10)
+        assert good.stop_nowait().result(timeout=10).caller.packets == 1
+    finally:
+        recorder.close()
+
+
+def test_paused_spans_in_metadata_fake_clock(tmp_path: Path) -> None:
+    clock = FakeClock()
+    recorder = Recorder(clock=clock, interval=0.01)
+    try:
+        recording = recorder.open(tmp_path / "p.wav")
+        for k in range(100):
+            if k == 20:
+                recording.pause()
+            if k == 60:
+                recording.resume()
+            recording.feed(0, caller_packet(k), PCMU)
+            clock.advance(0.02)
+        meta = recording.stop_nowait().result(timeout=10)
+    finally:
+        recorder.close()
+    assert meta.paused_spans == (PausedSpan(start=0.4, end=1.2),)
+    _, samples = parse_wav((tmp_path / "p.wav").read_bytes())
+    assert samples[: 20 * 160, 0].any() and not samples[20 * 160 : 60 * 160].any()
+    assert samples[60 * 160 :, 0].any()
