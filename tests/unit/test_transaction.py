@@ -643,3 +643,27 @@ def test_request_with_to_tag_is_never_merged() -> None:
         pair.pump()
     assert pair.sent("482/BYE") == []
     assert len(pair.b.events_of(RequestReceived)) == 2
+
+
+def test_cancel_from_another_address_gets_481_and_the_invite_goes_on() -> None:
+    from tamas.sip.builders import cancel_for
+    from tamas.sip.peer import Peer
+    from tamas.sip.transaction import Send
+
+    pair = SipPair()
+    ctxn = start(pair)
+    stxn = server_txn(pair)
+    # someone else (another host, or the same host over another transport) sends the CANCEL
+    for stranger in (Peer("UDP", "192.0.2.9", 5060), Peer("TCP", pair.a.peer.host, 5060)):
+        forged = parse_datagram(bytes(cancel_for(ctxn.request)))
+        pair.b.layer.receive(forged, stranger, pair.now)
+        (out,) = pair.b.layer.take()
+        assert isinstance(out, Send) and out.peer == stranger
+        assert out.message.status == 481  # type: ignore[union-attr]
+    assert stxn.state is State.PROCEEDING
+    # the real caller's CANCEL from another port (a new connection, a NAT rebinding) counts
+    moved = Peer("UDP", pair.a.peer.host, 5099)
+    pair.b.layer.receive(parse_datagram(bytes(cancel_for(ctxn.request))), moved, pair.now)
+    labels = [o.message.status for o in pair.b.layer.take() if isinstance(o, Send)]  # type: ignore[union-attr]
+    assert labels == [200, 487]
+    assert stxn.state is State.COMPLETED

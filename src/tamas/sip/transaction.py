@@ -18,7 +18,12 @@ Choices (allowed by the RFC):
 
 * An INVITE server transaction sends 100 Trying at once.
 * CANCEL is answered here: 481 when no INVITE matches, else 200, then 487 to the INVITE if it
-  has no final response yet; the TU hears :class:`InviteCancelled`.
+  has no final response yet; the TU hears :class:`InviteCancelled`. A CANCEL must also come
+  from the transport and IP address the INVITE came from (the port may differ, as after a
+  reconnection): the key of section 17.2.3 is made of values written in the message, so
+  anyone who saw the INVITE's branch could otherwise cancel it. Others get the same 481 as
+  a CANCEL that matches nothing (sent statelessly: their CANCEL starts no transaction that
+  the caller's own CANCEL, with the same key, would then match).
 * 2xx to an INVITE is retransmitted by the layer until the ACK arrives (the ACK for a 2xx is a
   new transaction, matched by Call-ID and CSeq number); :class:`AckTimeout` if it never does.
 * Responses go back to the peer the request came from (symmetric response routing, as with
@@ -392,6 +397,13 @@ class TransactionLayer:
     ) -> None:
         invite_key = (*key[:-1], "INVITE")
         invite = self._server.get(invite_key)
+        if invite is not None and (invite.peer.host, invite.peer.transport) != (
+            peer.host, peer.transport,
+        ):  # fmt: skip
+            # Not from where the INVITE came: as if nothing matched, and statelessly, so that
+            # the caller's own CANCEL (same key) is not taken for a retransmission of this one.
+            self.send_stateless(response_to(cancel, 481, to_tag=new_tag()), peer)
+            return
         ctx = ServerTransaction(
             kind="non-invite-server", key=key, request=cancel, peer=peer, state=State.TRYING
         )
