@@ -264,20 +264,24 @@ class PromptCache:
 
     def put(self, path: str, mtime_ns: int, data: bytes) -> Int16Array:
         """Decode a WAV file's bytes (resampled to ``rate``) and keep it."""
-        samples = frozen(decode_wav(data, rate=self.rate, name=path))
+        return self.store(path, mtime_ns, decode_wav(data, rate=self.rate, name=path))
+
+    def store(self, path: str, mtime_ns: int, samples: npt.ArrayLike) -> Int16Array:
+        """Keep already decoded samples (at ``rate``), e.g. decoded off the event loop."""
+        prompt = frozen(samples)
         self.loads += 1
         old = self._latest.pop(path, None)
         if old is not None:
             self._samples -= len(self._entries.pop((path, old)))
-        if len(samples) <= self.max_samples:
-            self._entries[(path, mtime_ns)] = samples
+        if len(prompt) <= self.max_samples:
+            self._entries[(path, mtime_ns)] = prompt
             self._latest[path] = mtime_ns
-            self._samples += len(samples)
+            self._samples += len(prompt)
             while self._samples > self.max_samples:
                 (old_path, _), evicted = self._entries.popitem(last=False)
                 del self._latest[old_path]
                 self._samples -= len(evicted)
-        return samples
+        return prompt
 
     def get(self, path: str, mtime_ns: int, read: Callable[[str], bytes]) -> Int16Array:
         """The prompt at ``path`` as of ``mtime_ns``, reading it with ``read`` if not cached."""

@@ -1,0 +1,128 @@
+"""Text-to-speech through the real espeak-ng: English, Persian, Arabic; disk cache; one render."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tamas.media.wav import parse_wav
+from tamas.runtime.prompts import PromptLoader
+from tamas.runtime.tts import TextToSpeech, TtsError
+
+PERSIAN = "سلام، به مرکز تماس خوش آمدید"
+ARABIC = "مرحبا بكم في مركز الاتصال"
+
+
+def rms(x: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(x.astype(np.float64) ** 2)))
+
+
+def sox_seconds(path: Path) -> float:
+    out = subprocess.run(["sox", "--i", "-D", str(path)], check=True, capture_output=True)
+    return float(out.stdout)
+
+
+@pytest.mark.parametrize(
+    ("voice", "text"),
+    [("en", "Welcome to the Tamas contact center"), ("fa", PERSIAN), ("ar", ARABIC)],
+)
+def test_render_is_speech_at_8k(tmp_path: Path, voice: str, text: str) -> None:
+    tts = TextToSpeech(tmp_path / "tts")
+
+    async def go() -> tuple[Path, np.ndarray]:
+        path = await tts.render(text, voice)
+        return path, await tts.prompt(text, voice)
+
+    path, samples = asyncio.run(go())
+    assert path.parent == tmp_path / "tts" and path.suffix == ".wav"
+    info, _ = parse_wav(path.read_bytes())
+    assert info.sample_rate == 22050 and info.channels == 1  # as espeak-ng writes it
+    seconds = sox_seconds(path)
+    assert 0.8 < seconds < 10
+    assert samples.dtype == np.int16 and abs(len(samples) - seconds * 8000) <= 1
+    # Speech, not silence: loud overall, with quiet gaps between words.
+    assert rms(samples) > 500
+    frames = samples[: len(samples) // 160 * 160].reshape(-1, 160)
+    loudness = np.sqrt(np.mean(frames.astype(np.float64) ** 2, axis=1))
+    assert (loudness > 1000).mean() > 0.3 and (loudness < 100).any()
+    assert (tts.renders, tts.hits) == (1, 1)  # prompt() found the file render() made
+
+
+def test_languages_and_voices_are_distinct_files(tmp_path: Path) -> None:
+    tts = TextToSpeech(tmp_path)
+    paths = {
+        tts.path_for(PERSIAN, "fa"),
+        tts.path_for(PERSIAN, "ar"),
+        tts.path_for(PERSIAN, "fa", 140),
+        tts.path_for(ARABIC, "ar"),
+    }
+    assert len(paths) == 4
+    # The same words in another Unicode normalisation are the same prompt.
+    assert tts.path_for("café", "en") == tts.path_for("cafe\u0301", "en")
+
+
+def test_cache_hit_across_instances_without_rendering(tmp_path: Path) -> None:
+    first = TextToSpeech(tmp_path)
+    path = asyncio.run(first.render("Please hold", "en"))
+    mtime = path.stat().st_mtime_ns
+    second = TextToSpeech(tmp_path, executable="/nonexistent/espeak-ng")  # cannot render
+    assert asyncio.run(second.render("Please hold", "en")) == path
+    assert (second.renders, second.hits) == (0, 1) and path.stat().st_mtime_ns == mtime
+
+
+def test_concurrent_requests_render_once(tmp_path: Path) -> None:
+    tts = TextToSpeech(tmp_path)
+
+    async def go() -> list[np.ndarray]:
+        return await asyncio.gather(*(tts.prompt(PERSIAN, "fa") for _ in range(8)))
+
+    prompts = asyncio.run(go())
+    assert tts.renders == 1
+    assert all(p is prompts[0] for p in prompts)  # one decode, shared
+    assert [p.name for p in tmp_path.iterdir()] == [tts.path_for(PERSIAN, "fa").name]
+
+
+def test_text_is_never_an_option(tmp_path: Path) -> None:
+    tts = TextToSpeech(tmp_path)
+    samples = asyncio.run(tts.prompt("-v xx --version", "en"))
+    assert rms(samples) > 500
+
+
+def test_failures_are_errors_and_leave_nothing(tmp_path: Path) -> None:
+    tts = TextToSpeech(tmp_path)
+    with pytest.raises(TtsError, match="failed for voice 'xx'"):
+        asyncio.run(tts.render("hello", "xx"))
+    assert list(tmp_path.iterdir()) == []
+    for bad in [("", "en", 175), ("hi", "en; rm -rf /", 175), ("hi", "en", 10)]:
+        with pytest.raises(TtsError):
+            tts.path_for(*bad)
+    missing = TextToSpeech(tmp_path, executable=str(tmp_path / "no-such-tts"))
+    with pytest.raises(TtsError, match="cannot run"):
+        asyncio.run(missing.render("hello"))
+
+
+def test_prompt_loader_reloads_changed_files(tmp_path: Path) -> None:
+    path = tmp_path / "p.wav"
+    subprocess.run(
+        ["sox", "-n", "-r", "16000", str(path), "synth", "0.5", "sine", "300"], check=True
+    )
+    loader = PromptLoader()
+
+    async def go() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        a, b = await asyncio.gather(loader.load(path), loader.load(path))
+        subprocess.run(
+            ["sox", "-n", "-r", "44100", str(path), "synth", "0.25", "sine", "300"], check=True
+        )
+        import os
+
+        stat = path.stat()
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+        return a, b, await loader.load(path)
+
+    a, b, c = asyncio.run(go())
+    assert a is b and len(a) == 4000
+    assert len(c) == 2000 and loader.cache.loads == 2
