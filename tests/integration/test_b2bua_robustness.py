@@ -326,3 +326,28 @@ def test_failure_while_dialling_ends_the_call(
     rec = only_record(records, callee="5000")
     assert (rec.cause, rec.status) == ("internal-error", 500)
 
+
+
+# -- a callee that only ever said 100 Trying ------------------------------------------------------
+def test_callee_that_only_sent_100_is_cancelled(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """100 Trying is a provisional response (RFC 3261 section 9.1): after it a CANCEL may go,
+    and must, or the callee's INVITE (Proceeding: timer B no longer runs) and its leg would
+    wait forever."""
+
+    async def scenario(net: Net) -> None:
+        carrier, b = net.phone(CARRIER, "carrier"), net.phone(B_PORT, "b")
+        invite = carrier.invite("sip:5551000@127.0.0.1:5060", body=SDP_A)
+        b_invite = b.expect_request("INVITE")
+        b.reply(b_invite, 100)
+        carrier.cancel(invite)
+        _, _, terminated = carrier.expect("100 INVITE", "200 CANCEL", "487 INVITE")
+        carrier.ack_failure(invite, resp(terminated))
+        cancel = b.expect_request("CANCEL")
+        b.reply(cancel, 200, tag="btag")
+        b.reply(b_invite, 487, tag="btag")
+        b.expect("ACK")
+
+    rec = only_record(play(tmp_path, caplog, scenario))
+    assert (rec.cause, rec.status) == ("cancelled", 487)

@@ -98,7 +98,8 @@ class Leg:
     dialog: Dialog | None = None
     server_txn: ServerTransaction | None = None
     client_txn: ClientTransaction | None = None
-    provisional: bool = False
+    provisional: bool = False  # its INVITE transaction had a 1xx
+    cancel_sent: bool = False
     cancel_wanted: bool = False
     auth_tried: bool = False
     digest: DigestClient | None = None
@@ -355,6 +356,7 @@ class B2BUA:
         return leg
 
     def send_invite(self, leg: Leg) -> None:
+        leg.provisional = leg.cancel_sent = False  # they are about this INVITE transaction
         leg.client_txn = self.endpoint.request(leg.invite, leg.peer)
         leg.client_txn.user_data = leg
 
@@ -387,11 +389,11 @@ class B2BUA:
             self._answered(leg, resp, retransmission)
             return
         if status < 200:
-            if status == 100:
-                return
-            leg.provisional = True
+            leg.provisional = True  # 100 Trying too: a CANCEL may now go (section 9.1)
             if leg.cancel_wanted:
                 self.cancel(leg)
+                return
+            if status == 100:
                 return
             a = call.a
             if a is not None and a.server_txn is not None and call.state is CallState.RINGING:
@@ -552,8 +554,9 @@ class B2BUA:
         leg.cancel_wanted = True
         if not leg.provisional:
             return  # CANCEL waits for a provisional response (RFC 3261 section 9.1)
-        if leg.client_txn is None:
+        if leg.client_txn is None or leg.cancel_sent:
             return
+        leg.cancel_sent = True
         cancel = cancel_for(leg.invite)
         self.endpoint.request(cancel, leg.peer)
         self._drop_fork(leg)

@@ -138,8 +138,8 @@ class Transfers:
         b = self.b2bua
         status = resp.status
         if status < 200:
-            fork.provisional = status > 100
-            if fork.cancel_wanted and fork.provisional:
+            fork.provisional = True  # 100 Trying too (RFC 3261 section 9.1)
+            if fork.cancel_wanted:
                 b.cancel(fork)
             return
         if status in (401, 407) and b.retry_with_auth(fork, resp):
