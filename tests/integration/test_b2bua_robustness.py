@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from memsip import STRANGER_HOST, Net, collapse, label, sdp, until
+from memsip import STRANGER_HOST, Net, Phone, collapse, label, sdp, until
 from test_b2bua_memory import (
     B_PORT,
     CARRIER,
@@ -351,3 +351,57 @@ def test_callee_that_only_sent_100_is_cancelled(
 
     rec = only_record(play(tmp_path, caplog, scenario))
     assert (rec.cause, rec.status) == ("cancelled", 487)
+
+
+# -- a party that vanishes without BYE: in-dialog OPTIONS find out (RFC 5057 section 5.1) ---------
+def test_keepalive_probes_both_parties_and_the_call_goes_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def scenario(net: Net) -> None:
+        net.stack.b2bua.keepalive.interval = 0.05
+        call = Answered(net)
+        carrier, b = call.carrier, call.b
+        await until(lambda: carrier.peek() != [] and b.peek() != [], timeout=10.0)
+        to_carrier, to_b = carrier.expect_request("OPTIONS"), b.expect_request("OPTIONS")
+        assert (to_carrier.call_id, to_carrier.from_.tag) == (call.invite.call_id, call.ok.to.tag)
+        assert (to_b.call_id, to_b.to.tag) == (call.b_invite.call_id, "btag")
+        call.a_dialog.check_request(to_carrier)
+        call.b_dialog.check_request(to_b)
+        carrier.reply(to_carrier, 200)
+        b.reply(to_b, 405)  # "not allowed" still shows that the dialog is there
+        call.carrier_hangs_up(b)
+
+    rec = only_record(play(tmp_path, caplog, scenario))
+    assert rec.cause == "bye-from-a"
+
+
+def _answer_probes(phone: Phone) -> bool:
+    """Answer 200 to every OPTIONS ``phone`` has received (left in order otherwise)."""
+    inbox = phone.net.wire.inbox[phone.port]
+    for r in [r for r in inbox if label(r.message) == "OPTIONS"]:
+        inbox.remove(r)
+        phone.reply(req(r.message), 200)
+    return True
+
+
+@pytest.mark.parametrize("gone", [481, 408, None])
+def test_keepalive_ends_a_call_whose_party_is_gone(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, gone: int | None
+) -> None:
+    async def scenario(net: Net) -> None:
+        net.stack.b2bua.keepalive.interval = 0.05
+        call = Answered(net)
+        carrier, b = call.carrier, call.b
+        await until(lambda: carrier.peek() != [] and b.peek() != [], timeout=10.0)
+        b.reply(b.expect_request("OPTIONS"), 200)
+        probe = carrier.expect_request("OPTIONS")
+        if gone is not None:
+            carrier.reply(probe, gone)  # the carrier no longer knows the call
+        else:  # the carrier is silent; B, still there, answers every probe
+            await until(lambda: _answer_probes(b) and "BYE" in b.peek(), timeout=10.0)
+            assert {label(r.message) for r in carrier.take_raw()} == {"OPTIONS"}
+        b.reply(b.expect_request("BYE"), 200)  # B is told; the carrier gets no BYE
+
+    t1 = 0.01 if gone is None else None
+    rec = only_record(play(tmp_path, caplog, scenario, t1=t1))
+    assert rec.cause == "dialog-gone-a"

@@ -12,7 +12,12 @@ through unchanged until the media engine anchors RTP). A failure of every fork i
 (answered 200/487 by the transaction layer) cancels the forks; a ring timeout cancels them and
 answers 480. In a confirmed call, BYE from either side is answered 200 and sent to the other;
 any other in-dialog request (re-INVITE for hold/unhold, UPDATE, INFO, REFER, NOTIFY, MESSAGE)
-is relayed to the other side and its response relayed back.
+is relayed to the other side and its response relayed back (:mod:`tamas.runtime.relay`, which
+also holds the ACK of a delayed offer and the CANCEL of a re-INVITE); REFER is carried out by
+Tamas (:mod:`tamas.runtime.transfer`). In-dialog requests are taken only from the transport and
+IP address of their leg's party (:func:`_same_source`). A confirmed call's dialogs are probed
+with OPTIONS now and then, so that a party gone without a BYE does not keep the call for ever
+(:mod:`tamas.runtime.keepalive`).
 
 Call states and their allowed transitions are the table :data:`CALL_TRANSITIONS`.
 """
@@ -30,6 +35,7 @@ from tamas.config import Config
 from tamas.core.ids import new_id
 from tamas.runtime.authn import Authenticator
 from tamas.runtime.endpoint import SipEndpoint
+from tamas.runtime.keepalive import Keepalive, Probe
 from tamas.runtime.overload import OverloadGuard
 from tamas.runtime.registrar import Registrar
 from tamas.runtime.relay import DialogRelay, Relay
@@ -122,6 +128,7 @@ class Call:
     ring_timer: asyncio.TimerHandle | None = None
     answered_at: float | None = None
     record: CallRecord | None = None
+    keepalive: asyncio.TimerHandle | None = None  # the next probe of its dialogs
 
     def move(self, new: CallState) -> None:
         if new is self.state:
@@ -158,6 +165,7 @@ class B2BUA:
         self.calls: dict[str, Call] = {}
         self.transfers = Transfers(self)
         self.relay = DialogRelay(self)
+        self.keepalive = Keepalive(self)
         self.overload = OverloadGuard()
 
     # -- dispatch ----------------------------------------------------------------------------
@@ -370,6 +378,9 @@ class B2BUA:
             if ev.response.status >= 200:
                 self.forget(data.leg)
             return
+        if isinstance(data, Probe):
+            self.keepalive.on_response(data, ev.response)
+            return
         if isinstance(data, Reinvite):
             self.transfers.on_reinvite_response(data, ev.response)
             return
@@ -472,6 +483,7 @@ class B2BUA:
         a.dialog = Dialog.for_uas(a.invite, a.local_tag, contact, confirmed=True)
         self._reply_a(call, 200, "OK", body=resp.body, ctype=resp.headers.get("Content-Type"))
         call.answered_at = time.time()
+        self.keepalive.start(call)
         log.info("call %s answered", call.id)
 
     def _extra_dialog(self, leg: Leg, resp: Response) -> None:
@@ -514,6 +526,9 @@ class B2BUA:
             return
         if isinstance(data, Farewell):
             self.forget(data.leg)
+            return
+        if isinstance(data, Probe):
+            self.keepalive.on_timeout(data)
             return
         if isinstance(data, Leg) and data.client_txn is txn and data.transfer is not None:
             self.transfers.on_failure(data, 408, "Request Timeout")
@@ -646,6 +661,7 @@ class B2BUA:
         if call.state is CallState.ENDED:
             return
         self._stop_ring_timer(call)
+        self.keepalive.stop(call)
         call.move(CallState.ENDED)
         self.transfers.abandon(call)
         if call.record is not None:
