@@ -268,8 +268,8 @@ def test_rtp_batch_decodes_places_and_ignores_events() -> None:
         (START + 0.02 * k, packet(50_000 + 160 * k, alaw_encode(pcm[:160]), pt=8, ssrc=9))
         for k in range(10)
     ]
-    rec.feed_rtp_batch(Side.CALLER, caller, payload_type=0, law=Law.ULAW)
-    rec.feed_rtp_batch(Side.AGENT, agent, payload_type=8, law=Law.ALAW)
+    rec.feed_rtp_batch(Side.CALLER, caller, {0: Law.ULAW})
+    rec.feed_rtp_batch(Side.AGENT, agent, {8: Law.ALAW})
     out = rec.stop(START + 0.2)
     expected = ulaw_decode(ulaw_encode(pcm))
     expected[640:800] = 0  # the lost packet
@@ -285,9 +285,62 @@ def test_rtp_batch_timestamps_across_batches_and_wrap() -> None:
         (START + 0.02 * k, packet((base + 160 * k) % (1 << 32), bytes([0x80 | k]) * 160))
         for k in range(8)
     ]
-    rec.feed_rtp_batch(Side.CALLER, packets[:5], payload_type=0, law=Law.ULAW)
-    rec.feed_rtp_batch(Side.CALLER, packets[5:], payload_type=0, law=Law.ULAW)
+    rec.feed_rtp_batch(Side.CALLER, packets[:5], {0: Law.ULAW})
+    rec.feed_rtp_batch(Side.CALLER, packets[5:], {0: Law.ULAW})
     out = rec.stop(START + 0.16)
     decoded = [int(ulaw_decode(bytes([0x80 | k]))[0]) for k in range(8)]
     assert [int(out[160 * k, 0]) for k in range(8)] == decoded
     assert rec.stats[Side.CALLER].anchors == 1
+
+
+def test_rtp_batch_codec_change_and_unusual_headers() -> None:
+    rec = Recording(start=START)
+    pcm = (np.sin(np.arange(960) * 0.05) * 8000).astype(np.int16)
+    frames = [pcm[160 * k : 160 * (k + 1)] for k in range(6)]
+    batch = [
+        (START, packet(0, ulaw_encode(frames[0]))),
+        (START + 0.02, packet(160, ulaw_encode(frames[1]), csrc=(5,))),  # slow path, same run
+        # A re-INVITE switched the caller to PCMA: same stream, another payload type.
+        (START + 0.04, packet(320, alaw_encode(frames[2]), pt=8)),
+        (START + 0.06, packet(480, alaw_encode(frames[3]), pt=8, padding=3)),
+        (START + 0.08, packet(640, alaw_encode(frames[4]), pt=9)),  # G.722: not recorded
+        (START + 0.10, b"\x80\x08" + bytes(10)),  # header only
+    ]
+    rec.feed_rtp_batch(Side.CALLER, batch, {0: Law.ULAW, 8: Law.ALAW})
+    out = rec.stop(START + 0.12)
+    for k in range(4):
+        got = out[160 * k : 160 * (k + 1), 0].astype(int)
+        assert np.max(np.abs(got - frames[k])) < 300, k
+    assert not out[640:, 0].any()
+    assert rec.stats[Side.CALLER].packets == 4 and rec.stats[Side.CALLER].ignored == 2
+    assert rec.stats[Side.CALLER].anchors == 1
+
+
+def test_rtp_batch_splits_runs_like_single_packets() -> None:
+    rng = np.random.default_rng(3)
+    items = []
+    ts, ssrc, pt = 4_294_960_000, 11, 0  # wraps within the batch
+    for k in range(60):
+        if k == 20:
+            ts += 480  # two packets lost
+        if k == 30:
+            pt = 8  # codec switch
+        if k == 40:
+            ssrc, ts = 12, 777  # new stream
+        payload = rng.integers(0, 256, 160, dtype=np.uint8).tobytes()
+        kind = 101 if k == 50 else pt  # an event the audio's size: ignored
+        items.append((START + 0.02 * k, packet(ts % (1 << 32), payload, pt=kind, ssrc=ssrc)))
+        ts += 160
+    batch, single = Recording(start=START), Recording(start=START)
+    batch.feed_rtp_batch(Side.AGENT, items, {0: Law.ULAW, 8: Law.ALAW})
+    for arrival, data in items:
+        kind, stamp, source, payload = rtp_payload(data)  # type: ignore[misc]
+        if kind in (0, 8):
+            law = Law.ULAW if kind == 0 else Law.ALAW
+            single.feed_g711(
+                Side.AGENT, payload, law, timestamp=stamp, arrival=arrival, ssrc=source
+            )
+    a, b = batch.stop(START + 1.5), single.stop(START + 1.5)
+    assert np.array_equal(a, b) and a[:, 1].any()
+    assert batch.stats[Side.AGENT].anchors == single.stats[Side.AGENT].anchors == 2
+    assert batch.stats[Side.AGENT].ignored == 1 and batch.stats[Side.AGENT].packets == 59

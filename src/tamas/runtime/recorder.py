@@ -5,7 +5,7 @@ Theory of operation
 A :class:`ActiveRecording` is a media-engine *tap*: the engine calls :meth:`ActiveRecording.feed`
 with each RTP packet a bridge relays, on the event loop, in the hot path. ``feed`` stamps the
 packet with the clock and appends it to a list; nothing else (no decoding, no IO). Pause,
-resume and stop are appended to the same list, so they keep their order with the audio.
+resume and stop go to a list of their own, with their time.
 
 One :class:`Recorder` thread serves every recording of the process. Every ``interval`` seconds
 (or at once when a recording is stopped) it reads the clock, takes each recording's pending
@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], float]
 Int16Array = npt.NDArray[np.int16]
 _RATE: Final = 8000
+_YIELD_SECONDS: Final = 0.001
 
 
 class _CodecName(Protocol):
@@ -106,8 +107,12 @@ class ActiveRecording:
         self._recorder = recorder
         self._clock = recorder.clock
         self._caller_side = caller_side
-        # Filled on the loop, drained by the writer thread.
-        self._pending: list[tuple[float, int, bytes, CodecLike] | tuple[float, _Command]] = []
+        # Filled on the loop, drained by the writer thread: packets per bridge side, and
+        # the payload types seen on each side with their law (learnt when the codec changes).
+        self._packets: tuple[list[tuple[float, bytes]], list[tuple[float, bytes]]] = ([], [])
+        self._commands: list[tuple[float, _Command]] = []
+        self._codecs: list[CodecLike | None] = [None, None]
+        self._laws: tuple[dict[int, Law], dict[int, Law]] = ({}, {})
         self._assembly = Recording(start=start, layout=layout, delay=recorder.delay)
         self._writer: WavWriter | None = None
         self._done: concurrent.futures.Future[RecordingMetadata] = concurrent.futures.Future()
@@ -117,19 +122,27 @@ class ActiveRecording:
 
     def feed(self, side: int, packet: bytes, codec: CodecLike) -> None:
         """Tap entry point: one RTP packet received on bridge side ``side`` (0 or 1)."""
-        self._pending.append((self._clock(), side, packet, codec))
+        if codec is not self._codecs[side]:
+            self._learn(side, codec)
+        self._packets[side].append((self._clock(), packet))
+
+    def _learn(self, side: int, codec: CodecLike) -> None:
+        self._codecs[side] = codec
+        name = codec.name.value
+        if name in ("PCMU", "PCMA"):  # only G.711 is recorded from the wire
+            self._laws[side][codec.payload_type] = Law(name)
 
     def pause(self, now: float | None = None) -> None:
-        self._pending.append((self._now(now), _Command.PAUSE))
+        self._commands.append((self._now(now), _Command.PAUSE))
 
     def resume(self, now: float | None = None) -> None:
-        self._pending.append((self._now(now), _Command.RESUME))
+        self._commands.append((self._now(now), _Command.RESUME))
 
     def stop_nowait(self, now: float | None = None) -> concurrent.futures.Future[RecordingMetadata]:
         """Stop at ``now``; the future gets the metadata once the file is complete on disk."""
         if not self._stopping:
             self._stopping = True
-            self._pending.append((self._now(now), _Command.STOP))
+            self._commands.append((self._now(now), _Command.STOP))
             self._recorder.wake()
         return self._done
 
@@ -146,49 +159,37 @@ class ActiveRecording:
     # --- writer thread side -----------------------------------------------------------
 
     def _service(self, now: float) -> bool:
-        """Place and write what has arrived; True once the recording is finished."""
-        batch = self._pending[:]
-        del self._pending[: len(batch)]
-        sides: dict[int, list[tuple[float, bytes]]] = {}
-        codecs: dict[int, CodecLike] = {}
+        """Place and write what has arrived; True once the recording is finished.
+
+        Commands are taken before packets: a packet fed before a stop is always in the same
+        round as the stop or an earlier one. Their order among packets does not matter, as
+        pause, resume and stop act on the timeline by their time.
+        """
+        commands = self._commands[:]
+        del self._commands[: len(commands)]
+        for side, pending in enumerate(self._packets):
+            batch = pending[:]
+            del pending[: len(batch)]  # what the loop appended meanwhile stays for next time
+            if batch:
+                self._assembly.feed_rtp_batch(
+                    Side.CALLER if side == self._caller_side else Side.AGENT,
+                    batch,
+                    dict(self._laws[side]),
+                )
         stopped_at: float | None = None
-        for item in batch:
-            if len(item) == 4:
-                arrival, side, packet, codec = item
-                if codecs.get(side, codec) != codec:
-                    self._place(side, sides.pop(side), codecs[side])
-                sides.setdefault(side, []).append((arrival, packet))
-                codecs[side] = codec
-                continue
-            for side, packets in sides.items():
-                self._place(side, packets, codecs[side])
-            sides.clear()
-            at, command = item
+        for at, command in commands:
             if command is _Command.PAUSE:
                 self._assembly.pause(at)
             elif command is _Command.RESUME:
                 self._assembly.resume(at)
             else:
                 stopped_at = at
-        for side, packets in sides.items():
-            self._place(side, packets, codecs[side])
         if stopped_at is not None:
             self._write(self._assembly.stop(stopped_at))
             self._finish()
             return True
         self._write(self._assembly.advance(now))
         return False
-
-    def _place(self, side: int, packets: list[tuple[float, bytes]], codec: CodecLike) -> None:
-        name = codec.name.value
-        if name not in ("PCMU", "PCMA"):
-            return  # only G.711 is recorded; other codecs would be decoded by the engine
-        self._assembly.feed_rtp_batch(
-            Side.CALLER if side == self._caller_side else Side.AGENT,
-            packets,
-            payload_type=codec.payload_type,
-            law=Law(name),
-        )
 
     def _open(self) -> WavWriter:
         if self._writer is None:
@@ -244,6 +245,8 @@ class Recorder:
         self._active: set[ActiveRecording] = set()
         self._wake = threading.Event()
         self._closing = False
+        #: CPU time the writer thread has spent assembling and writing (for capacity figures).
+        self.cpu_seconds = 0.0
         self._thread = threading.Thread(target=self._run, name="tamas-recorder", daemon=True)
         self._thread.start()
 
@@ -287,6 +290,8 @@ class Recorder:
                 active = list(self._active)
                 closing = self._closing
             now = self.clock()
+            started = time.thread_time()
+            last_yield = time.perf_counter()
             for recording in active:
                 if closing:
                     recording.stop_nowait(now)
@@ -299,6 +304,10 @@ class Recorder:
                 if finished:
                     with self._lock:
                         self._active.discard(recording)
+                if time.perf_counter() - last_yield > _YIELD_SECONDS:
+                    time.sleep(0)  # let the event loop have the GIL before the switch interval
+                    last_yield = time.perf_counter()
+            self.cpu_seconds += time.thread_time() - started
             if closing:
                 return
 
