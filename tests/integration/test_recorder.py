@@ -155,6 +155,8 @@ def test_tail_is_never_lost_and_mono_mix(tmp_path: Path) -> None:
             recording.feed(1, caller_packet(k), PCMU)  # the caller is bridge side 1 here
             clock.advance(0.02)
         meta = recording.stop_nowait().result(timeout=10)  # right after the last packet
+        recording.feed(1, caller_packet(25), PCMU)  # the tap is still attached: dropped
+        assert recording._packets == ([], [])
     finally:
         recorder.close()
     info, samples = parse_wav((tmp_path / "m.wav").read_bytes())

@@ -344,3 +344,17 @@ def test_rtp_batch_splits_runs_like_single_packets() -> None:
     assert np.array_equal(a, b) and a[:, 1].any()
     assert batch.stats[Side.AGENT].anchors == single.stats[Side.AGENT].anchors == 2
     assert batch.stats[Side.AGENT].ignored == 1 and batch.stats[Side.AGENT].packets == 59
+
+
+def test_long_stretch_without_advance_grows_and_keeps_everything() -> None:
+    rec = Recording(start=START)
+    for k in range(500):  # 10 s fed before anyone collects
+        rec.feed(Side.CALLER, ramp(1 + 160 * k), timestamp=160 * k, arrival=START + 0.02 * k)
+    assert len(rec.advance(START + 5.0)) == 38400  # 4.8 s: 0.2 s behind
+    rec.pause(START + 5.0)
+    assert rec.paused_spans == [PausedSpan(start=5.0, end=5.0)]  # open, not yet written out
+    out = rec.stop(START + 10.0)
+    assert len(out) == 41600
+    assert np.array_equal(out[:1600, 0], ramp(1 + 38400, 1600))
+    assert not out[1600:].any()
+    assert rec.paused_spans == [PausedSpan(start=5.0, end=10.0)]

@@ -199,7 +199,7 @@ class Recording:
     def paused_spans(self) -> list[PausedSpan]:
         """Paused spans so far; one still open ends at the current end of the recording."""
         return [
-            PausedSpan(start=a / _RATE, end=(self._emitted if b is None else b) / _RATE)
+            PausedSpan(start=a / _RATE, end=(max(a, self._emitted) if b is None else b) / _RATE)
             for a, b in self._paused
         ]
 

@@ -122,6 +122,8 @@ class ActiveRecording:
 
     def feed(self, side: int, packet: bytes, codec: CodecLike) -> None:
         """Tap entry point: one RTP packet received on bridge side ``side`` (0 or 1)."""
+        if self._stopping:
+            return  # after the stop time: not part of the recording
         if codec is not self._codecs[side]:
             self._learn(side, codec)
         self._packets[side].append((self._clock(), packet))
