@@ -53,8 +53,13 @@ Int16Array = npt.NDArray[np.int16]
 K = TypeVar("K", bound=Hashable)
 
 
+_LOW: Final = np.int32(-32768)
+_HIGH: Final = np.int32(32767)
+
+
 def _clip(total: npt.NDArray[np.int32]) -> Int16Array:
-    return np.clip(total, -32768, 32767).astype(np.int16)
+    # The ndarray method with int32 bounds: about half the cost of np.clip with Python ints.
+    return total.clip(_LOW, _HIGH).astype(np.int16)
 
 
 def mix(frames: Sequence[Int16Array | None]) -> Int16Array | None:
@@ -62,8 +67,8 @@ def mix(frames: Sequence[Int16Array | None]) -> Int16Array | None:
     present = [f for f in frames if f is not None]
     if len(present) <= 1:
         return present[0] if present else None
-    total = present[0].astype(np.int32)
-    for frame in present[1:]:
+    total = np.add(present[0], present[1], dtype=np.int32)
+    for frame in present[2:]:
         total += frame
     return _clip(total)
 
