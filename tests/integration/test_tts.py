@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 from pathlib import Path
 
@@ -117,8 +118,6 @@ def test_prompt_loader_reloads_changed_files(tmp_path: Path) -> None:
         subprocess.run(
             ["sox", "-n", "-r", "44100", str(path), "synth", "0.25", "sine", "300"], check=True
         )
-        import os
-
         stat = path.stat()
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
         return a, b, await loader.load(path)
@@ -126,3 +125,33 @@ def test_prompt_loader_reloads_changed_files(tmp_path: Path) -> None:
     a, b, c = asyncio.run(go())
     assert a is b and len(a) == 4000
     assert len(c) == 2000 and loader.cache.loads == 2
+
+
+def fake_engine(tmp_path: Path, body: str) -> str:
+    """A stand-in for espeak-ng that misbehaves: a shell script given the same arguments."""
+    script = tmp_path / "fake-espeak"
+    script.write_text("#!/bin/sh\n" + body + "\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+def test_hung_engine_is_killed_and_leaves_nothing(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    hung = fake_engine(tmp_path, 'echo partial > "$6"; exec sleep 30')  # $6 is the -w file
+    tts = TextToSpeech(cache, executable=hung, timeout=0.5)
+    with pytest.raises(TtsError, match=r"took more than 0.5 s"):
+        asyncio.run(tts.render("hello"))
+    assert list(cache.iterdir()) == []
+
+
+def test_failed_render_leaves_no_partial_file(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    broken = fake_engine(tmp_path, 'echo partial > "$6"; echo "out of voices" >&2; exit 3')
+    tts = TextToSpeech(cache, executable=broken)
+    with pytest.raises(TtsError, match="out of voices"):
+        asyncio.run(tts.render("hello"))
+    assert list(cache.iterdir()) == []
+    silent = TextToSpeech(cache, executable=fake_engine(tmp_path, "exit 0"))
+    with pytest.raises(TtsError, match="no audio"):
+        asyncio.run(silent.render("hello"))
+    assert list(cache.iterdir()) == []
