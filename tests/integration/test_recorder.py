@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tamas.media.g711 import ULAW_DECODE, alaw_encode, ulaw_encode
+from tamas.media.g711 import ALAW_DECODE, ULAW_DECODE, alaw_encode, ulaw_encode
 from tamas.media.recording import Layout, PausedSpan
 from tamas.media.rtp import RtpPacket
 from tamas.media.tones import sine
@@ -223,3 +223,58 @@ def test_paused_spans_in_metadata_fake_clock(tmp_path: Path) -> None:
     _, samples = parse_wav((tmp_path / "p.wav").read_bytes())
     assert samples[: 20 * 160, 0].any() and not samples[20 * 160 : 60 * 160].any()
     assert samples[60 * 160 :, 0].any()
+
+
+def pcap_rtp(path: str) -> list[tuple[float, bytes]]:
+    """(capture time, RTP packet) of a classic pcap of Ethernet/IPv4/UDP packets."""
+    data = Path(path).read_bytes()
+    assert (
+        struct.unpack_from("<I", data)[0] == 0xA1B2C3D4
+        and struct.unpack_from("<I", data, 20)[0] == 1
+    )
+    out, offset = [], 24
+    while offset < len(data):
+        seconds, micros, length, _ = struct.unpack_from("<IIII", data, offset)
+        frame = data[offset + 16 : offset + 16 + length]
+        offset += 16 + length
+        ip_header = (frame[14] & 0x0F) * 4
+        out.append((seconds + micros / 1e6, frame[14 + ip_header + 8 :]))
+    return out
+
+
+def test_sipp_capture_recorded_exactly(tmp_path: Path) -> None:
+    # SIPp's own capture: 7 s of PCMA in 30 ms packets (first with the marker bit), and on
+    # the other side an RFC 2833 key press, which is not audio and must not be recorded.
+    audio = pcap_rtp("/usr/share/sip-tester/g711a.pcap")
+    events = pcap_rtp("/usr/share/sip-tester/dtmf_2833_1.pcap")
+    assert len(audio) == 236 and {len(p) for _, p in audio} == {252}
+    clock = FakeClock(audio[0][0])
+    recorder = Recorder(clock=clock, interval=0.01)
+    try:
+        recording = recorder.open(tmp_path / "sipp.wav")
+        event_at = iter(events)
+        for k, (at, packet) in enumerate(audio):
+            clock.now = at
+            recording.feed(0, packet, PCMA)
+            if 50 <= k < 50 + len(events):
+                recording.feed(1, next(event_at)[1], Codec(101, Name.OPUS))
+        clock.now = audio[-1][0] + 0.03
+        meta = recording.stop_nowait().result(timeout=10)
+    finally:
+        recorder.close()
+    path = tmp_path / "sipp.wav"
+    info = sox_info(path)
+    assert info["Channels"] == "2"
+    assert abs(meta.duration - (audio[-1][0] + 0.03 - audio[0][0])) < 0.001
+    # Every payload byte, decoded, at the place its RTP timestamp says.
+    _, samples = parse_wav(path.read_bytes())
+    first_ts = int.from_bytes(audio[0][1][4:8], "big")
+    for _, packet in audio:
+        place = int.from_bytes(packet[4:8], "big") - first_ts
+        expected = ALAW_DECODE[np.frombuffer(packet[12:], np.uint8)]
+        got = samples[place : place + 240, 0]
+        # The file ends at the stop time: the last packet came 0.4 ms early, 3 samples go.
+        assert len(got) >= 237 and np.array_equal(got, expected[: len(got)])
+    assert not samples[:, 1].any()
+    assert meta.agent.packets == 0 and meta.agent.ignored == len(events)
+    assert sox_rms(path, 1.0, 5.0, 1) > 0.01
