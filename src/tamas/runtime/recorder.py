@@ -231,7 +231,12 @@ class ActiveRecording:
 
 
 class Recorder:
-    """The writer thread shared by every recording of the process."""
+    """The writer thread shared by every recording of the process.
+
+    Every time (``now`` of open, pause, resume, stop, and the arrival stamps) is on ``clock``,
+    ``time.monotonic`` by default: the clock of asyncio's ``loop.time()`` (uvloop's is the
+    same monotonic clock, to the millisecond), so the engine may pass its loop time.
+    """
 
     def __init__(
         self,
