@@ -179,8 +179,14 @@ class DialogRelay:
     def _expired(self, relay: Relay) -> None:
         relay.timer = None
         txn = relay.client_txn
+        if txn is not None and txn.state is State.CALLING:
+            # timer B ends it, unless a 1xx comes first: look again later
+            relay.timer = asyncio.get_running_loop().call_later(
+                64 * self.b2bua.endpoint.layer.t1, self._expired, relay
+            )
+            return
         if txn is None or txn.state is not State.PROCEEDING:
-            return  # answered, or still Calling (timer B ends that one)
+            return  # answered meanwhile
         log.info("call %s: re-INVITE got no final response; cancelled", relay.from_leg.call.id)
         req = relay.from_txn.request
         self.b2bua.endpoint.respond(relay.from_txn, response_to(req, 408, to_tag=None))
