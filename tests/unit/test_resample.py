@@ -101,3 +101,15 @@ def test_stream_odd_chunks() -> None:
     s = StreamResampler(16000, 8000)
     pieces = [s.process(x[a:b]) for a, b in [(0, 1), (1, 250), (250, 251), (251, 4800)]]
     assert np.array_equal(np.concatenate(pieces), whole)
+
+
+def test_common_rates_are_exact_and_odd_rates_bounded() -> None:
+    f = design(11025, 16000)
+    assert (f.up, f.down) == (640, 441)  # exact
+    odd = design(44099, 8000)
+    assert odd.up <= 1024 and abs(odd.down / odd.up - 44099 / 8000) < 1e-5
+    assert odd.phases.size < 2_000_000
+    y = resample(tone(1000, 44099), 44099, 8000)
+    assert abs(len(y) - 8000) <= 1
+    assert peak_hz(y, 8000) == pytest.approx(1000, abs=1)
+    assert 20 * np.log10(rms(y) / (10000 / np.sqrt(2))) == pytest.approx(0.0, abs=0.05)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tamas.media.g711 import alaw_encode, ulaw_encode
 from tamas.media.wav import WavEncoding, WavError, WavWriter, decode_wav, parse_wav, read_wav
@@ -203,7 +205,7 @@ def make(fmt: bytes, payload: bytes = b"\0\0") -> bytes:
         (make(struct.pack("<HHIIH", 1, 1, 8000, 16000, 2)), "too short"),
         (make(struct.pack("<HHIIHH", 2, 1, 8000, 4000, 256, 4)), "encoding 0x0002"),
         (make(struct.pack("<HHIIHH", 1, 0, 8000, 16000, 2, 16)), "0 channels"),
-        (make(struct.pack("<HHIIHH", 1, 1, 0, 16000, 2, 16)), "sample rate of 0"),
+        (make(struct.pack("<HHIIHH", 1, 1, 0, 16000, 2, 16)), "sample rate 0 Hz is not supported"),
         (make(struct.pack("<HHIIHH", 1, 2, 8000, 16000, 3, 16)), "block size 3"),
         (make(struct.pack("<HHIIHH", 1, 1, 8000, 16000, 6, 48)), "48-bit PCM"),
         (make(struct.pack("<HHIIHH", 3, 1, 8000, 16000, 2, 16)), "16-bit FLOAT"),
@@ -225,3 +227,34 @@ def test_read_wav_errors_name_the_path(tmp_path: Path) -> None:
         read_wav(bad)
     with open(bad, "rb") as file, pytest.raises(WavError, match=r"bad\.wav: not a RIFF"):
         read_wav(file)
+
+
+def _valid_file() -> bytes:
+    buffer = io.BytesIO()
+    with WavWriter(buffer, channels=2, sample_rate=11025) as writer:
+        writer.write(np.arange(-50, 50, dtype=np.int16).reshape(50, 2))
+    return buffer.getvalue()
+
+
+VALID = _valid_file()
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        st.binary(max_size=200),
+        st.builds(
+            lambda cut, pos, value: (VALID[:pos] + bytes([value]) + VALID[pos + 1 :])[:cut],
+            st.integers(0, len(VALID)),
+            st.integers(0, len(VALID) - 1),
+            st.integers(0, 255),
+        ),
+    )
+)
+def test_any_bytes_give_audio_or_a_wav_error(data: bytes) -> None:
+    try:
+        samples = decode_wav(data, rate=8000, name="fuzz.wav")
+    except WavError as exc:
+        assert str(exc).startswith("fuzz.wav: ")
+    else:
+        assert samples.dtype == np.int16 and samples.ndim == 1

@@ -16,6 +16,11 @@ stop-band attenuation). Its cut-off is ``0.475 * min(fin, fout)`` with a transit
 ends at 3.4 kHz) and everything from 4 kHz up is at least ~80 dB down. The taps are scaled so
 that each phase sums to one: a constant stays constant.
 
+The number of phases is bounded (:data:`_MAX_PHASES`): every common rate converts exactly
+(11,025 Hz to 16 kHz, the largest, needs 640), and an odd rate such as 44,099 Hz uses the
+nearest ratio within the bound (an error of a few parts per million in speed, inaudible)
+rather than a filter of tens of millions of taps.
+
 Two ways to run it:
 
 * :func:`resample` converts a whole signal (a prompt, loaded once). The filter is centred, so
@@ -31,6 +36,7 @@ Work per output sample is ``T`` multiply-adds in numpy, one strided correlation 
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from functools import lru_cache
 from typing import Final
 
@@ -48,6 +54,7 @@ _CUTOFF: Final = 0.475  # of the lower rate
 _TRANSITION: Final = 0.05  # of the lower rate
 _CHUNK: Final = 1 << 13  # outputs per gathered block (bounds its memory)
 _CORRELATE_MAX_DOWN: Final = 4
+_MAX_PHASES: Final = 1024  # 11025 -> 16000 needs 640
 
 
 class PolyphaseFilter:
@@ -62,9 +69,11 @@ class PolyphaseFilter:
     def __init__(self, in_rate: int, out_rate: int) -> None:
         if in_rate <= 0 or out_rate <= 0:
             raise ValueError(f"sample rates must be positive, not {in_rate} -> {out_rate}")
-        g = math.gcd(in_rate, out_rate)
-        self.up = out_rate // g
-        self.down = in_rate // g
+        ratio = Fraction(in_rate, out_rate)
+        if ratio.denominator > _MAX_PHASES:  # an odd rate: the nearest ratio with fewer phases
+            ratio = ratio.limit_denominator(_MAX_PHASES)
+        self.up = ratio.denominator
+        self.down = ratio.numerator
         high_rate = in_rate * self.up  # rate of the (virtual) upsampled stream
         low = min(in_rate, out_rate)
         cutoff = _CUTOFF * low / high_rate  # cycles per upsampled sample
@@ -114,7 +123,7 @@ class PolyphaseFilter:
         return out
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=8)
 def design(in_rate: int, out_rate: int) -> PolyphaseFilter:
     """The (cached, shared, read-only) filter for one conversion."""
     return PolyphaseFilter(in_rate, out_rate)

@@ -55,6 +55,8 @@ FloatArray = npt.NDArray[np.float64]
 _EXTENSIBLE: Final = 0xFFFE
 _GUID_TAIL: Final = bytes.fromhex("000000001000800000aa00389b71")
 _UNKNOWN_SIZE: Final = 0xFFFFFFFF
+_MIN_RATE: Final = 1000
+_MAX_RATE: Final = 192000
 _PCM_HEADER: Final = struct.Struct("<4sI4s4sIHHIIHH4sI")  # RIFF, fmt (16 bytes) and data headers
 
 
@@ -149,8 +151,10 @@ def _parse_fmt(fmt: bytes, name: str) -> tuple[WavEncoding, int, int, int, int]:
         ) from None
     if channels == 0:
         raise WavError(f"{name}: fmt chunk says 0 channels")
-    if rate == 0:
-        raise WavError(f"{name}: fmt chunk says a sample rate of 0")
+    if not _MIN_RATE <= rate <= _MAX_RATE:
+        raise WavError(
+            f"{name}: sample rate {rate} Hz is not supported ({_MIN_RATE} to {_MAX_RATE} Hz are)"
+        )
     if block_align == 0 or block_align % channels:
         raise WavError(f"{name}: block size {block_align} does not fit {channels} channels")
     container = block_align // channels * 8
