@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tamas.media.wav import parse_wav
+from tamas.media.wav import WavError, parse_wav
 from tamas.runtime.prompts import PromptLoader
 from tamas.runtime.tts import TextToSpeech, TtsError
 
@@ -155,3 +155,14 @@ def test_failed_render_leaves_no_partial_file(tmp_path: Path) -> None:
     with pytest.raises(TtsError, match="no audio"):
         asyncio.run(silent.render("hello"))
     assert list(cache.iterdir()) == []
+
+
+def test_prompt_loader_refuses_missing_and_oversized_files(tmp_path: Path) -> None:
+    path = tmp_path / "big.wav"
+    subprocess.run(["sox", "-n", "-r", "8000", str(path), "synth", "1", "sine", "300"], check=True)
+    loader = PromptLoader(max_bytes=10_000)
+    with pytest.raises(WavError, match="too large for a prompt"):
+        asyncio.run(loader.load(path))
+    with pytest.raises(WavError, match=r"missing\.wav: cannot read"):
+        asyncio.run(loader.load(tmp_path / "missing.wav"))
+    assert len(asyncio.run(PromptLoader().load(path))) == 8000

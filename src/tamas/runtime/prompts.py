@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -24,19 +23,24 @@ __all__ = ["PromptLoader"]
 Int16Array = npt.NDArray[np.int16]
 
 
-def _read_and_decode(path: str, rate: int) -> Int16Array:
+def _read_and_decode(path: str, rate: int, max_bytes: int) -> Int16Array:
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as file:
+            data = file.read(max_bytes + 1)
     except OSError as exc:
         raise WavError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    if len(data) > max_bytes:
+        raise WavError(f"{path}: larger than {max_bytes} bytes, too large for a prompt")
     return decode_wav(data, rate=rate, name=path)
 
 
 class PromptLoader:
     """Loads WAV prompts as 8 kHz mono int16, each file decoded once per version."""
 
-    def __init__(self, cache: PromptCache | None = None) -> None:
+    def __init__(self, cache: PromptCache | None = None, *, max_bytes: int = 64 << 20) -> None:
         self.cache = cache if cache is not None else PromptCache()
+        #: Larger files are refused (a 64 MB WAV is over an hour of 8 kHz 16-bit audio).
+        self.max_bytes = max_bytes
         self._inflight: dict[tuple[str, int], asyncio.Future[Int16Array]] = {}
 
     async def load(self, path: str | os.PathLike[str]) -> Int16Array:
@@ -58,5 +62,5 @@ class PromptLoader:
         return await asyncio.shield(pending)
 
     async def _decode(self, name: str, mtime_ns: int) -> Int16Array:
-        samples = await asyncio.to_thread(_read_and_decode, name, self.cache.rate)
+        samples = await asyncio.to_thread(_read_and_decode, name, self.cache.rate, self.max_bytes)
         return self.cache.store(name, mtime_ns, samples)
