@@ -180,7 +180,8 @@ class Recording:
         self._max_jump = round(max_jump * _RATE)
         self._resync_late = resync_late
         self._anchors = (_Anchor(), _Anchor())
-        self._pending = np.zeros((max(self._delay, _RATE // 50) * 2 + _RATE, 2), dtype=np.int16)
+        # Room for the delay plus a writer round or two; it grows if ever needed.
+        self._pending = np.zeros((2 * max(self._delay, _RATE // 50) + _RATE // 4, 2), np.int16)
         self._emitted = 0  # timeline position of _pending[0]
         self._used = 0  # _pending[_used:] is all zeros
         self._paused: list[tuple[int, int | None]] = []  # [start, end) in samples
@@ -204,11 +205,13 @@ class Recording:
         ]
 
     def pause(self, now: float) -> None:
+        """Silence from ``now`` on (a no-op unless recording: controls may be repeated)."""
         if self.state is RecordingState.RECORDING:
             self._paused.append((self._position(now), None))
             self.state = RecordingState.PAUSED
 
     def resume(self, now: float) -> None:
+        """Record again from ``now`` (a no-op unless paused)."""
         if self.state is RecordingState.PAUSED:
             begin, _ = self._paused[-1]
             self._paused[-1] = (begin, max(begin, self._position(now)))
