@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tamas.media.g711 import alaw_encode, ulaw_encode
 from tamas.media.playback import (
     FRAME_SAMPLES,
     LoopSource,
@@ -179,3 +180,16 @@ def test_prompt_cache_is_bounded() -> None:
     assert cache.lookup("c", 0) is None and cache.lookup("b", 0) is not None
     big = cache.put("big", 0, wav_bytes(np.zeros(3000), 8000))
     assert len(big) == 3000 and cache.lookup("big", 0) is None and len(cache) == 2
+
+
+def test_loop_payloads_are_encoded_once_and_match_the_frames() -> None:
+    music = MusicOnHold([np.arange(-2000, 2000, 7, dtype=np.int16)])
+    frames, payloads = music.source(start=300), music.source(start=300)
+    for _ in range(40):  # across the wrap, several times
+        frame = frames.read_frame()
+        assert payloads.read_payload("PCMU") == ulaw_encode(frame)
+    alaw = music.source()
+    assert alaw.read_payload("PCMA") == alaw_encode(music.source().read_frame())
+    assert tone_source(BUSY).read_payload("PCMA") == alaw_encode(ToneSource(BUSY).read())  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="PCMU or PCMA"):
+        music.source().read_payload("G722")

@@ -30,6 +30,7 @@ from typing import Final, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from tamas.media.g711 import alaw_encode, ulaw_encode
 from tamas.media.tones import Tone, ToneSource
 from tamas.media.wav import decode_wav
 
@@ -52,6 +53,10 @@ Int16Array = npt.NDArray[np.int16]
 SAMPLE_RATE: Final = 8000
 FRAME_SAMPLES: Final = 160
 _MAX_TONE_PERIOD: Final = 30 * SAMPLE_RATE
+_ENCODERS: Final[dict[str, Callable[[npt.ArrayLike], bytes]]] = {
+    "PCMU": ulaw_encode,
+    "PCMA": alaw_encode,
+}
 
 
 class FrameSource(Protocol):
@@ -135,11 +140,21 @@ class LoopSource:
         self.position = (start + self._loop.frame_samples) % self._loop.length
         return self._loop.extended[start : start + self._loop.frame_samples]
 
+    def read_payload(self, codec: str) -> bytes:
+        """The next frame already G.711-encoded (``"PCMU"`` or ``"PCMA"``).
+
+        The loop is encoded once per law and shared by every listener, so a held leg costs a
+        160-byte slice per tick instead of an encode.
+        """
+        start = self.position
+        self.position = (start + self._loop.frame_samples) % self._loop.length
+        return self._loop.encoded(codec)[start : start + self._loop.frame_samples]
+
 
 class _Loop:
     """A track plus its first frame again at the end: every window of the loop is a view."""
 
-    __slots__ = ("extended", "frame_samples", "length")
+    __slots__ = ("_encoded", "extended", "frame_samples", "length")
 
     def __init__(self, samples: Int16Array, frame_samples: int) -> None:
         if not len(samples):
@@ -148,6 +163,16 @@ class _Loop:
         self.frame_samples = frame_samples
         repeats = -(-(self.length + frame_samples) // self.length)
         self.extended = frozen(np.tile(samples, repeats)[: self.length + frame_samples])
+        self._encoded: dict[str, bytes] = {}
+
+    def encoded(self, codec: str) -> bytes:
+        payload = self._encoded.get(codec)
+        if payload is None:
+            encode = _ENCODERS.get(codec)
+            if encode is None:
+                raise ValueError(f"no G.711 encoder for {codec!r} (PCMU or PCMA)")
+            payload = self._encoded[codec] = encode(self.extended)
+        return payload
 
 
 class MusicOnHold:
