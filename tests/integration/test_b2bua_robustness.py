@@ -11,6 +11,8 @@ from memsip import STRANGER_HOST, Net, Phone, collapse, label, sdp, until
 from test_b2bua_memory import (
     B_PORT,
     CARRIER,
+    D1_PORT,
+    D2_PORT,
     E_TCP_PORT,
     SDP_A,
     SDP_B,
@@ -137,6 +139,34 @@ def test_delayed_offer_reinvite(tmp_path: Path, caplog: pytest.LogCaptureFixture
         call.carrier_hangs_up(b)
 
     rec = only_record(play(tmp_path, caplog, scenario))
+    assert rec.cause == "bye-from-a"
+
+
+def test_delayed_offer_losing_fork_gets_a_rejecting_ack(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two contacts answer a delayed-offer call: the second 2xx's offer can have no answer
+    from the caller, so its ACK rejects every stream before the BYE (RFC 3264 section 6)."""
+
+    async def scenario(net: Net) -> None:
+        carrier = net.phone(CARRIER, "carrier")
+        d1, d2 = net.phone(D1_PORT, "d1"), net.phone(D2_PORT, "d2")
+        invite = carrier.invite("sip:4000@127.0.0.1:5060")
+        inv1, inv2 = d1.expect_request("INVITE"), d2.expect_request("INVITE")
+        d2.reply(inv2, 200, tag="d2tag", body=sdp(7200))
+        _, ok = carrier.expect("100 INVITE", "200 INVITE")
+        d1.reply(inv1, 200, tag="d1tag", body=sdp(7100))  # too late
+        ack1, bye1 = d1.expect("ACK", "BYE")
+        assert rejects_everything(ack1.body)
+        d1.reply(req(bye1), 200)
+        a_dialog = carrier.dialog_as_uac(invite, resp(ok))
+        carrier.request(a_dialog, "ACK", body=SDP_A, cseq=invite.cseq.seq)
+        assert d2.expect_request("ACK").body == SDP_A
+        carrier.request(a_dialog, "BYE")
+        carrier.expect("200 BYE")
+        d2.reply(d2.expect_request("BYE"), 200)
+
+    rec = only_record(play(tmp_path, caplog, scenario), callee="4000")
     assert rec.cause == "bye-from-a"
 
 
