@@ -85,6 +85,11 @@ def part1() -> None:
     rows = [
         ("prompt read_frame", per_call_us(prompt.read_frame, 500)),
         ("music on hold read_frame", per_call_us(music.read_frame)),
+        (
+            "music on hold read_frame + ulaw_encode",
+            per_call_us(lambda: ulaw_encode(music.read_frame())),
+        ),
+        ("music on hold read_payload (PCMU)", per_call_us(lambda: music.read_payload("PCMU"))),
         ("ringback read_frame (looped)", per_call_us(ring.read_frame)),
         ("monitor mix, barge (3 parties)", per_call_us(lambda: monitor.mix(frame, frame, frame))),
         ("monitor mix, listen", per_call_us(lambda: MonitoredCall().mix(frame, frame, None))),
@@ -97,7 +102,7 @@ def part1() -> None:
     ]
     print("per-frame costs (best of 5, µs per call)")
     for name, us in rows:
-        print(f"  {name:36s} {us:8.2f}")
+        print(f"  {name:40s} {us:8.2f}")
 
 
 class Name(Enum):
