@@ -1,0 +1,252 @@
+"""The built-in media engine: UDP legs on the event loop, bridges, and the engine's timers.
+
+Three timers, none per packet:
+
+* every 20 ms, the legs that have a source send their next frame (the schedule is kept on the
+  loop's clock, so a late tick does not shift the following ones);
+* every second, media timeout: a configured leg whose packet count has not moved for
+  ``media_timeout`` seconds emits :class:`MediaTimeout` once (again only after RTP resumes and
+  stops anew);
+* every ``rtcp_interval`` seconds (RFC 3550 section 6.2 suggests 5 s as the minimum), each leg
+  sends its RTCP report. The reports are spread over the interval by the legs' order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable
+
+from tamas.runtime.mediaengine.api import (
+    EventSink,
+    LegClosed,
+    LegStats,
+    MediaError,
+    MediaEvent,
+    MediaLeg,
+    MediaTimeout,
+    Tap,
+)
+from tamas.runtime.mediaengine.leg import UdpLeg, _RtcpProtocol
+from tamas.runtime.mediaengine.ports import PortPairAllocator
+
+__all__ = ["LocalMediaEngine"]
+
+FRAME_SECONDS = 0.02
+HOUSEKEEPING_SECONDS = 1.0
+
+
+class LocalMediaEngine:
+    """The default :class:`~tamas.runtime.mediaengine.api.MediaEngine`, in this process.
+
+    ``bind`` is the address RTP sockets bind to and that legs advertise (``advertise``
+    overrides the latter, e.g. a public address in front of a NAT). ``media_timeout`` 0 turns
+    the timeout off. ``on_event`` receives every :data:`MediaEvent`, on the loop.
+    """
+
+    def __init__(
+        self,
+        *,
+        bind: str,
+        port_min: int = 20000,
+        port_max: int = 29999,
+        media_timeout: float = 30.0,
+        on_event: EventSink | None = None,
+        advertise: str | None = None,
+        rtcp_interval: float = 5.0,
+        cname: str = "tamas",
+    ) -> None:
+        self.ports = PortPairAllocator(bind, port_min, port_max)
+        self.bind = bind
+        self.advertise = advertise or bind
+        self.media_timeout = media_timeout
+        self.rtcp_interval = rtcp_interval
+        self.cname = cname
+        self._on_event = on_event
+        self._legs: dict[int, UdpLeg] = {}  # by local port
+        self._by_call: dict[str, list[UdpLeg]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._timers: list[asyncio.TimerHandle] = []
+        self._next_frame = 0.0
+        self._next_rtcp = 0.0
+        self._sourcing: set[UdpLeg] = set()
+        self._frame_timer: asyncio.TimerHandle | None = None
+
+    # --- events -------------------------------------------------------------------------
+
+    def _emit(self, event: MediaEvent) -> None:
+        if self._on_event is not None:
+            self._on_event(event)
+
+    # --- legs ---------------------------------------------------------------------------
+
+    @property
+    def legs(self) -> Iterable[UdpLeg]:
+        return self._legs.values()
+
+    async def open_leg(self, call_id: str, label: str) -> MediaLeg:
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._start(loop)
+        rtp_sock, rtcp_sock = self.ports.allocate()
+        port = rtp_sock.getsockname()[1]
+        leg = UdpLeg(
+            call_id=call_id,
+            label=label,
+            local_address=self.advertise,
+            local_port=port,
+            loop=loop,
+            emit=self._emit,
+            cname=self.cname,
+            on_source=self.watch_source,
+            on_close=self.close_leg,
+        )
+        try:
+            await loop.create_datagram_endpoint(lambda: leg, sock=rtp_sock)
+            transport, _ = await loop.create_datagram_endpoint(
+                lambda: _RtcpProtocol(leg), sock=rtcp_sock
+            )
+        except BaseException:
+            leg.shutdown()
+            rtp_sock.close()
+            rtcp_sock.close()
+            self.ports.release(port)
+            raise
+        leg.rtcp_transport = transport
+        self._legs[port] = leg
+        self._by_call.setdefault(call_id, []).append(leg)
+        return leg
+
+    def close_leg(self, leg: MediaLeg) -> LegStats:
+        udp = self._own(leg)
+        if udp.closed:
+            return udp.stats()
+        self.unbridge(udp)
+        self._sourcing.discard(udp)
+        stats = udp.shutdown()
+        self._legs.pop(udp.local_port, None)
+        self.ports.release(udp.local_port)
+        call_legs = self._by_call.get(udp.call_id)
+        if call_legs is not None:
+            if udp in call_legs:
+                call_legs.remove(udp)
+            if not call_legs:
+                del self._by_call[udp.call_id]
+        self._emit(LegClosed(stats=stats, at=self._time()))
+        return stats
+
+    def close_call(self, call_id: str) -> tuple[LegStats, ...]:
+        return tuple(self.close_leg(leg) for leg in list(self._by_call.get(call_id, ())))
+
+    # --- bridges ------------------------------------------------------------------------
+
+    def bridge(self, a: MediaLeg, b: MediaLeg, *, tap: Tap | None = None) -> None:
+        leg_a, leg_b = self._own(a), self._own(b)
+        if leg_a is leg_b:
+            raise MediaError("a leg cannot be bridged to itself")
+        if leg_a.closed or leg_b.closed:
+            raise MediaError("cannot bridge a closed leg")
+        self.unbridge(leg_a)
+        self.unbridge(leg_b)
+        leg_a.peer, leg_b.peer = leg_b, leg_a
+        leg_a.side, leg_b.side = 0, 1
+        leg_a.tap = leg_b.tap = tap
+        leg_a.refresh_route()
+        leg_b.refresh_route()
+
+    def unbridge(self, leg: MediaLeg) -> None:
+        udp = self._own(leg)
+        peer = udp.peer
+        if peer is None:
+            return
+        udp.peer = peer.peer = None
+        udp.tap = peer.tap = None
+        udp.refresh_route()
+        peer.refresh_route()
+
+    def set_tap(self, leg: MediaLeg, tap: Tap | None) -> None:
+        udp = self._own(leg)
+        if udp.peer is None:
+            raise MediaError("set_tap needs a bridged leg")
+        udp.tap = udp.peer.tap = tap
+
+    # --- timers -------------------------------------------------------------------------
+
+    def _time(self) -> float:
+        return self._loop.time() if self._loop is not None else 0.0
+
+    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        now = loop.time()
+        self._next_rtcp = now + self.rtcp_interval
+        self._timers.append(loop.call_at(now + HOUSEKEEPING_SECONDS, self._housekeeping))
+
+    def watch_source(self, leg: UdpLeg) -> None:
+        """Start sending ``leg``'s source frames (called by the leg's ``set_source``)."""
+        self._sourcing.add(leg)
+        if self._frame_timer is None and self._loop is not None:
+            self._next_frame = self._loop.time()
+            self._frame_timer = self._loop.call_at(self._next_frame, self._frame_tick)
+
+    def _frame_tick(self) -> None:
+        assert self._loop is not None
+        for leg in list(self._sourcing):
+            if leg.source is None or leg.closed:
+                self._sourcing.discard(leg)
+            else:
+                leg.send_source_frame()
+        if not self._sourcing:
+            self._frame_timer = None
+            return
+        now = self._loop.time()
+        self._next_frame += FRAME_SECONDS
+        if self._next_frame < now - 0.2:  # the loop stalled: skip ahead, do not burst
+            self._next_frame = now
+        self._frame_timer = self._loop.call_at(self._next_frame, self._frame_tick)
+
+    def _housekeeping(self) -> None:
+        loop = self._loop
+        assert loop is not None
+        now = loop.time()
+        timeout = self.media_timeout
+        for leg in list(self._legs.values()):
+            if leg.remote is None or leg.closed:
+                continue
+            if leg.rx != leg.rx_at_check:
+                leg.rx_at_check = leg.rx
+                leg.last_heard = now
+                leg.timed_out = False
+            elif timeout > 0 and not leg.timed_out and now - leg.last_heard >= timeout:
+                leg.timed_out = True
+                self._emit(
+                    MediaTimeout(
+                        call_id=leg.call_id,
+                        label=leg.label,
+                        silent_for=round(now - leg.last_heard, 3),
+                        at=now,
+                    )
+                )
+        if now >= self._next_rtcp:
+            self._next_rtcp = now + self.rtcp_interval
+            wall = time.time()
+            for leg in list(self._legs.values()):
+                leg.send_rtcp(wall)
+        self._timers = [loop.call_at(now + HOUSEKEEPING_SECONDS, self._housekeeping)]
+
+    async def aclose(self) -> None:
+        for leg in list(self._legs.values()):
+            self.close_leg(leg)
+        for timer in self._timers:
+            timer.cancel()
+        self._timers = []
+        if self._frame_timer is not None:
+            self._frame_timer.cancel()
+            self._frame_timer = None
+        await asyncio.sleep(0)  # let the transports finish closing
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _own(self, leg: MediaLeg) -> UdpLeg:
+        if not isinstance(leg, UdpLeg):
+            raise MediaError(f"{leg!r} is not a leg of this engine")
+        return leg

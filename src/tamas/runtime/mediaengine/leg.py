@@ -1,0 +1,490 @@
+"""One RTP leg of the built-in engine: its sockets, the relay hot path, latching, RTCP, DTMF.
+
+Theory of operation
+-------------------
+A leg owns an RTP socket on an even port and an RTCP socket on the next one (RFC 3550
+section 11). It is the asyncio protocol of its RTP socket, so a packet goes from the loop's
+``recvfrom`` to :meth:`UdpLeg.datagram_received` and, when the leg is bridged, straight to the
+peer leg's ``sendto``: no await, no logging, no object built per packet in the common case (same
+codec on both legs: the received ``bytes`` object is sent on unchanged). Everything that varies
+rarely (peer, target address, codec conversion, tap) is folded into a few attributes by
+:meth:`UdpLeg.refresh_route` whenever it changes, and the hot path only reads them.
+
+Where to send (symmetric RTP, RFC 4961; "latching"):
+
+* A leg sends RTP only to its *target*. Before any packet arrives, the target is the SDP
+  address only if that address equals the IP the SIP peer's signalling came from
+  (:attr:`RemoteMedia.signalling_address`); otherwise there is no target and the leg is silent.
+  This is the safety rule: an address taken from SDP alone never receives Tamas's media.
+* The first RTP packet received latches the leg to its source: that address becomes the target
+  (answers go where the packets came from, which is what crosses NAT). Later packets from other
+  addresses are dropped, unless their IP is the signalling IP (a phone whose NAT binding moved):
+  then the leg re-latches. A new ``configure`` (re-INVITE) keeps the latch.
+
+Per packet, audio of the negotiated payload type updates the RFC 3550 receiver statistics
+(``tamas.media.stats``), is forwarded to the peer (header and payload untouched, or with the
+payload type rewritten and the payload transcoded PCMU<->PCMA by a 256-byte table when the two
+legs differ) and is handed to the bridge's tap if any. Telephone events (RFC 4733) go to an
+``EventReceiver`` (digits are reported when they end) and are forwarded with the peer's
+telephone-event payload type. Anything else is counted and dropped.
+
+RTCP is terminated per leg, not relayed: reports received are parsed for the far end's view
+(fraction lost, jitter) and the SR time that our next report echoes; every few seconds the
+engine asks each leg for a compound RR (or SR while the leg sends its own source) + SDES.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import struct
+from collections.abc import Callable
+from typing import Any
+
+from tamas.media.g711 import alaw_encode, alaw_to_ulaw, ulaw_encode, ulaw_to_alaw
+from tamas.media.rtcp import (
+    ReceiverReport,
+    RtcpError,
+    RtcpPacket,
+    SenderReport,
+    SourceDescription,
+    ntp_from_unix,
+    parse_rtcp,
+    serialize_rtcp,
+)
+from tamas.media.stats import ReceiverStats
+from tamas.media.telephone_event import DigitEnded, EventReceiver
+from tamas.runtime.mediaengine.api import (
+    FRAME_SAMPLES,
+    Codec,
+    CodecName,
+    DigitReceived,
+    EventSink,
+    FrameSource,
+    LegStats,
+    MediaError,
+    RemoteMedia,
+    SourceFinished,
+    Tap,
+)
+
+__all__ = ["UdpLeg"]
+
+_SEQ_TS_SSRC = struct.Struct("!HII")
+_HEADER = struct.Struct("!BBHII")
+
+# A-law <-> mu-law payload conversion tables, indexed (from, to).
+_TRANSLATE: dict[tuple[CodecName, CodecName], bytes] = {
+    (CodecName.PCMU, CodecName.PCMA): ulaw_to_alaw(bytes(range(256))),
+    (CodecName.PCMA, CodecName.PCMU): alaw_to_ulaw(bytes(range(256))),
+}
+
+Address = tuple[Any, ...]  # (host, port) or (host, port, flowinfo, scope_id)
+_rng = random.Random()  # SSRCs and initial sequence numbers: unique, not secret
+
+
+class _RtcpProtocol(asyncio.DatagramProtocol):
+    __slots__ = ("leg",)
+
+    def __init__(self, leg: UdpLeg) -> None:
+        self.leg = leg
+
+    def datagram_received(self, data: bytes, addr: Address) -> None:
+        self.leg.rtcp_received(data, addr)
+
+    def error_received(self, exc: Exception) -> None:
+        pass  # ICMP unreachable from a peer that has gone: nothing to do
+
+
+class UdpLeg(asyncio.DatagramProtocol):
+    """A leg of :class:`~tamas.runtime.mediaengine.engine.LocalMediaEngine` (see the module
+    docstring). Built by the engine; the call logic uses the :class:`MediaLeg` surface."""
+
+    def __init__(
+        self,
+        *,
+        call_id: str,
+        label: str,
+        local_address: str,
+        local_port: int,
+        loop: asyncio.AbstractEventLoop,
+        emit: EventSink,
+        cname: str,
+        on_source: Callable[[UdpLeg], None],
+        on_close: Callable[[UdpLeg], LegStats],
+    ) -> None:
+        self._call_id = call_id
+        self._label = label
+        self._local_address = local_address
+        self._local_port = local_port
+        self._loop = loop
+        self._now = loop.time
+        self._emit = emit
+        self._cname = cname
+        self._on_source = on_source
+        self._on_close = on_close
+        self.transport: asyncio.DatagramTransport | None = None
+        self.rtcp_transport: asyncio.DatagramTransport | None = None
+        self.closed = False
+        self.remote: RemoteMedia | None = None
+        self.codec: Codec | None = None
+        # Hot-path state (see refresh_route).
+        self._pt = -1
+        self._te_pt = -1
+        self._latched: Address | None = None
+        self.target: Address | None = None
+        self._rtcp_target: Address | None = None
+        self.peer: UdpLeg | None = None
+        self.side = 0
+        self.tap: Tap | None = None
+        self._fwd_send: Any = None  # the peer transport's sendto, or None: do not forward
+        self._fwd_addr: Address | None = None
+        self._fwd_leg: UdpLeg | None = None
+        self._fwd_plain = True
+        self._fwd_pt = 0
+        self._fwd_table: bytes | None = None
+        self._fwd_te_pt = -1
+        # Counters and statistics.
+        self.rx = 0
+        self.tx = 0
+        self.dropped = 0
+        self._stats: ReceiverStats | None = None
+        self._remote_fraction_lost: float | None = None
+        self._remote_jitter_ms: float | None = None
+        # Media timeout bookkeeping (engine housekeeping reads these).
+        self.rx_at_check = 0
+        self.last_heard = 0.0
+        self.timed_out = False
+        # DTMF.
+        self._dtmf = EventReceiver()
+        self._dtmf_timer: asyncio.TimerHandle | None = None
+        self._dtmf_started: dict[int, float] = {}  # event timestamp -> loop time it began
+        # Own stream (sources, RTCP SSRC).
+        self.ssrc = _rng.getrandbits(32)
+        self._seq = _rng.getrandbits(16)
+        self._ts = _rng.getrandbits(32)
+        self.source: FrameSource | None = None
+        self._source_marker = False
+        self._own_sent = 0
+        self._own_octets = 0
+
+    # --- MediaLeg surface ---------------------------------------------------------------
+
+    @property
+    def call_id(self) -> str:
+        return self._call_id
+
+    @property
+    def label(self) -> str:
+        return self._label
+
+    @property
+    def local_address(self) -> str:
+        return self._local_address
+
+    @property
+    def local_port(self) -> int:
+        return self._local_port
+
+    def configure(self, remote: RemoteMedia) -> None:
+        if self.closed:
+            raise MediaError(f"leg {self._label} of call {self._call_id} is closed")
+        if remote.codec.name not in (CodecName.PCMU, CodecName.PCMA):
+            raise MediaError(f"codec {remote.codec.name} is not supported")
+        first = self.remote is None
+        self.remote = remote
+        self.codec = remote.codec
+        self._pt = remote.codec.payload_type
+        self._te_pt = -1 if remote.telephone_event_pt is None else remote.telephone_event_pt
+        if self._latched is None:
+            # The safety rule: the SDP address is used only if it is the signalling peer's.
+            if remote.address == remote.signalling_address and remote.port > 0:
+                self.target = (remote.address, remote.port)
+                self._rtcp_target = (remote.address, remote.port + 1)
+            else:
+                self.target = None
+                self._rtcp_target = None
+        if first:
+            self.last_heard = self._now()
+            self.rx_at_check = self.rx
+        self.refresh_route()
+        if self.peer is not None:
+            self.peer.refresh_route()
+
+    def set_source(self, source: FrameSource | None) -> None:
+        if source is not None and self.closed:
+            raise MediaError(f"leg {self._label} of call {self._call_id} is closed")
+        if source is not None and self.source is None:
+            self._source_marker = True
+        self.source = source
+        if source is not None:
+            self._on_source(self)
+        if self.peer is not None:
+            self.peer.refresh_route()  # the peer's audio stops (or resumes) coming here
+
+    def stats(self) -> LegStats:
+        st = self._stats
+        return LegStats(
+            call_id=self._call_id,
+            label=self._label,
+            packets_received=self.rx,
+            packets_sent=self.tx,
+            packets_lost=0 if st is None else max(st.lost, 0),
+            jitter_ms=0.0 if st is None else round(st.jitter_ms, 3),
+            remote_fraction_lost=self._remote_fraction_lost,
+            remote_jitter_ms=self._remote_jitter_ms,
+            dropped=self.dropped,
+            latched_to=None if self._latched is None else (self._latched[0], self._latched[1]),
+        )
+
+    def close(self) -> LegStats:
+        return self._on_close(self)
+
+    def shutdown(self) -> LegStats:
+        """Close the sockets (the engine emits LegClosed and releases the ports)."""
+        self.closed = True
+        self.source = None
+        if self._dtmf_timer is not None:
+            self._dtmf_timer.cancel()
+            self._dtmf_timer = None
+        for transport in (self.transport, self.rtcp_transport):
+            if transport is not None:
+                transport.close()
+        self._fwd_send = None
+        self.tap = None
+        return self.stats()
+
+    # --- routing ------------------------------------------------------------------------
+
+    def refresh_route(self) -> None:
+        """Recompute where this leg's received audio goes; call after any change of peer,
+        target, codec, source or closing, on both legs of a bridge."""
+        peer = self.peer
+        if (
+            peer is None
+            or self.closed
+            or peer.closed
+            or peer.target is None
+            or peer.source is not None
+            or peer.transport is None
+            or peer.codec is None
+            or self.codec is None
+        ):
+            self._fwd_send = None
+            self._fwd_addr = None
+            self._fwd_leg = None
+            return
+        self._fwd_send = peer.transport.sendto
+        self._fwd_addr = peer.target
+        self._fwd_leg = peer
+        self._fwd_pt = peer.codec.payload_type
+        self._fwd_table = _TRANSLATE.get((self.codec.name, peer.codec.name))
+        self._fwd_plain = self._fwd_table is None and self._fwd_pt == self._pt
+        self._fwd_te_pt = peer._te_pt
+
+    # --- the hot path -------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def error_received(self, exc: Exception) -> None:
+        pass  # ICMP unreachable from a peer that has gone: nothing to do
+
+    def datagram_received(self, data: bytes, addr: Address) -> None:
+        if addr != self._latched and not self._latch(addr):
+            return
+        self.rx += 1
+        if len(data) < 12 or data[0] & 0xC0 != 0x80:
+            self.dropped += 1
+            return
+        pt = data[1] & 0x7F
+        if pt == self._pt:
+            seq, ts, ssrc = _SEQ_TS_SSRC.unpack_from(data, 2)
+            st = self._stats
+            if st is None or st.ssrc != ssrc:
+                st = self._stats = ReceiverStats(ssrc, 8000)
+            st.update(seq, ts, self._now())
+            send = self._fwd_send
+            if send is not None:
+                send(data if self._fwd_plain else self._convert(data), self._fwd_addr)
+                self._fwd_leg.tx += 1  # type: ignore[union-attr]
+            tap = self.tap
+            if tap is not None:
+                tap.feed(self.side, data, self.codec)  # type: ignore[arg-type]
+        elif pt == self._te_pt:
+            self._telephone_event(data)
+        else:
+            self.dropped += 1
+
+    def _latch(self, addr: Address) -> bool:
+        if self.closed:
+            return False
+        remote = self.remote
+        if self._latched is not None and (remote is None or addr[0] != remote.signalling_address):
+            self.dropped += 1
+            return False
+        self._latched = addr
+        self.target = addr
+        if self._rtcp_target is None or self._rtcp_target[0] != addr[0]:
+            self._rtcp_target = (addr[0], addr[1] + 1)
+        if self.peer is not None:
+            self.peer.refresh_route()
+        return True
+
+    def _convert(self, data: bytes) -> bytes:
+        """The packet with the peer's payload type and, between PCMU and PCMA, transcoded."""
+        buf = bytearray(data)
+        buf[1] = (buf[1] & 0x80) | self._fwd_pt
+        table = self._fwd_table
+        if table is not None:
+            start = _payload_offset(data)
+            end = len(data) - (data[-1] if data[0] & 0x20 else 0)
+            if start < end:
+                buf[start:end] = data[start:end].translate(table)
+        return bytes(buf)
+
+    # --- DTMF ---------------------------------------------------------------------------
+
+    def _telephone_event(self, data: bytes) -> None:
+        send = self._fwd_send
+        if send is not None and self._fwd_te_pt >= 0:
+            if self._fwd_te_pt == self._te_pt:
+                send(data, self._fwd_addr)
+            else:
+                buf = bytearray(data)
+                buf[1] = (buf[1] & 0x80) | self._fwd_te_pt
+                send(bytes(buf), self._fwd_addr)
+            self._fwd_leg.tx += 1  # type: ignore[union-attr]
+        start = _payload_offset(data)
+        seq, ts, _ssrc = _SEQ_TS_SSRC.unpack_from(data, 2)
+        marker = bool(data[1] & 0x80)
+        now = self._now()
+        events = self._dtmf.receive(marker, seq, ts, data[start : start + 4], now)
+        self._report_digits(events)
+        self._arm_dtmf_timer()
+
+    def _arm_dtmf_timer(self) -> None:
+        deadline = self._dtmf.next_deadline()
+        if self._dtmf_timer is not None:
+            self._dtmf_timer.cancel()
+            self._dtmf_timer = None
+        if deadline is not None and not self.closed:
+            self._dtmf_timer = self._loop.call_at(deadline, self._dtmf_timeout)
+
+    def _dtmf_timeout(self) -> None:
+        self._dtmf_timer = None
+        self._report_digits(self._dtmf.handle_timer(self._now()))
+        self._arm_dtmf_timer()
+
+    def _report_digits(self, events: list[Any]) -> None:
+        for event in events:
+            if isinstance(event, DigitEnded):
+                self._emit(
+                    DigitReceived(
+                        call_id=self._call_id,
+                        label=self._label,
+                        digit=event.digit,
+                        duration_ms=event.duration_ms,
+                        started_at=self._dtmf_started.get(event.timestamp, event.at),
+                        at=event.at,
+                    )
+                )
+                self._dtmf_started.pop(event.timestamp, None)
+            else:
+                self._dtmf_started[event.timestamp] = event.at
+
+    # --- own stream: sources ------------------------------------------------------------
+
+    def send_source_frame(self) -> None:
+        """Send the next frame of the leg's source (called by the engine every 20 ms)."""
+        source = self.source
+        codec = self.codec
+        if source is None or codec is None:
+            return
+        frame = source.read_frame()
+        if frame is None:
+            self.source = None
+            if self.peer is not None:
+                self.peer.refresh_route()
+            self._emit(SourceFinished(call_id=self._call_id, label=self._label, at=self._now()))
+            return
+        payload = ulaw_encode(frame) if codec.name is CodecName.PCMU else alaw_encode(frame)
+        self.send_own(payload, FRAME_SAMPLES)
+
+    def send_own(self, payload: bytes, samples: int) -> None:
+        """Send ``payload`` under the leg's own SSRC and advance sequence and timestamp."""
+        codec = self.codec
+        target = self.target
+        if codec is not None and target is not None and self.transport is not None:
+            second = (0x80 if self._source_marker else 0) | codec.payload_type
+            header = _HEADER.pack(0x80, second, self._seq, self._ts, self.ssrc)
+            self.transport.sendto(header + payload, target)
+            self._source_marker = False
+            self.tx += 1
+            self._own_sent += 1
+            self._own_octets += len(payload)
+        self._seq = (self._seq + 1) & 0xFFFF
+        self._ts = (self._ts + samples) & 0xFFFFFFFF
+
+    # --- RTCP ---------------------------------------------------------------------------
+
+    def rtcp_received(self, data: bytes, addr: Address) -> None:
+        latched = self._latched
+        remote = self.remote
+        trusted = (latched is not None and addr[0] == latched[0]) or (
+            remote is not None and addr[0] == remote.signalling_address
+        )
+        if not trusted or self.closed:
+            return
+        self._rtcp_target = addr
+        try:
+            packets = parse_rtcp(data)
+        except RtcpError:
+            return
+        now = self._now()
+        for packet in packets:
+            if isinstance(packet, SenderReport):
+                if self._stats is not None and packet.ssrc == self._stats.ssrc:
+                    self._stats.sender_report(packet.ntp_msw, packet.ntp_lsw, now)
+                self._note_blocks(packet.reports)
+            elif isinstance(packet, ReceiverReport):
+                self._note_blocks(packet.reports)
+
+    def _note_blocks(self, blocks: tuple[Any, ...]) -> None:
+        if blocks:
+            block = blocks[0]
+            self._remote_fraction_lost = block.fraction_lost / 256
+            self._remote_jitter_ms = round(block.jitter * 1000 / 8000, 3)
+
+    def send_rtcp(self, wall_time: float) -> bool:
+        """Send one compound report (SR while sending our own source, else RR) + SDES."""
+        target = self._rtcp_target
+        if target is None or self.rtcp_transport is None or self.closed:
+            return False
+        now = self._now()
+        blocks = () if self._stats is None else (self._stats.report_block(now),)
+        report: RtcpPacket
+        if self.source is not None and self._own_sent:
+            msw, lsw = ntp_from_unix(wall_time)
+            report = SenderReport(
+                ssrc=self.ssrc,
+                ntp_msw=msw,
+                ntp_lsw=lsw,
+                rtp_timestamp=self._ts,
+                packet_count=self._own_sent & 0xFFFFFFFF,
+                octet_count=self._own_octets & 0xFFFFFFFF,
+                reports=blocks,
+            )
+        else:
+            report = ReceiverReport(ssrc=self.ssrc, reports=blocks)
+        sdes = SourceDescription.for_cname(self.ssrc, self._cname)
+        self.rtcp_transport.sendto(serialize_rtcp([report, sdes]), target)
+        return True
+
+
+def _payload_offset(data: bytes) -> int:
+    """Offset of the payload: after the fixed header, CSRCs and any header extension."""
+    offset = 12 + 4 * (data[0] & 0x0F)
+    if data[0] & 0x10 and len(data) >= offset + 4:
+        offset += 4 + 4 * int.from_bytes(data[offset + 2 : offset + 4], "big")
+    return offset
