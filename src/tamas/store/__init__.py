@@ -1,11 +1,21 @@
 """Persistence: SQLAlchemy Core on SQLite (default) or PostgreSQL, schema by Alembic.
 
 ``open_store(url)`` migrates to the newest schema and returns a Store whose repositories
-(``registrations``, ``calls``, ``bans``) read and write the frozen records below.
+(``registrations``, ``calls``, ``bans``, ``recordings``) read and write the frozen records below.
 """
 
 from tamas.store.errors import StoreError
-from tamas.store.records import Ban, Binding, CallDirection, CallRecord, CallUpdate
+from tamas.store.records import (
+    Ban,
+    Binding,
+    CallDirection,
+    CallRecord,
+    CallUpdate,
+    RecordingLayout,
+    RecordingPause,
+    RecordingRecord,
+    RecordingStatus,
+)
 from tamas.store.store import Store, open_store
 
 __all__ = [
@@ -14,6 +24,10 @@ __all__ = [
     "CallDirection",
     "CallRecord",
     "CallUpdate",
+    "RecordingLayout",
+    "RecordingPause",
+    "RecordingRecord",
+    "RecordingStatus",
     "Store",
     "StoreError",
     "open_store",

@@ -30,6 +30,14 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
 
+def downgrade(engine: sa.Engine, revision: str) -> None:
+    """Take the database behind ``engine`` back to ``revision`` (``base`` empties it)."""
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+
+
 def current_revision(engine: sa.Engine) -> str | None:
     """The revision the database is at (None for an empty database)."""
     with engine.connect() as conn:

@@ -70,3 +70,48 @@ class Ban:
     reason: str
     banned_at: float
     until: float
+
+
+class RecordingLayout(enum.StrEnum):
+    STEREO = "stereo"  # caller left, agent right
+    MONO = "mono"  # both sides mixed
+
+
+class RecordingStatus(enum.StrEnum):
+    OK = "ok"
+    FAILED = "failed"  # the file could not be completed (``error`` says why)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordingPause:
+    """A paused (silenced) stretch of a recording, in seconds from its start."""
+
+    start: float
+    end: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordingRecord:
+    """One finished recording of a call: where its WAV file is and what it holds.
+
+    ``path`` is relative to the data directory, with ``/`` separators. ``started_at`` is epoch
+    seconds; ``duration`` the seconds of audio in the file (start to stop, pauses included).
+    ``*_packets`` count the RTP packets recorded from each side, ``*_late`` those that came
+    too late to be placed (a sign of network trouble on that side).
+    """
+
+    id: str
+    call_id: str
+    path: str
+    layout: RecordingLayout
+    channels: int
+    rate: int
+    started_at: float
+    duration: float
+    paused_spans: tuple[RecordingPause, ...] = ()
+    caller_packets: int = 0
+    caller_late: int = 0
+    agent_packets: int = 0
+    agent_late: int = 0
+    status: RecordingStatus = RecordingStatus.OK
+    error: str = ""

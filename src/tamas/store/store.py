@@ -13,6 +13,7 @@ from tamas.store import migrate
 from tamas.store.bans import Bans
 from tamas.store.calls import Calls
 from tamas.store.errors import StoreError
+from tamas.store.recordings import Recordings
 from tamas.store.registrations import Registrations
 
 
@@ -24,6 +25,7 @@ class Store:
         self.registrations = Registrations(engine)
         self.calls = Calls(engine)
         self.bans = Bans(engine)
+        self.recordings = Recordings(engine)
 
     @property
     def url(self) -> str:

@@ -63,3 +63,25 @@ bans = sa.Table(
     sa.Index(None, "source"),
     sa.Index(None, "until"),
 )
+
+recordings = sa.Table(
+    "recordings",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("call_id", sa.Text, nullable=False),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("layout", sa.Text, nullable=False),
+    sa.Column("channels", sa.Integer, nullable=False),
+    sa.Column("rate", sa.Integer, nullable=False),
+    sa.Column("started_at", sa.Double, nullable=False),
+    sa.Column("duration", sa.Double, nullable=False),
+    sa.Column("paused_spans", sa.JSON, nullable=False),  # [[start, end], ...] seconds from start
+    sa.Column("caller_packets", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("caller_late", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("agent_packets", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("agent_late", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("error", sa.Text, nullable=False, server_default=""),
+    sa.Index(None, "call_id"),
+    sa.Index(None, "started_at"),
+)
