@@ -13,7 +13,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/install.sh
 source scripts/install.sh
 
-apt_install "${APT_PACKAGES[@]}" sip-tester baresip kamailio sox espeak-ng
+apt_install "${APT_PACKAGES[@]}" sip-tester baresip kamailio sox espeak-ng rtpengine-daemon rtpengine-utils
 venv_install "[test]"
 
 export PATH="$PWD/.venv/bin:$PATH"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import struct
+import wave
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from tamas.runtime.mediaengine import (
     RemoteMedia,
     SourceFinished,
 )
-from tamas.runtime.mediaengine.tapwriter import RawTapRecording, TapWriterThread
+from tamas.runtime.recorder import Recorder
 
 HOST = "127.0.0.1"
 PORTS = (40000, 40999)
@@ -496,22 +497,61 @@ def test_source_plays_to_a_leg_instead_of_the_peer() -> None:
     run(main)
 
 
-def test_tap_records_both_directions(tmp_path: Path) -> None:
+class Collector:
+    """A tap that keeps what it is fed."""
+
+    def __init__(self) -> None:
+        self.fed: list[tuple[int, bytes, Codec]] = []
+
+    def feed(self, side: int, packet: bytes, codec: Codec) -> None:
+        self.fed.append((side, packet, codec))
+
+
+def test_tap_gets_both_directions_as_received() -> None:
     async def main() -> None:
         eng = engine()
-        writer = TapWriterThread(batch_seconds=0.05)
-        recording = RawTapRecording(writer, tmp_path / "call-1")
-        alice, bob, a, b = await bridged(eng)
-        eng.set_tap(a, recording)
-        for seq in range(10):
-            alice.send(rtp(seq, bytes([seq]) * 160), a)
+        alice, bob, a, b = await bridged(eng, Codec.pcmu(), Codec.pcma())
+        tap = Collector()
+        eng.set_tap(b, tap)
+        sent = []
+        for seq in range(3):
+            pa, pb = rtp(seq, bytes([seq]) * 160), rtp(seq, bytes([50 + seq]) * 160, pt=8)
+            alice.send(pa, a)
             await bob.next()
-            bob.send(rtp(seq, bytes([100 + seq]) * 160), b)
+            bob.send(pb, b)
             await alice.next()
-        recording.close()
-        writer.close()
-        assert recording.path(0).read_bytes() == b"".join(bytes([s]) * 160 for s in range(10))
-        assert recording.path(1).read_bytes() == b"".join(bytes([100 + s]) * 160 for s in range(10))
+            sent += [(0, pa, Codec.pcmu()), (1, pb, Codec.pcma())]
+        assert tap.fed == sent  # side 0 is the bridge's first leg; packets as they came in
+        eng.set_tap(a, None)
+        alice.send(rtp(9, bytes(160)), a)
+        await bob.next()
+        assert len(tap.fed) == 6
+        await eng.aclose()
+
+    run(main)
+
+
+def test_recorder_tap_writes_a_stereo_wav(tmp_path: Path) -> None:
+    async def main() -> None:
+        eng = engine()
+        recorder = Recorder(interval=0.05, delay=0.05)
+        alice, bob, a, b = await bridged(eng)
+        recording = recorder.open(tmp_path / "call.wav")
+        eng.set_tap(a, recording)
+        tone = ulaw_encode((np.sin(np.arange(160) * 0.3) * 8000).astype(np.int16))
+        for seq in range(25):  # half a second each way, in real time
+            alice.send(rtp(seq, tone, ssrc=1), a)
+            bob.send(rtp(seq, b"\xff" * 160, ssrc=2), b)
+            await asyncio.sleep(0.02)
+        meta = await recording.stop()
+        await recorder.aclose()
+        assert meta.channels == 2
+        with wave.open(str(tmp_path / "call.wav")) as wav:
+            assert wav.getnchannels() == 2 and wav.getframerate() == 8000
+            frames = np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16)
+        left, right = frames[0::2], frames[1::2]
+        assert np.abs(left).max() > 4000  # the caller's tone
+        assert np.abs(right).max() == 0  # the callee sent mu-law silence
         await eng.aclose()
 
     run(main)

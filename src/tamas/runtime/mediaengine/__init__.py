@@ -2,7 +2,7 @@
 
 ``api`` is the seam the call logic uses (``MediaEngine``, ``MediaLeg``, the events);
 ``engine.LocalMediaEngine`` is the built-in backend (uvloop datagram protocols, see ``leg``);
-``tapwriter.BatchedTapWriter`` hands a bridge's audio to a thread in batches.
+recordings plug in as bridge taps (``tamas.runtime.recorder``).
 """
 
 from tamas.runtime.mediaengine.api import (

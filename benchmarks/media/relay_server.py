@@ -1,0 +1,99 @@
+"""The Tamas media engine as a stand-alone relay for benchmarks/media_capacity.py.
+
+Opens ``--calls`` bridged calls (two legs each) whose far ends are the load generator's two
+sockets, prints one line "PA PB" per call (the ports the generator must send to), then
+"READY", and relays until stdin closes. With ``--record DIR`` every bridge is recorded to a
+stereo WAV file by Tamas's recorder (``tamas.runtime.recorder``: the tap appends packets, one
+writer thread assembles and writes them in batches). On exit it prints a JSON summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import sys
+from pathlib import Path
+
+import uvloop
+
+from tamas.runtime.mediaengine import Codec, LocalMediaEngine, RemoteMedia
+from tamas.runtime.recorder import ActiveRecording, Recorder
+
+HOST = "127.0.0.1"
+
+
+async def main(args: argparse.Namespace) -> None:
+    engine = LocalMediaEngine(
+        bind=HOST, port_min=args.port_min, port_max=args.port_max, media_timeout=0
+    )
+    recorder = Recorder() if args.record else None
+    recordings: list[ActiveRecording] = []
+    legs = []
+    for i in range(args.calls):
+        a = await engine.open_leg(f"call-{i}", "caller")
+        b = await engine.open_leg(f"call-{i}", "callee")
+        a.configure(
+            RemoteMedia(
+                address=HOST,
+                port=args.gen_a,
+                codec=Codec.pcmu(),
+                signalling_address=HOST,
+                telephone_event_pt=101,
+            )
+        )
+        b.configure(
+            RemoteMedia(
+                address=HOST,
+                port=args.gen_b,
+                codec=Codec.pcmu(),
+                signalling_address=HOST,
+                telephone_event_pt=101,
+            )
+        )
+        tap = None
+        if recorder is not None:
+            tap = recorder.open(Path(args.record) / f"call-{i}.wav")
+            recordings.append(tap)
+        engine.bridge(a, b, tap=tap)
+        legs.append((a, b))
+        print(a.local_port, b.local_port)
+    print("READY", flush=True)
+    gc.collect()
+    gc.freeze()
+    loop = asyncio.get_running_loop()
+    done = asyncio.Event()
+    loop.add_reader(sys.stdin.fileno(), done.set)
+    await done.wait()
+    recorder_cpu = 0.0
+    if recorder is not None:
+        await recorder.aclose()  # stops every recording; the files are complete
+        recorder_cpu = recorder.cpu_seconds
+    stats = [leg.stats() for pair in legs for leg in pair]
+    print(
+        json.dumps(
+            {
+                "legs": len(stats),
+                "received": sum(s.packets_received for s in stats),
+                "sent": sum(s.packets_sent for s in stats),
+                "lost": sum(s.packets_lost for s in stats),
+                "max_jitter_ms": max((s.jitter_ms for s in stats), default=0.0),
+                "recorded_bytes": sum(r.path.stat().st_size for r in recordings),
+                "recorder_thread_cpu_s": round(recorder_cpu, 3),
+            }
+        ),
+        flush=True,
+    )
+    await engine.aclose()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--calls", type=int, required=True)
+    parser.add_argument("--gen-a", type=int, required=True)
+    parser.add_argument("--gen-b", type=int, required=True)
+    parser.add_argument("--record", default="")
+    parser.add_argument("--port-min", type=int, default=20000)
+    parser.add_argument("--port-max", type=int, default=29999)
+    uvloop.run(main(parser.parse_args()))

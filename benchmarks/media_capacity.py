@@ -1,0 +1,381 @@
+"""Media capacity: the most concurrent bridged G.711 calls one relay process carries "clean".
+
+Clean (issue 3): loss < 0.1 % and p99 added latency <= 10 ms in EVERY repeat of the window
+(loss alone hides overload: socket buffers absorb it while latency climbs). Each call is two
+20 ms streams, one per direction, so N calls are 100 * N packets per second through the relay.
+
+Targets, in the same run:
+  tamas      the Tamas media engine (benchmarks/media/relay_server.py), uvloop, no recording
+  tamas+rec  the same with a batched recording tap on every bridge (one writer thread)
+  rtpengine  rtpengine-daemon, userspace forwarding (--table=-1), calls set up over ng
+
+The relay is pinned to core 0 and the load generator to core 1 (taskset). The generator is a C
+program of ours (benchmarks/media/rtpload.c, compiled with gcc into a temporary directory):
+sendmmsg/recvmmsg, send time in each payload, latency and loss per stream. It reports its
+send lag behind schedule, so a run the generator could not keep up with is visible.
+
+For each target the number of calls climbs by --step from --start until a level is not clean,
+then halves the gap down to --resolution. CPU per call is the relay's utime+stime from
+/proc/<pid>/stat over the measured windows.
+
+  flock /tmp/tamas-bench.lock .venv/bin/python benchmarks/media_capacity.py
+  flock /tmp/tamas-bench.lock .venv/bin/python benchmarks/media_capacity.py --quick
+
+This is a measurement, not a test: figures vary with whatever else runs on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+MEDIA = HERE / "media"
+sys.path.insert(0, str(MEDIA))
+
+from ngclient import NgClient, bridge_call  # noqa: E402
+
+MAX_LOSS = 0.001
+MAX_P99_MS = 10.0
+TICKS = os.sysconf("SC_CLK_TCK")
+RELAY_CORE, LOAD_CORE = "0", "1"
+
+
+@dataclass
+class Level:
+    target: str
+    calls: int
+    repeats: list[dict[str, float]]
+    generator: dict[str, float]
+    cpu_per_call_pct: float
+    relay_cpu_pct: float
+    relay_summary: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def clean(self) -> bool:
+        return bool(self.repeats) and all(
+            r["loss"] < MAX_LOSS and 0 <= r["p99_ms"] <= MAX_P99_MS for r in self.repeats
+        )
+
+    def line(self) -> str:
+        worst_loss = max(r["loss"] for r in self.repeats) if self.repeats else 1.0
+        worst_p99 = max(r["p99_ms"] for r in self.repeats) if self.repeats else -1
+        p50 = max(r["p50_ms"] for r in self.repeats) if self.repeats else -1
+        return (
+            f"{self.target:10s} {self.calls:5d} calls  loss {worst_loss * 100:7.3f} %  "
+            f"p50 {p50:7.2f} ms  p99 {worst_p99:8.2f} ms  relay CPU {self.relay_cpu_pct:5.1f} %"
+            f"  ({self.cpu_per_call_pct:.3f} %/call)"
+            f"  gen lag {self.generator['max_send_lag_ms']:.1f} ms"
+            f"  {'CLEAN' if self.clean else 'not clean'}"
+        )
+
+
+def free_port_pair() -> tuple[int, int]:
+    """Two free UDP ports (each with a free port + 1, where relays send RTCP)."""
+    ports: list[int] = []
+    while len(ports) < 2:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port % 2 == 0 and port + 1 < 65536 and port not in ports:
+            try:
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as t:
+                    t.bind(("127.0.0.1", port + 1))
+                ports.append(port)
+            except OSError:
+                continue
+    return ports[0], ports[1]
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime (fields 14, 15)
+
+
+def compile_generator(workdir: Path) -> Path:
+    exe = workdir / "rtpload"
+    subprocess.run(["gcc", "-O2", "-Wall", "-o", str(exe), str(MEDIA / "rtpload.c")], check=True)
+    return exe
+
+
+class TamasRelay:
+    def __init__(self, record_dir: Path | None) -> None:
+        self.record_dir = record_dir
+        self.proc: subprocess.Popen[str] | None = None
+
+    def start(self, calls: int, gen_a: int, gen_b: int) -> tuple[int, list[tuple[int, int]]]:
+        cmd = [
+            "taskset",
+            "-c",
+            RELAY_CORE,
+            sys.executable,
+            str(MEDIA / "relay_server.py"),
+            "--calls",
+            str(calls),
+            "--gen-a",
+            str(gen_a),
+            "--gen-b",
+            str(gen_b),
+        ]
+        if self.record_dir is not None:
+            shutil.rmtree(self.record_dir, ignore_errors=True)
+            self.record_dir.mkdir(parents=True)
+            cmd += ["--record", str(self.record_dir)]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        pairs = []
+        for line in self.proc.stdout:
+            if line.strip() == "READY":
+                break
+            a, b = line.split()
+            pairs.append((int(a), int(b)))
+        else:
+            raise RuntimeError("relay_server exited before READY")
+        return self.proc.pid, pairs
+
+    def stop(self) -> dict[str, float]:
+        assert self.proc is not None
+        out, _ = self.proc.communicate(timeout=60)  # closing stdin stops the relay
+        self.proc = None
+        lines = [ln for ln in out.splitlines() if ln.startswith("{")]
+        return json.loads(lines[-1]) if lines else {}
+
+
+class RtpengineRelay:
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, calls: int, gen_a: int, gen_b: int) -> tuple[int, list[tuple[int, int]]]:
+        ng_port = free_port_pair()[0]
+        log = open(self.workdir / "rtpengine.log", "ab")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [
+                "taskset",
+                "-c",
+                RELAY_CORE,
+                "rtpengine",
+                "--config-file=none",
+                "--foreground",
+                "--log-stderr",
+                "--log-level=3",
+                "--table=-1",
+                "--interface=127.0.0.1",
+                f"--listen-ng=127.0.0.1:{ng_port}",
+                "--port-min=30000",
+                "--port-max=39999",
+                "--timeout=600",
+                "--num-threads=1",
+            ],
+            stdout=log,
+            stderr=log,
+        )
+        client = NgClient(ng_port, timeout=0.5)
+        for _ in range(100):  # wait for the control socket
+            try:
+                client.request({"command": "ping"})
+                break
+            except (TimeoutError, OSError, RuntimeError):
+                time.sleep(0.1)
+        client.sock.settimeout(5.0)
+        pairs = [bridge_call(client, i, gen_a, gen_b) for i in range(calls)]
+        client.close()
+        return self.proc.pid, pairs
+
+    def stop(self) -> dict[str, float]:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+        return {}
+
+
+def measure(
+    target: str,
+    relay: TamasRelay | RtpengineRelay,
+    calls: int,
+    gen: Path,
+    args: argparse.Namespace,
+    workdir: Path,
+) -> Level:
+    gen_a, gen_b = free_port_pair()
+    pid, pairs = relay.start(calls, gen_a, gen_b)
+    try:
+        targets = workdir / "targets.txt"
+        targets.write_text("".join(f"{a} {b}\n" for a, b in pairs))
+        load = subprocess.Popen(
+            [
+                "taskset",
+                "-c",
+                LOAD_CORE,
+                str(gen),
+                str(gen_a),
+                str(gen_b),
+                str(targets),
+                str(args.warmup),
+                str(args.window),
+                str(args.repeats),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(0.05 + args.warmup)
+        cpu0, t0 = cpu_seconds(pid), time.monotonic()
+        time.sleep(args.window * args.repeats)
+        cpu1, t1 = cpu_seconds(pid), time.monotonic()
+        out, _ = load.communicate(timeout=120)
+    finally:
+        summary = relay.stop()
+    records = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    relay_pct = 100 * (cpu1 - cpu0) / (t1 - t0)
+    return Level(
+        target=target,
+        calls=calls,
+        repeats=[r for r in records if "repeat" in r],
+        generator=next(r for r in records if "generator" in r),
+        cpu_per_call_pct=relay_pct / calls,
+        relay_cpu_pct=relay_pct,
+        relay_summary=summary,
+    )
+
+
+def find_capacity(
+    target: str,
+    relay: TamasRelay | RtpengineRelay,
+    gen: Path,
+    args: argparse.Namespace,
+    workdir: Path,
+) -> tuple[int, list[Level]]:
+    levels: list[Level] = []
+
+    def run(calls: int) -> bool:
+        level = measure(target, relay, calls, gen, args, workdir)
+        levels.append(level)
+        print(level.line(), flush=True)
+        return level.clean
+
+    if args.quick:
+        ok = run(args.start)
+        return (args.start if ok else 0), levels
+    good, bad = 0, 0
+    calls = args.start
+    while calls <= args.max_calls:
+        if run(calls):
+            good = calls
+            calls += args.step
+        else:
+            bad = calls
+            break
+    if bad == 0:
+        return good, levels
+    while bad - good > args.resolution:
+        mid = (good + bad) // 2
+        mid -= mid % max(1, args.resolution // 2)
+        if mid <= good or mid >= bad:
+            break
+        if run(mid):
+            good = mid
+        else:
+            bad = mid
+    return good, levels
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="one small level per target, short windows (smoke test, < 1 min)",
+    )
+    parser.add_argument("--targets", default="tamas,tamas+rec,rtpengine")
+    parser.add_argument("--start", type=int, default=200)
+    parser.add_argument("--step", type=int, default=200)
+    parser.add_argument("--resolution", type=int, default=50)
+    parser.add_argument("--max-calls", type=int, default=3000)
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--window", type=float, default=15.0)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--json", type=Path, help="also write every level measured here")
+    args = parser.parse_args()
+    if args.quick:
+        args.start = min(args.start, 20)
+        args.warmup, args.window, args.repeats = 1.0, 3.0, 1
+
+    print(
+        f"clean = loss < {MAX_LOSS * 100} % and p99 <= {MAX_P99_MS} ms in each of "
+        f"{args.repeats} x {args.window:g} s windows; relay on core {RELAY_CORE}, "
+        f"generator on core {LOAD_CORE}",
+        flush=True,
+    )
+    results: dict[str, int] = {}
+    all_levels: list[Level] = []
+    with tempfile.TemporaryDirectory(prefix="tamas-media-bench-") as tmp:
+        workdir = Path(tmp)
+        gen = compile_generator(workdir)
+        for target in args.targets.split(","):
+            relay: TamasRelay | RtpengineRelay
+            if target == "tamas":
+                relay = TamasRelay(None)
+            elif target == "tamas+rec":
+                relay = TamasRelay(workdir / "recordings")
+            elif target == "rtpengine":
+                if shutil.which("rtpengine") is None:
+                    print("rtpengine: not installed (apt-get install rtpengine-daemon)")
+                    continue
+                relay = RtpengineRelay(workdir)
+            else:
+                raise SystemExit(f"unknown target {target}")
+            capacity, levels = find_capacity(target, relay, gen, args, workdir)
+            results[target] = capacity
+            all_levels += levels
+            clean = [lv for lv in levels if lv.clean and lv.calls == capacity]
+            per_call = f"{clean[0].cpu_per_call_pct:.3f} % of a core per call" if clean else "-"
+            print(f"==> {target}: {capacity} clean calls ({per_call})", flush=True)
+
+    print("\nsummary")
+    for target, capacity in results.items():
+        print(f"  {target:10s} {capacity:5d} clean calls")
+    base = results.get("rtpengine")
+    if base:
+        for target in ("tamas", "tamas+rec"):
+            if target in results:
+                print(f"  ratio {target}/rtpengine = {results[target] / base:.2f}")
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                [
+                    {
+                        "target": lv.target,
+                        "calls": lv.calls,
+                        "clean": lv.clean,
+                        "repeats": lv.repeats,
+                        "generator": lv.generator,
+                        "relay_cpu_pct": lv.relay_cpu_pct,
+                        "cpu_per_call_pct": lv.cpu_per_call_pct,
+                        "relay": lv.relay_summary,
+                    }
+                    for lv in all_levels
+                ],
+                indent=2,
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""benchmarks/media_capacity.py --quick works end to end (numbers come out; speed not judged).
+
+Runs the three targets (Tamas, Tamas with recording taps, rtpengine) at a trivial load for a
+few seconds each, through the real C load generator, on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "benchmarks" / "media_capacity.py"
+
+
+@pytest.mark.peers
+def test_quick_mode_produces_figures_for_every_target(tmp_path: Path) -> None:
+    for tool in ("gcc", "taskset", "rtpengine"):
+        assert shutil.which(tool), f"{tool} is missing (scripts/test.sh installs it)"
+    out = tmp_path / "levels.json"
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--start", "5", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    levels = json.loads(out.read_text())
+    assert [lv["target"] for lv in levels] == ["tamas", "tamas+rec", "rtpengine"]
+    for level in levels:
+        assert level["calls"] == 5
+        (repeat,) = level["repeats"]
+        assert repeat["sent"] > 0 and repeat["received"] > 0, level
+        assert repeat["p99_ms"] >= 0 and 0 <= repeat["loss"] <= 1
+        assert level["relay_cpu_pct"] >= 0
+    rec = next(lv for lv in levels if lv["target"] == "tamas+rec")
+    assert rec["relay"]["recorded_bytes"] > 0  # the taps wrote audio
+    assert "ratio tamas+rec/rtpengine" in result.stdout
