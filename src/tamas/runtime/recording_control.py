@@ -268,6 +268,13 @@ class RecordingControl:
         entry = self._active.get(call_id)
         return None if entry is None else entry.info()
 
+    def find(self, recording_id: str) -> RecordingInfo | None:
+        """The recording in progress with this id, if any (finished ones are in the store)."""
+        for entry in self._active.values():
+            if entry.id == recording_id:
+                return entry.info()
+        return None
+
     def tap(self, call_id: str) -> Tap | None:
         """The call's recording as a tap, for the call logic to pass on when it bridges the
         call anew (a transfer, an unhold): ``engine.bridge(a, b, tap=control.tap(call_id))``."""

@@ -11,20 +11,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from tamas import __version__
 from tamas.runtime.app import SipStack
 
 
-def create_app(stack: SipStack) -> Starlette:
+def create_app(stack: SipStack, routes: Sequence[BaseRoute] = ()) -> Starlette:
+    """The status API, plus ``routes`` (e.g. ``tamas.web.recordings.recording_routes``)."""
+
     async def health(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "version": __version__})
 
@@ -69,6 +71,7 @@ def create_app(stack: SipStack) -> Starlette:
         Route("/api/v1/registrations", registrations),
         Route("/api/v1/calls", calls),
         Route("/api/v1/trunks", trunks),
+        *routes,
     ])  # fmt: skip
 
 
@@ -80,9 +83,11 @@ class _EmbeddedServer(uvicorn.Server):
         yield
 
 
-async def start_http(stack: SipStack, host: str, port: int) -> Callable[[], Awaitable[None]]:
-    """Serve the status API; returns the coroutine function that stops it."""
-    config = uvicorn.Config(create_app(stack), host=host, port=port, log_level="warning",
+async def start_http(
+    stack: SipStack, host: str, port: int, routes: Sequence[BaseRoute] = ()
+) -> Callable[[], Awaitable[None]]:
+    """Serve the status API (and ``routes``); returns the coroutine function that stops it."""
+    config = uvicorn.Config(create_app(stack, routes), host=host, port=port, log_level="warning",
                             lifespan="off", access_log=False)  # fmt: skip
     server = _EmbeddedServer(config)
     task = asyncio.create_task(server.serve(), name="tamas-http")
