@@ -217,3 +217,24 @@ def test_mono_samples_really_mix_both_sides(tmp_path: Path) -> None:
                 assert spectrum[np.abs(hz - freq) < 10].max() > 0.3 * peak
 
     run(main)
+
+
+def test_a_cancelled_stop_request_still_completes_the_file_and_row(tmp_path: Path) -> None:
+    """An HTTP client that goes away mid-stop cancels its request, not the recording's end."""
+
+    async def main() -> None:
+        async with rig(tmp_path) as r:
+            await r.call("gone")
+            r.control.start("gone")
+            await asyncio.sleep(0.5)
+            request = asyncio.create_task(r.control.stop("gone"))
+            await asyncio.sleep(0)  # the stop is under way
+            request.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await request
+            await r.control.aclose()
+            (row,) = await asyncio.to_thread(r.store.recordings.list_recordings, call_id="gone")
+            assert row.status is RecordingStatus.OK and row.duration > 0.4
+            assert sox_info(r.data_dir / row.path)[0] == 2
+
+    run(main)
