@@ -20,6 +20,7 @@ def check(config: Config) -> list[Issue]:
         *_dialplan(config),
         *_inbound(config),
         *_tls(config),
+        *_media(config),
     ]
 
 
@@ -117,3 +118,21 @@ def _tls(config: Config) -> Iterator[Issue]:
             "cert_file and key_file go together",
             f"set {missing} too, or remove both to use a generated self-signed pair",
         )
+
+
+def _media(config: Config) -> Iterator[Issue]:
+    media = config.media
+    if media.port_min >= media.port_max:
+        yield _issue(("media", "port_max"), "the RTP port range is empty",
+                     "make port_max larger than port_min", got=str(media.port_max))  # fmt: skip
+    numbers = {e.number for e in config.extensions}
+    seen: set[str] = set()
+    for i, app in enumerate(media.applications):
+        if app.number in numbers or app.number in seen:
+            yield _issue(("media", "applications", i, "number"), "this number is taken",
+                         "give the application a number of its own",
+                         got=repr(app.number))  # fmt: skip
+        seen.add(app.number)
+        if app.kind == "prompt" and app.prompt_file is None and not app.text:
+            yield _issue(("media", "applications", i), "a prompt needs something to say",
+                         "set prompt_file (a WAV file) or text (spoken by espeak-ng)")  # fmt: skip

@@ -168,6 +168,33 @@ class InboundRoute(Section):
     trunk: str | None = None
 
 
+class MediaApplication(Section):
+    """A number Tamas answers itself (``*43`` echo test, a prompt that plays then hangs up)."""
+
+    number: Annotated[str, AfterValidator(_dial_string), AfterValidator(_not_blank)]
+    kind: Literal["echo", "prompt"]
+    #: For ``prompt``: a WAV file (any common format), or else ``text`` spoken by espeak-ng.
+    prompt_file: Path | None = None
+    text: str | None = None
+    language: Annotated[str, AfterValidator(_not_blank)] = "en"
+
+
+class MediaConfig(Section):
+    """RTP anchoring: every call's audio flows through Tamas (see docs/admin-guide.md)."""
+
+    #: False: SDP passes through unchanged and RTP goes directly between the parties.
+    anchor: bool = True
+    port_min: int = Field(default=20000, ge=1024, le=65534)
+    port_max: int = Field(default=29999, ge=1025, le=65535)
+    #: A call whose RTP stops for this many seconds is hung up; 0 turns it off.
+    timeout_seconds: float = Field(default=30.0, ge=0)
+    #: A WAV file played to a held party; null: a generated soft chime.
+    music_on_hold: Path | None = None
+    #: Legs opened ahead of time so that an INVITE never waits for a socket.
+    prealloc_legs: int = Field(default=8, ge=1, le=1000)
+    applications: tuple[MediaApplication, ...] = ()
+
+
 class Config(Section):
     """A whole Tamas configuration (one YAML file)."""
 
@@ -181,6 +208,7 @@ class Config(Section):
     trunks: tuple[Trunk, ...] = ()
     dialplan: tuple[DialRule, ...] = ()
     inbound: tuple[InboundRoute, ...] = ()
+    media: MediaConfig = MediaConfig()
 
     def database_url_resolved(self) -> str:
         """``database_url`` or, by default, SQLite at ``<data_dir>/tamas.db`` (absolute path)."""

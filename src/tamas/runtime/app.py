@@ -13,11 +13,17 @@ from pathlib import Path
 
 from tamas import __version__
 from tamas.config import Config
+from tamas.config.model import MediaApplication
+from tamas.media.playback import MusicOnHold
+from tamas.runtime.anchor import MediaAnchor
+from tamas.runtime.apps import Applications, Int16Array, chime
 from tamas.runtime.authn import Authenticator
 from tamas.runtime.b2bua import B2BUA
 from tamas.runtime.endpoint import SipEndpoint
 from tamas.runtime.gcpolicy import GcPolicy
 from tamas.runtime.logs import setup_logging
+from tamas.runtime.mediaengine import LocalMediaEngine, MediaEvent
+from tamas.runtime.prompts import PromptLoader
 from tamas.runtime.protection import Protection
 from tamas.runtime.registrar import Location, Registrar
 from tamas.runtime.routing import Router
@@ -25,6 +31,7 @@ from tamas.runtime.storewriter import StoreWriter
 from tamas.runtime.tlscert import ensure_self_signed, server_context
 from tamas.runtime.transports import Transports
 from tamas.runtime.trunks import TrunkRegistrations
+from tamas.runtime.tts import TextToSpeech
 from tamas.store import Store, open_store
 
 log = logging.getLogger("tamas")
@@ -86,6 +93,68 @@ def build_sip_stack(config: Config, store: Store, writer: StoreWriter) -> SipSta
     return SipStack(endpoint, b2bua, location, trunk_regs)
 
 
+@dataclass(frozen=True, slots=True)
+class MediaRuntime:
+    """The media side of a running Tamas: the engine and the B2BUA's anchor."""
+
+    engine: LocalMediaEngine
+    anchor: MediaAnchor
+    apps: Applications
+
+    async def aclose(self) -> None:
+        self.apps.close()
+        self.anchor.close_all()
+        await self.engine.aclose()
+
+
+async def start_media(config: Config, stack: SipStack, data_dir: Path) -> MediaRuntime | None:
+    """Anchor the B2BUA's calls at a media engine (None when ``media.anchor`` is off)."""
+    media = config.media
+    if not media.anchor:
+        return None
+    srv = config.server
+    address = srv.external_address or srv.bind
+    if address in ("0.0.0.0", "::"):
+        log.warning("media: server.bind is %s and no external_address is set; SDP would "
+                    "name no reachable address", address)  # fmt: skip
+    anchor_box: list[MediaAnchor] = []
+
+    def on_event(event: MediaEvent) -> None:
+        if anchor_box:
+            anchor_box[0].on_event(event)
+
+    engine = LocalMediaEngine(bind=srv.bind, port_min=media.port_min, port_max=media.port_max,
+                              media_timeout=media.timeout_seconds, on_event=on_event,
+                              advertise=address)  # fmt: skip
+    loader = PromptLoader()
+    music = chime()
+    if media.music_on_hold is not None:
+        try:
+            music = MusicOnHold([await loader.load(media.music_on_hold)])
+        except (OSError, ValueError) as e:
+            log.error("media: music_on_hold %s cannot be used (%s); playing the chime",
+                      media.music_on_hold, e)  # fmt: skip
+    anchor = MediaAnchor(engine, address=address, prealloc=media.prealloc_legs, music=music)
+    anchor_box.append(anchor)
+    tts = TextToSpeech(data_dir / "tts", loader=loader)
+
+    async def load_prompt(app: MediaApplication) -> Int16Array:
+        if app.prompt_file is not None:
+            return await loader.load(app.prompt_file)
+        return await tts.prompt(app.text or "", voice=app.language)
+
+    b2bua = stack.b2bua
+    apps = Applications(
+        anchor,
+        media.applications,
+        load_prompt,
+        lambda call, cause: b2bua.hangup(call, cause=cause, notify=(call.a,)),
+    )
+    await anchor.pool.fill()
+    b2bua.anchor_media(anchor, apps)
+    return MediaRuntime(engine, anchor, apps)
+
+
 async def serve(
     config: Config,
     *,
@@ -112,16 +181,27 @@ async def serve(
         cert, key = _tls_files(config, data_dir)
         ctx = server_context(cert, key)
         if srv.tls_port:
-            endpoint.advertised["TLS"] = (advertised,
-                                          await transports.start_tls(srv.bind, srv.tls_port, ctx))
+            endpoint.advertised["TLS"] = (
+                advertised,
+                await transports.start_tls(srv.bind, srv.tls_port, ctx),
+            )
         if srv.wss_port:
-            endpoint.advertised["WSS"] = (advertised,
-                                          await transports.start_ws(srv.bind, srv.wss_port, ctx))
+            endpoint.advertised["WSS"] = (
+                advertised,
+                await transports.start_ws(srv.bind, srv.wss_port, ctx),
+            )
     if srv.ws_port:
         endpoint.advertised["WS"] = (advertised, await transports.start_ws(srv.bind, srv.ws_port))
     listening = ", ".join(f"{t} {h}:{p}" for t, (h, p) in endpoint.advertised.items())
-    log.info("Tamas %s listening: %s; store %s; %d extensions, %d trunks",
-             __version__, listening, store.url, len(config.extensions), len(config.trunks))
+    log.info(
+        "Tamas %s listening: %s; store %s; %d extensions, %d trunks",
+        __version__,
+        listening,
+        store.url,
+        len(config.extensions),
+        len(config.trunks),
+    )
+    media = await start_media(config, stack, data_dir)
     trunk_regs.start()
     stoppers = [await start(stack) for start in services]
     gc_policy = GcPolicy()
@@ -143,6 +223,8 @@ async def serve(
         await stop_service()
     trunk_regs.stop()
     await asyncio.sleep(0.05)
+    if media is not None:
+        await media.aclose()
     await transports.close()
     writer.close()
     store.close()

@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING
 
 from tamas.config import Config
 from tamas.core.ids import new_id
+from tamas.runtime.anchor import CallMedia, LegMedia, MediaAnchor
+from tamas.runtime.anchor_sdp import has_g711, parse_sdp
 from tamas.runtime.authn import Authenticator
 from tamas.runtime.endpoint import SipEndpoint
 from tamas.runtime.keepalive import Keepalive, Probe
@@ -41,6 +43,7 @@ from tamas.runtime.registrar import Registrar
 from tamas.runtime.relay import DialogRelay, Relay
 from tamas.runtime.relay import sdp_body as _sdp
 from tamas.runtime.routing import ExtensionRoute, NoRoute, Route, Router, Target, TrunkRoute
+from tamas.runtime.sessions import AnchoredSessions
 from tamas.runtime.storewriter import StoreWriter
 from tamas.runtime.transfer import Farewell, Reinvite, Transfers
 from tamas.runtime.trunks import TrunkRegistrations
@@ -59,12 +62,14 @@ from tamas.sip.transaction import (
     RequestReceived,
     ResponseReceived,
     ServerTransaction,
+    State,
     TransactionTimeout,
 )
 from tamas.sip.uri import SipUri, TelUri
 from tamas.store.records import CallDirection, CallRecord
 
 if TYPE_CHECKING:
+    from tamas.runtime.apps import Applications
     from tamas.runtime.relay import AnswerWait
     from tamas.runtime.transfer import BlindTransfer
 
@@ -115,6 +120,7 @@ class Leg:
     transfer: BlindTransfer | None = None  # set on a leg dialed to a transfer target
     ack: Request | None = None  # the ACK we sent for this leg's last 2xx (re-sent if repeated)
     answer_wait: AnswerWait | None = None  # a delayed offer's ACK waits (see relay.py)
+    media: LegMedia | None = None  # its engine leg and offer/answer state (anchored calls)
 
 
 @dataclass(eq=False, slots=True)
@@ -129,6 +135,8 @@ class Call:
     answered_at: float | None = None
     record: CallRecord | None = None
     keepalive: asyncio.TimerHandle | None = None  # the next probe of its dialogs
+    media: CallMedia | None = None  # its engine legs (anchored calls)
+    answered_loop: float | None = None  # loop time of the answer (for media timeouts)
 
     def move(self, new: CallState) -> None:
         if new is self.state:
@@ -167,6 +175,16 @@ class B2BUA:
         self.relay = DialogRelay(self)
         self.keepalive = Keepalive(self)
         self.overload = OverloadGuard()
+        self.media: MediaAnchor | None = None
+        self.sessions: AnchoredSessions | None = None
+        self.apps: Applications | None = None
+
+    def anchor_media(self, anchor: MediaAnchor, apps: Applications | None) -> None:
+        """Anchor every new call's media at ``anchor`` (see :mod:`tamas.runtime.sessions`)."""
+        self.media = anchor
+        self.apps = apps
+        self.sessions = AnchoredSessions(self, anchor, apps)
+        anchor.b2bua = self
 
     # -- dispatch ----------------------------------------------------------------------------
     def handle(self, event: Event) -> None:
@@ -197,6 +215,8 @@ class B2BUA:
             if req.method == "ACK" or txn is None:
                 if leg is not None and req.method == "ACK":
                     self.relay.ack_received(leg, req)  # it may bring a delayed answer
+                    if self.sessions is not None:
+                        self.sessions.ack_received(leg, req)
                 return  # ACKs of 2xx are absorbed otherwise: we ACK our legs' 2xx ourselves
             if leg is None:
                 self.endpoint.reply(txn, req, 481)
@@ -263,10 +283,15 @@ class B2BUA:
         if req.max_forwards == 0:
             self.endpoint.reply(txn, req, 483)
             return
+        anchor = self.media
+        if anchor is not None and not anchor.ready(2):
+            self._wait_for_media(anchor, req, txn, peer)
+            return
         now = time.time()
         dialed = _user(req)
         trunk = self.router.trunk_for_source(peer)
         caller: str
+        app = self.apps.find(dialed) if self.apps is not None and trunk is None else None
         if trunk is not None:
             route = self.router.inbound(trunk, dialed, now)
             caller = _user_of(req.from_.uri) or "anonymous"
@@ -277,7 +302,7 @@ class B2BUA:
             if user is None:
                 return
             caller = user
-            route = self.router.dial(dialed, now)
+            route = self.router.dial(dialed, now) if app is None else NoRoute(404, "Not Found")
             direction = CallDirection.INTERNAL
             trunk_name = None
             if isinstance(route, TrunkRoute):
@@ -293,8 +318,17 @@ class B2BUA:
         call.record = CallRecord(call_id=call.id, caller=caller, callee=dialed,
                                  direction=direction, started_at=now, trunk=trunk_name)  # fmt: skip
         log.info("call %s: %s -> %s (%s)", call.id, caller, dialed, direction.value)
+        if anchor is not None:
+            a.media = anchor.open(call, "a", peer.host)
+            offer = parse_sdp(a.sdp)
+            if a.sdp and (offer is None or not has_g711(offer)):
+                self.fail(call, 488, "Not Acceptable Here")  # nothing Tamas can carry
+                return
+            if app is not None and self.sessions is not None:
+                self.sessions.answer_app(call, a, app)
+                return
         if isinstance(route, NoRoute):
-            self._fail(call, route.status, route.reason)
+            self.fail(call, route.status, route.reason)
             return
         try:
             self._start_forks(call, req, caller, route)
@@ -319,18 +353,22 @@ class B2BUA:
         display = req.from_.display_name
         mf = req.max_forwards - 1
         trunk = route.trunk if isinstance(route, TrunkRoute) else None
+        body, ctype = req.body, req.headers.get("Content-Type")
+        model: LegMedia | None = None
+        if self.sessions is not None and call.a is not None:
+            model, body = self.sessions.callee_offer(call, call.a, targets[0].peer.host)
+            ctype = "application/sdp" if body else None
         for target in targets:
-            leg = self.new_b_leg(call, caller, display, target, mf, trunk,
-                                 req.body, req.headers.get("Content-Type"))  # fmt: skip
+            leg = self.new_b_leg(call, caller, display, target, mf, trunk, body, ctype)
+            if model is not None and self.media is not None:
+                leg.media = model if not call.forks else self.media.share(leg, model)
             if isinstance(route, ExtensionRoute):
                 leg.extension = route.extension.number
             if trunk is not None and trunk.auth_user and trunk.password:
                 leg.digest = DigestClient(trunk.auth_user, trunk.password)
             call.forks.append(leg)
             self.send_invite(leg)
-        call.ring_timer = asyncio.get_running_loop().call_later(
-            timeout, self._ring_timeout, call
-        )
+        call.ring_timer = asyncio.get_running_loop().call_later(timeout, self._ring_timeout, call)
 
     def new_b_leg(
         self, call: Call, caller: str, display: str | None, target: Target, mf: int,
@@ -408,8 +446,10 @@ class B2BUA:
                 return
             a = call.a
             if a is not None and a.server_txn is not None and call.state is CallState.RINGING:
-                self._reply_a(call, status, resp.reason, body=resp.body,
-                              ctype=resp.headers.get("Content-Type"))  # fmt: skip
+                body, ctype = resp.body, resp.headers.get("Content-Type")
+                if self.sessions is not None:
+                    body, ctype = self.sessions.callee_answered(leg, resp)
+                self.reply_a(call, status, resp.reason, body=body, ctype=ctype)
             return
         if status in (401, 407) and self.retry_with_auth(leg, resp):
             return
@@ -419,7 +459,7 @@ class B2BUA:
             best = min(call.failures, key=lambda r: _FAILURE_RANK.get(
                 r.status, _FAILURE_RANK.get(r.status // 100, 5)))  # fmt: skip
             st = best.status if best.status not in (401, 407) else 503
-            self._fail(call, st, best.reason if st == best.status else "Service Unavailable")
+            self.fail(call, st, best.reason if st == best.status else "Service Unavailable")
 
     def retry_with_auth(self, leg: Leg, resp: Response) -> bool:
         """Answer a trunk's 401/407 once with its credentials; False if that cannot be done
@@ -481,8 +521,12 @@ class B2BUA:
         assert a.server_txn is not None
         contact = f"<{self.endpoint.contact_uri(a.peer.transport)}>"
         a.dialog = Dialog.for_uas(a.invite, a.local_tag, contact, confirmed=True)
-        self._reply_a(call, 200, "OK", body=resp.body, ctype=resp.headers.get("Content-Type"))
+        body, ctype = resp.body, resp.headers.get("Content-Type")
+        if self.sessions is not None:
+            body, ctype = self.sessions.callee_answered(leg, resp)
+        self.reply_a(call, 200, "OK", body=body, ctype=ctype)
         call.answered_at = time.time()
+        call.answered_loop = asyncio.get_running_loop().time()
         self.keepalive.start(call)
         log.info("call %s answered", call.id)
 
@@ -498,7 +542,7 @@ class B2BUA:
         self.endpoint.request(extra.new_request("BYE", via=self.endpoint.via(leg.peer.transport)),
                               leg.peer)  # fmt: skip
 
-    def _reply_a(
+    def reply_a(
         self, call: Call, status: int, reason: str, *, body: bytes = b"", ctype: str | None = None
     ) -> None:
         a = call.a
@@ -514,8 +558,8 @@ class B2BUA:
                            body=body if ctype else b"")  # fmt: skip
         self.endpoint.respond(a.server_txn, resp)
 
-    def _fail(self, call: Call, status: int, reason: str) -> None:
-        self._reply_a(call, status, reason)
+    def fail(self, call: Call, status: int, reason: str) -> None:
+        self.reply_a(call, status, reason)
         self._finish(call, cause=f"{status} {reason}", status=status)
 
     # -- timeouts and cancellation -----------------------------------------------------------
@@ -538,7 +582,7 @@ class B2BUA:
             call = data.call
             call.failures.append(response_to(txn.request, 408))
             if not call.forks and call.state is CallState.RINGING:
-                self._fail(call, 408, "Request Timeout")
+                self.fail(call, 408, "Request Timeout")
             return
         if data is not None and hasattr(data, "on_timeout"):
             data.on_timeout()
@@ -549,7 +593,7 @@ class B2BUA:
             return
         for leg in list(call.forks):
             self.cancel(leg)
-        self._fail(call, 480, "No Answer")
+        self.fail(call, 480, "No Answer")
 
     def _cancelled(self, txn: ServerTransaction) -> None:
         leg = txn.user_data
@@ -599,7 +643,7 @@ class B2BUA:
                 call.state is CallState.RINGING:  # fmt: skip
             # BYE in the caller's early dialog (RFC 3261 section 15): like a CANCEL
             self.endpoint.reply(txn, req, 200)
-            self._reply_a(call, 487, "Request Terminated")
+            self.reply_a(call, 487, "Request Terminated")
             for fork in list(call.forks):
                 self.cancel(fork)
             self._finish(call, cause="bye-before-answer", status=487)
@@ -630,6 +674,9 @@ class B2BUA:
             self.endpoint.reply(txn, req, 200)
             self.hangup(call, cause=f"bye-from-{leg.side}", notify=(other,))
             return
+        if self.sessions is not None and call.state is CallState.ANSWERED and \
+                self.sessions.in_dialog(leg, req, txn):  # fmt: skip
+            return  # re-INVITE, UPDATE and INFO digits are answered by Tamas itself
         if other is None or other.dialog is None or call.state is not CallState.ANSWERED:
             self.endpoint.reply(txn, req, 481 if call.state is CallState.ENDED else 491)
             return
@@ -664,9 +711,18 @@ class B2BUA:
         self.keepalive.stop(call)
         call.move(CallState.ENDED)
         self.transfers.abandon(call)
+        if self.media is not None:
+            self.media.close_call(call)
         if call.record is not None:
-            self.writer.record_call(replace(call.record, answered_at=call.answered_at,
-                                            ended_at=time.time(), cause=cause, status=status))
+            self.writer.record_call(
+                replace(
+                    call.record,
+                    answered_at=call.answered_at,
+                    ended_at=time.time(),
+                    cause=cause,
+                    status=status,
+                )
+            )
         log.info("call %s ended: %s", call.id, cause)
         for leg in (call.a, call.b):
             if leg is not None:
@@ -676,12 +732,32 @@ class B2BUA:
         # break the call <-> leg cycles so that reference counting frees them (see gcpolicy)
         call.a = call.b = None
         call.forks = []
+        call.media = None
+
+    def media_timeout(self, call: Call, side: str, silent_for: float, at: float) -> None:
+        if self.sessions is not None:
+            self.sessions.media_timeout(call, side, silent_for, at)
+
+    def _wait_for_media(
+        self, anchor: MediaAnchor, req: Request, txn: ServerTransaction, peer: Peer
+    ) -> None:
+        """No engine leg is ready: handle the INVITE once there are (503 if none can be)."""
+
+        def resume(ok: bool) -> None:
+            if txn.state is not State.PROCEEDING:
+                return  # cancelled (and answered 487) meanwhile
+            if ok:
+                self._invite(req, txn, peer)
+            else:
+                self.endpoint.reply(txn, req, 503, "No Media Ports", headers=(
+                    ("Retry-After", "5"),))  # fmt: skip
+
+        anchor.pool.when_ready(2, resume)
 
     def forget(self, leg: Leg) -> None:
         self.legs.pop((leg.call_id, leg.local_tag), None)
         if leg.own_call_id:
             self.own_call_ids.discard(leg.call_id)
-
 
 
 def _user_of(uri: object) -> str | None:

@@ -112,6 +112,9 @@ class DialogRelay:
         answer = sdp_body(ack)
         if answer:
             leg.sdp = answer
+            sessions = self.b2bua.sessions
+            if sessions is not None:  # anchored: Tamas answers for its own offer
+                answer = sessions.delayed_answer(leg, wait.to_leg, wait.offer, answer)
             self._settle(wait, answer)
             return
         # RFC 3264 section 5: the answer MUST be in the ACK. Without one the other side has no

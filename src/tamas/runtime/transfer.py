@@ -14,6 +14,15 @@ support it); it performs the transfer itself:
 
 The call keeps its one call id and record: it is accounted once, with the transfer in its log.
 Attended transfer (Refer-To with ``Replaces``) is answered 501 for now.
+
+**With anchored media** (:mod:`tamas.runtime.anchor`) the transferee's RTP never moves: the
+target is offered Tamas's own SDP from a new engine leg (carrying the transferee's codecs),
+the transferee hears ringback tones from Tamas meanwhile (music on hold would stop: the
+transfer replaces it), and when the target answers the transferee's engine leg is bridged to
+the target's; the transferor's leg is closed. No re-INVITE goes to the transferee (the engine
+transcodes PCMU <-> PCMA if the target chose the other law). A failed transfer puts the
+transferee's leg back on the bridge with the transferor (and back on hold music if the
+transferor was holding).
 """
 
 from __future__ import annotations
@@ -24,6 +33,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from tamas.media.playback import tone_source
+from tamas.media.tones import RINGBACK_ITU
 from tamas.runtime.routing import ExtensionRoute, NoRoute, TrunkRoute
 from tamas.sip.auth import DigestClient
 from tamas.sip.builders import response_to
@@ -34,6 +45,7 @@ from tamas.sip.transaction import ServerTransaction
 from tamas.sip.uri import SipUri, TelUri, parse_name_addr
 
 if TYPE_CHECKING:
+    from tamas.runtime.anchor import LegMedia
     from tamas.runtime.b2bua import B2BUA, Call, Leg
 
 log = logging.getLogger("tamas.calls")
@@ -51,6 +63,7 @@ class BlindTransfer:
     timer: asyncio.TimerHandle | None = None
     done: bool = False
     transferor_gone: bool = False
+    media: LegMedia | None = None  # the target's engine leg (shared by its forks), if anchored
 
 
 @dataclass(eq=False, slots=True)
@@ -104,6 +117,10 @@ class Transfers:
         if isinstance(route, NoRoute):
             b.endpoint.reply(txn, req, route.status, route.reason)
             return
+        anchor = b.media
+        if anchor is not None and not anchor.ready(1):
+            b.endpoint.reply(txn, req, 503, "No Media Ports", headers=(("Retry-After", "5"),))
+            return
         contact = f"<{b.endpoint.contact_uri(leg.peer.transport)}>"
         b.endpoint.respond(txn, response_to(req, 202, headers=(("Contact", contact),)))
         transfer = BlindTransfer(call=call, transferor=leg, transferee=other, target=number)
@@ -117,10 +134,18 @@ class Transfers:
             assert isinstance(route, TrunkRoute)
             targets, timeout = [route.target], 120.0
         trunk = route.trunk if isinstance(route, TrunkRoute) else None
+        offer = other.sdp
+        if anchor is not None and other.media is not None:
+            transfer.media = anchor.open(call, "t", targets[0].peer.host)
+            offer = anchor.offer(transfer.media, other.sdp or other.media.sent)
+            anchor.play(other.media, tone_source(RINGBACK_ITU))
         for target in targets:
-            fork = b.new_b_leg(call, caller, None, target, 70, trunk, other.sdp,
-                               "application/sdp" if other.sdp else None)  # fmt: skip
+            fork = b.new_b_leg(call, caller, None, target, 70, trunk, offer,
+                               "application/sdp" if offer else None)  # fmt: skip
             fork.transfer = transfer
+            if transfer.media is not None and anchor is not None:
+                fork.media = transfer.media if not transfer.forks else anchor.share(
+                    fork, transfer.media)  # fmt: skip
             if isinstance(route, ExtensionRoute):
                 fork.extension = route.extension.number
             elif trunk is not None and trunk.auth_user and trunk.password:
@@ -172,8 +197,20 @@ class Transfers:
         self._close(transfer)
         fork.transfer = None
         transferee, transferor = transfer.transferee, transfer.transferor
-        # the transferee's media now go to the target: tell it where (a re-INVITE)
-        if transferee.dialog is not None and fork.sdp:
+        anchor = b.media
+        if anchor is not None and fork.media is not None and transferee.media is not None:
+            # anchored: the transferee's leg is bridged to the target's; its RTP stays put
+            if not anchor.take_answer(fork.media, fork.sdp):
+                log.warning("call %s: transfer target's answer has no usable audio", call.id)
+            fork.media.side = transferor.side
+            anchor.adopt(call, fork.media)
+            anchor.play(transferee.media, None)
+            anchor.bridge(transferee.media, fork.media)
+            if transferor.media is not None:
+                anchor.close(call, transferor.media.engine)
+                transferor.media = None
+        elif transferee.dialog is not None and fork.sdp:
+            # the transferee's media now go to the target: tell it where (a re-INVITE)
             reinvite = transferee.dialog.new_request(
                 "INVITE", via=b.endpoint.via(transferee.peer.transport), body=fork.sdp,
                 headers=(("Content-Type", "application/sdp"),),
@@ -233,6 +270,14 @@ class Transfers:
 
     def _fail(self, transfer: BlindTransfer, status: int, reason: str) -> None:
         self._close(transfer)
+        anchor, transferee, transferor = self.b2bua.media, transfer.transferee, transfer.transferor
+        if anchor is not None and transfer.media is not None:
+            anchor.close(transfer.call, transfer.media.engine)
+            transfer.media = None
+            if transferee.media is not None and transferor.media is not None:
+                holding = transferor.media.holding
+                anchor.play(transferee.media, anchor.music.source() if holding else None)
+                anchor.bridge(transferee.media, transferor.media)
         if transfer.transferor_gone:
             # nobody to return the call to: the transferee is hung up
             self.b2bua.hangup(transfer.call, cause=f"transfer-failed {status}",

@@ -1,0 +1,364 @@
+"""Media anchoring: each SIP leg of a call gets an engine leg, and Tamas's SDP names it.
+
+Theory of operation
+-------------------
+The B2BUA owns the signalling; this module owns each call's media state. Every party of a call
+negotiates with Tamas (:mod:`tamas.runtime.anchor_sdp`): the SDP Tamas sends to a party names
+Tamas's address and that party's engine leg port, and the engine leg is configured from the
+party's SDP with the party's SIP source IP as the only address the engine may send to before
+it has heard the party (the engine's safety rule, see
+:class:`~tamas.runtime.mediaengine.api.RemoteMedia`).
+
+**Legs without waiting.** :meth:`MediaEngine.open_leg` is a coroutine (socket set-up), but the
+B2BUA's handlers are synchronous and an INVITE must be answered in order with its CANCEL. A
+small :class:`LegPool` keeps ``prealloc`` legs opened ahead of time; the INVITE path takes
+legs from it synchronously and the pool refills itself in the background. An INVITE that finds
+the pool short waits for it (:meth:`LegPool.when_ready`) and is then handled as if it had just
+arrived; if no leg can be opened (the port range is full) it gets 503.
+
+Pool legs are opened under a key of their own (``leg<N>``) as the engine's call id: an engine
+event names that key, which :attr:`MediaAnchor.owners` maps back to the call and its
+:class:`LegMedia`.
+
+**Forks** share one engine leg: every fork gets the same offer (one port), and the leg is
+configured from whichever fork's answer (early media or 2xx) came last. Parallel forks that
+send early media at once therefore share it (the engine follows the latest source from the
+forks' address); losing forks hold no leg of their own, so cancelling them releases nothing.
+
+**Events.** A media timeout of an answered call hangs it up (cause ``media-timeout``); a
+digit (RFC 4733 from the engine, or SIP INFO ``application/dtmf-relay``) becomes a
+:class:`CallDigit` given to every hook in :attr:`MediaAnchor.digit_hooks` (the IVR of issue 4
+will be one) and logged at debug. The statistics of each engine leg are logged when its call
+ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from tamas.media.playback import MusicOnHold
+from tamas.runtime.anchor_sdp import (
+    anchored_answer,
+    anchored_offer,
+    parse_sdp,
+    remote_media,
+)
+from tamas.runtime.mediaengine.api import (
+    CodecName,
+    DigitReceived,
+    FrameSource,
+    LegClosed,
+    LegStats,
+    MediaEngine,
+    MediaError,
+    MediaEvent,
+    MediaLeg,
+    MediaTimeout,
+    RemoteMedia,
+    SourceFinished,
+)
+from tamas.sip.offer_answer import NotAcceptableHere, Role
+from tamas.sip.sdp import Direction, SessionDescription
+
+if TYPE_CHECKING:
+    from tamas.runtime.b2bua import B2BUA, Call, Leg
+
+log = logging.getLogger("tamas.media")
+
+__all__ = ["CallDigit", "CallMedia", "LegMedia", "LegPool", "MediaAnchor"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallDigit:
+    """A key pressed by one party of a call."""
+
+    call_id: str
+    #: The B2BUA side of the party ("a" the caller, "b" the callee).
+    side: str
+    digit: str
+    duration_ms: int
+    #: "rfc4733" (telephone-event in RTP) or "info" (SIP INFO application/dtmf-relay).
+    via: str
+    #: Loop time the digit was complete.
+    at: float
+
+
+@dataclass(eq=False, slots=True)
+class LegMedia:
+    """One party's media: its engine leg and the offer/answer state between it and Tamas."""
+
+    engine: MediaLeg
+    peer_host: str  # the IP the party's SIP comes from: the engine's signalling_address
+    side: str
+    session_id: int = field(default_factory=lambda: random.getrandbits(31))
+    version: int = 1
+    sent: bytes = b""  # the last SDP Tamas sent this party
+    offer_out: SessionDescription | None = None  # Tamas's last offer to the party
+    remote: RemoteMedia | None = None  # what the engine leg was configured with
+    ack_cseq: int = 0  # Tamas offered in a 2xx: the answer comes in the ACK of this CSeq
+    holding: bool = False  # the party put the call on hold (the other one hears music)
+
+    @property
+    def codec(self) -> CodecName | None:
+        return None if self.remote is None else self.remote.codec.name
+
+
+@dataclass(eq=False, slots=True)
+class CallMedia:
+    """A call's engine legs (all closed when it ends) and what it told the caller."""
+
+    legs: list[MediaLeg] = field(default_factory=list)
+    answer_a: bytes = b""  # the answer given to the caller (the same in 18x and 2xx)
+    on_source_finished: Callable[[], None] | None = None  # an application's prompt ended
+
+
+class LegPool:
+    """Engine legs opened ahead of time (see the module docstring)."""
+
+    def __init__(self, engine: MediaEngine, size: int) -> None:
+        self.engine = engine
+        self.size = size
+        self.idle: deque[MediaLeg] = deque()
+        self._task: asyncio.Task[None] | None = None
+        self._waiters: deque[tuple[int, Callable[[bool], None]]] = deque()
+        self._serial = 0
+        self.closed = False
+
+    def available(self) -> int:
+        return len(self.idle)
+
+    def take(self) -> MediaLeg:
+        if not self.idle:
+            raise MediaError("no media leg ready")
+        leg = self.idle.popleft()
+        self.refill()
+        return leg
+
+    def when_ready(self, count: int, then: Callable[[bool], None]) -> None:
+        """Call ``then(True)`` once ``count`` legs are ready, ``then(False)`` if none can be
+        opened."""
+        self._waiters.append((count, then))
+        self.refill()
+
+    def refill(self) -> None:
+        if self.closed or (self._task is not None and not self._task.done()):
+            return
+        if len(self.idle) < self.size or self._waiters:
+            self._task = asyncio.get_running_loop().create_task(self.fill())
+
+    async def fill(self) -> None:
+        while not self.closed and (len(self.idle) < self.size or self._waiters):
+            self._serial += 1
+            try:
+                leg = await self.engine.open_leg(f"leg{self._serial}", "pool")
+            except (MediaError, OSError) as e:
+                log.error("cannot open an RTP leg: %s", e)
+                while self._waiters:
+                    self._waiters.popleft()[1](False)
+                return
+            if self.closed:
+                leg.close()
+                return
+            self.idle.append(leg)
+            while self._waiters and self._waiters[0][0] <= len(self.idle):
+                self._waiters.popleft()[1](True)
+
+    def close(self) -> None:
+        self.closed = True
+        if self._task is not None:
+            self._task.cancel()
+        while self.idle:
+            self.idle.popleft().close()
+
+
+class MediaAnchor:
+    """The B2BUA's media side (see the module docstring)."""
+
+    def __init__(
+        self, engine: MediaEngine, *, address: str, prealloc: int, music: MusicOnHold
+    ) -> None:
+        self.engine = engine
+        self.address = address
+        self.pool = LegPool(engine, prealloc)
+        self.music = music
+        self.owners: dict[str, tuple[Call, LegMedia]] = {}
+        self.digit_hooks: list[Callable[[CallDigit], None]] = []
+        self.b2bua: B2BUA | None = None
+
+    # -- legs --------------------------------------------------------------------------------
+    def ready(self, count: int) -> bool:
+        return self.pool.available() >= count
+
+    def open(self, call: Call, side: str, peer_host: str) -> LegMedia:
+        """An engine leg of ``call`` facing ``peer_host`` (from the pool: check :meth:`ready`)."""
+        engine_leg = self.pool.take()
+        media = call.media
+        if media is None:
+            media = call.media = CallMedia()
+        media.legs.append(engine_leg)
+        lm = LegMedia(engine_leg, peer_host, side)
+        self.owners[engine_leg.call_id] = (call, lm)
+        return lm
+
+    def share(self, leg: Leg, model: LegMedia) -> LegMedia:
+        """Give ``leg`` (another fork) the engine leg and offer of ``model``'s fork."""
+        lm = LegMedia(model.engine, leg.peer.host, model.side, model.session_id, model.version,
+                      model.sent, model.offer_out)  # fmt: skip
+        leg.media = lm
+        return lm
+
+    def adopt(self, call: Call, lm: LegMedia) -> None:
+        """``lm`` now speaks for its engine leg (the fork that won it)."""
+        self.owners[lm.engine.call_id] = (call, lm)
+
+    def close(self, call: Call, engine_leg: MediaLeg) -> None:
+        media = call.media
+        if media is not None and engine_leg in media.legs:
+            media.legs.remove(engine_leg)
+        owner = self.owners.pop(engine_leg.call_id, None)
+        self._log_stats(call, owner[1].side if owner is not None else "?", engine_leg.close())
+
+    def close_call(self, call: Call) -> None:
+        media = call.media
+        if media is None:
+            return
+        for engine_leg in list(media.legs):
+            self.close(call, engine_leg)
+        media.on_source_finished = None
+
+    def _log_stats(self, call: Call, side: str, st: LegStats) -> None:
+        source = f", from {st.latched_to[0]}:{st.latched_to[1]}" if st.latched_to else ""
+        log.info(
+            "call %s media %s: %d packets in, %d out, %d lost, jitter %.1f ms, %d dropped%s",
+            call.id, side, st.packets_received, st.packets_sent, st.packets_lost, st.jitter_ms,
+            st.dropped, source,
+        )  # fmt: skip
+
+    # -- offer / answer ----------------------------------------------------------------------
+    def offer(self, lm: LegMedia, follow: bytes, *, direction: Direction | None = None) -> bytes:
+        """Tamas's offer to ``lm``'s party, carrying the codecs of ``follow`` (an SDP body)."""
+        src = parse_sdp(follow)
+
+        def build(version: int) -> SessionDescription:
+            return anchored_offer(src, address=self.address, port=lm.engine.local_port,
+                                  session_id=lm.session_id, version=version,
+                                  direction=direction)  # fmt: skip
+
+        body = self._stamp(lm, build)
+        lm.offer_out = parse_sdp(body)
+        return body
+
+    def reoffer(self, lm: LegMedia) -> bytes:
+        """The last SDP sent to ``lm``'s party, offered again (a re-INVITE without an offer)."""
+        lm.offer_out = parse_sdp(lm.sent)
+        return lm.sent
+
+    def take_answer(self, lm: LegMedia, answer: bytes) -> bool:
+        """``lm``'s party answered Tamas's offer; configure its engine leg. False if the
+        answer is unusable (no G.711 agreed)."""
+        sd = parse_sdp(answer)
+        if sd is None or lm.offer_out is None:
+            return False
+        remote = remote_media(lm.offer_out, sd, role=Role.OFFERER,
+                              signalling_address=lm.peer_host)  # fmt: skip
+        if remote is None:
+            return False
+        self._configure(lm, remote)
+        return True
+
+    def answer(self, lm: LegMedia, offer: bytes, *, prefer: CodecName | None) -> bytes:
+        """Tamas's answer to ``lm``'s party's ``offer``; configures its engine leg. Raises
+        :class:`NotAcceptableHere` if the offer has no G.711 audio."""
+        sd = parse_sdp(offer)
+        if sd is None:
+            raise NotAcceptableHere("no session description")
+
+        def build(version: int) -> SessionDescription:
+            return anchored_answer(sd, address=self.address, port=lm.engine.local_port,
+                                   prefer=prefer, session_id=lm.session_id,
+                                   version=version)  # fmt: skip
+
+        body = self._stamp(lm, build)
+        answered = parse_sdp(body)
+        assert answered is not None
+        remote = remote_media(sd, answered, role=Role.ANSWERER, signalling_address=lm.peer_host)
+        if remote is not None:
+            self._configure(lm, remote)
+        return body
+
+    def _stamp(self, lm: LegMedia, build: Callable[[int], SessionDescription]) -> bytes:
+        """``build``'s SDP under the party's o= line: the version moves only when the
+        description changes (RFC 3264 section 8)."""
+        body = bytes(build(lm.version))
+        if lm.sent and body != lm.sent:
+            lm.version += 1
+            body = bytes(build(lm.version))
+        lm.sent = body
+        return body
+
+    def _configure(self, lm: LegMedia, remote: RemoteMedia) -> None:
+        try:
+            lm.engine.configure(remote)
+        except MediaError as e:
+            log.warning("media leg %s: %s", lm.side, e)
+            return
+        lm.remote = remote
+
+    # -- connecting --------------------------------------------------------------------------
+    def bridge(self, x: LegMedia, y: LegMedia) -> None:
+        if x.engine is y.engine:
+            return
+        try:
+            self.engine.bridge(x.engine, y.engine)
+        except MediaError as e:
+            log.warning("cannot bridge media: %s", e)
+
+    def play(self, lm: LegMedia, source: FrameSource | None) -> None:
+        try:
+            lm.engine.set_source(source)
+        except MediaError as e:
+            log.warning("media leg %s: %s", lm.side, e)
+
+    def hold(self, holder: LegMedia, other: LegMedia | None, holding: bool) -> None:
+        """``holder``'s party put the call on hold (or took it off): music for the other."""
+        if holding == holder.holding:
+            return
+        holder.holding = holding
+        if other is not None:
+            self.play(other, self.music.source() if holding else None)
+
+    # -- engine events -----------------------------------------------------------------------
+    def on_event(self, event: MediaEvent) -> None:
+        if isinstance(event, LegClosed):
+            self.owners.pop(event.stats.call_id, None)
+            return
+        owner = self.owners.get(event.call_id)
+        if owner is None:
+            return
+        call, lm = owner
+        if isinstance(event, DigitReceived):
+            self.digit(CallDigit(call_id=call.id, side=lm.side, digit=event.digit,
+                                 duration_ms=event.duration_ms, via="rfc4733",
+                                 at=event.at))  # fmt: skip
+        elif isinstance(event, MediaTimeout):
+            if self.b2bua is not None:
+                self.b2bua.media_timeout(call, lm.side, event.silent_for, event.at)
+        elif isinstance(event, SourceFinished):
+            media = call.media
+            if media is not None and media.on_source_finished is not None:
+                media.on_source_finished()
+
+    def digit(self, digit: CallDigit) -> None:
+        log.debug("call %s: digit %s from %s (%s, %d ms)", digit.call_id, digit.digit,
+                  digit.side, digit.via, digit.duration_ms)  # fmt: skip
+        for hook in list(self.digit_hooks):
+            hook(digit)
+
+    def close_all(self) -> None:
+        self.pool.close()
