@@ -102,7 +102,7 @@ def make_wav(path: Path, seconds: int = 60) -> None:
 
 
 def start_baresip(
-    workdir: Path, account: str, sip_port: int, ctrl_port: int
+    workdir: Path, account: str, sip_port: int, ctrl_port: int, extra: tuple[str, ...] = ()
 ) -> harness.ManagedProcess:
     conf = workdir / "baresip"
     conf.mkdir(parents=True, exist_ok=True)
@@ -128,6 +128,7 @@ def start_baresip(
                 "module_app ctrl_tcp.so",
                 f"ctrl_tcp_listen {LOOPBACK}:{ctrl_port}",
                 "sip_trans_def udp",
+                *extra,
                 "",
             ]
         )

@@ -1,7 +1,9 @@
 """SIPp through a running Tamas with a delayed offer (RFC 3261 section 13.2.1, RFC 3264
 section 5): the caller's INVITE has no SDP, the callee offers in its 200, and the caller's
 answer must reach the callee in the ACK. Both SIPp scenarios check the bodies themselves
-(``check_it``), so a missing offer or answer fails their call. The in-memory scenarios in
+(``check_it``), so a missing offer or answer fails their call. With media anchored (the
+default) the offer and the answer are Tamas's own; with ``media.anchor: false`` they are the
+parties', passed through. The in-memory scenarios in
 tests/integration/test_b2bua_robustness.py cover retransmissions, timeouts and re-INVITEs.
 """
 
@@ -20,8 +22,9 @@ pytestmark = pytest.mark.peers
 __all__ = ["start_center"]  # the fixture, used by name
 
 
-def test_delayed_offer_call(start_center: Any, peers: Peers) -> None:
-    c = start_center()
+@pytest.mark.parametrize("anchor", [True, False], ids=["anchored", "pass-through"])
+def test_delayed_offer_call(start_center: Any, peers: Peers, anchor: bool) -> None:
+    c = start_center(media={"anchor": anchor})
     _, uas = register_uas(peers, c, "1002", "uas_answer_offer")
     a_port = harness.free_udp_port()
     r = ext_run(peers, c, "tamas_register_keep", user="1001", local_port=a_port)
@@ -30,4 +33,8 @@ def test_delayed_offer_call(start_center: Any, peers: Peers) -> None:
                 hold_ms=300, calls=3, rate=5)  # fmt: skip
     assert r.ok and r.successful == 3, r.describe()
     assert uas_successes(uas, 3) == 3
-    assert "o=sink-offer " in messages(r)
+    caller_saw = messages(r)
+    if anchor:
+        assert "o=- " in caller_saw and "o=sink-offer " not in caller_saw
+    else:
+        assert "o=sink-offer " in caller_saw
