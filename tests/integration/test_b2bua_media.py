@@ -29,15 +29,15 @@ from tamas.runtime.app import MediaRuntime, build_sip_stack, start_media
 from tamas.runtime.mediaengine.leg import UdpLeg
 from tamas.runtime.storewriter import StoreWriter
 from tamas.sip.auth import DigestClient
-from tamas.sip.builders import new_branch, new_tag
+from tamas.sip.builders import cancel_for, new_branch, new_tag
 from tamas.sip.dialog import Dialog
 from tamas.sip.headers import Headers
 from tamas.sip.message import Request, Response
 from tamas.sip.sdp import Direction, SessionDescription
 from tamas.sip.uri import parse_uri
-from tamas.store import CallRecord, open_store
+from tamas.store import Binding, CallRecord, open_store
 
-CARRIER, B_PORT, C_PORT, PHONE_PORT = 5071, 5072, 5073, 5077
+CARRIER, B_PORT, C_PORT, PHONE_PORT, D1_PORT, D2_PORT = 5071, 5072, 5073, 5077, 5074, 5075
 MEDIA_PORTS = (42000, 42999)
 
 CONFIG = """
@@ -597,3 +597,46 @@ def test_invite_waits_for_the_pool(tmp_path: Path, caplog: pytest.LogCaptureFixt
         rtp.close()
 
     play(tmp_path, caplog, scenario, prealloc=1)
+
+
+# -- forks share one engine leg; cancelled calls keep none --------------------------------------
+def test_forks_share_a_leg_and_cancel_releases_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def scenario(media: Media) -> None:
+        net = media.net
+        for port in (D1_PORT, D2_PORT):
+            net.stack.location.put(Binding(
+                aor="3000", contact_uri=f"sip:d{port}@127.0.0.1:{port}", flow_transport="UDP",
+                flow_host="127.0.0.1", flow_port=port, expires_at=time.time() + 3600,
+                call_id=f"reg-{port}", cseq=1,
+            ))  # fmt: skip
+        phone = net.phone(PHONE_PORT, "1001")
+        d1, d2, c = net.phone(D1_PORT, "d1"), net.phone(D2_PORT, "d2"), net.phone(C_PORT, "c")
+        rtp = RtpPort()
+        engine = media.runtime.engine
+        before = len(list(engine.legs))
+        invite = authed_invite(phone, "sip:3000@127.0.0.1:5060", rtp.sdp(), "a1001")
+        inv1, inv2, inv3 = (p.expect_request("INVITE") for p in (c, d1, d2))
+        assert inv1.body == inv2.body == inv3.body  # one offer, one port for every fork
+        # the caller's leg and one leg for the forks; the pool refills in the background
+        owned = {lm.engine for _, lm in media.runtime.anchor.owners.values()}
+        assert len(owned) == 2
+        assert len(list(engine.legs)) >= before
+        for p, inv, tag in ((c, inv1, "ct"), (d1, inv2, "d1t"), (d2, inv3, "d2t")):
+            p.reply(inv, 180, tag=tag)
+        phone.take()
+        phone.send(cancel_for(invite))
+        ok, terminated = phone.take()[-2:]
+        assert resp(ok).status == 200 and resp(terminated).status == 487
+        phone.ack_failure(invite, resp(terminated))
+        for p, inv, tag in ((c, inv1, "ct"), (d1, inv2, "d1t"), (d2, inv3, "d2t")):
+            cancel = p.expect_request("CANCEL")
+            p.reply(cancel, 200, tag=tag)
+            p.reply(inv, 487, tag=tag)
+            p.expect("ACK")
+        assert media.runtime.anchor.owners == {}
+        rtp.close()
+
+    (rec,) = play(tmp_path, caplog, scenario)
+    assert rec.cause == "cancelled"
