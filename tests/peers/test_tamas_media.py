@@ -10,6 +10,7 @@ signalling peer's until the party's own RTP has come (latching).
 from __future__ import annotations
 
 import re
+import shutil
 import socket
 import struct
 import subprocess
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import harness
+import numpy as np
 import pytest
 from tamas_helpers import sip_messages
 from test_tamas_baresip import Ctrl, registered, start_baresip
@@ -27,6 +29,7 @@ from test_tamas_baresip import setup as baresip_setup
 from test_tamas_sipp import Center, ext_run, register_uas, start_center, uas_successes
 
 from conftest import Peers
+from tamas.media.g711 import alaw_decode
 
 pytestmark = pytest.mark.peers
 
@@ -204,3 +207,24 @@ def test_baresip_hears_sipp_through_tamas(baresip_setup: Any, peers: Peers, tmp_
     assert re.search(r"media a: [1-9]\d* packets in, \d+ out", tamas.output()), tamas.output()[
         -3000:
     ]
+
+
+def test_prompt_spoken_by_espeak_then_hang_up(
+    start_center: Any, peers: Peers, listener: socket.socket
+) -> None:
+    """*44 (the demo's prompt) answers, speaks its text through espeak-ng and hangs up."""
+    if shutil.which("espeak-ng") is None:
+        pytest.fail("espeak-ng is missing (scripts/test.sh installs it)")
+    text = "Welcome to Tamas. This call will now end. Goodbye."
+    apps = {"applications": [{"number": "*44", "kind": "prompt", "text": text}]}
+    c = start_center(media=apps)
+    port = listener.getsockname()[1]
+    r = ext_run(peers, c, "tamas_call_prompt", user="1001", service="*44",
+                variables={"rtp_ip": LOOPBACK, "rtp_port": str(port)})  # fmt: skip
+    assert r.ok and r.successful == 1, r.describe()
+    packets = [p for p, _ in drain(listener)]
+    audio = b"".join(p[12:] for p in packets if p[1] & 0x7F == 8)
+    assert len(audio) >= 8000, len(audio)  # more than a second of speech
+    samples = alaw_decode(audio).astype(np.float64)
+    assert np.sqrt(np.mean(samples**2)) > 300  # speech, not silence
+    assert "prompt-played" in c.trace()
