@@ -6,12 +6,15 @@ An INVITE from a phone (authenticated by digest) or from a trunk (matched by sou
 becomes a :class:`Call` with an A leg (the caller's dialog, Tamas as UAS) and one B leg per
 target (each registered contact of the callee, or the trunk), Tamas as UAC. Provisional
 responses with a tag are relayed to A (ringing and early media); the first 2xx wins: Tamas
-ACKs it, CANCELs the other forks and answers A with the callee's SDP (media addresses pass
-through unchanged until the media engine anchors RTP). A failure of every fork is relayed to A
-(the best status by RFC 3261 section 16.7 preference: 6xx, then 486/480/408...). CANCEL from A
+ACKs it, CANCELs the other forks and answers A. With media anchored (the default, see
+:mod:`tamas.runtime.sessions`) every party gets Tamas's own SDP naming an engine leg of its
+own, and the legs are bridged; otherwise the parties' SDP passes through. A failure of every
+fork is relayed to A (the best status by RFC 3261 section 16.7 preference: 6xx, then
+486/480/408...). CANCEL from A
 (answered 200/487 by the transaction layer) cancels the forks; a ring timeout cancels them and
 answers 480. In a confirmed call, BYE from either side is answered 200 and sent to the other;
-any other in-dialog request (re-INVITE for hold/unhold, UPDATE, INFO, REFER, NOTIFY, MESSAGE)
+any other in-dialog request (INFO, NOTIFY, MESSAGE; re-INVITE and UPDATE only when media are
+not anchored: anchored, Tamas answers them itself, hold included, and takes INFO DTMF as digits)
 is relayed to the other side and its response relayed back (:mod:`tamas.runtime.relay`, which
 also holds the ACK of a delayed offer and the CANCEL of a re-INVITE); REFER is carried out by
 Tamas (:mod:`tamas.runtime.transfer`). In-dialog requests are taken only from the transport and
