@@ -640,3 +640,30 @@ def test_forks_share_a_leg_and_cancel_releases_it(
 
     (rec,) = play(tmp_path, caplog, scenario)
     assert rec.cause == "cancelled"
+
+
+def test_update_with_a_new_address_reconfigures_the_leg(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """B moves its media to another port (and law) by UPDATE: Tamas answers it, the caller
+    hears nothing of it, and B's audio now goes to the new port, transcoded."""
+
+    async def scenario(media: Media) -> None:
+        call = Anchored(media)
+        moved = RtpPort()
+        b_leg = engine_leg(media, call.tamas_b_port)
+        call.b.request(call.b_dialog, "UPDATE", body=moved.sdp(codecs="8", version=2))
+        ok = call.b.expect_response("200 UPDATE")
+        _, port, formats, _ = media_of(ok.body)
+        assert (port, formats) == (call.tamas_b_port, ["8"])
+        media.net.assert_quiet()  # nothing reached the caller
+        assert b_leg.target == (HOST, moved.port)
+        call.rtp_a.send(call.tamas_a_port, b"\xff" * 160)  # µ-law silence from the caller
+        await until(lambda: moved.poll() >= 1)
+        data = moved.received[0][0]
+        assert data[1] & 0x7F == 8 and data[12:] == b"\xd5" * 160  # as A-law silence
+        assert call.rtp_b.poll() == 0
+        moved.close()
+        call.hang_up()
+
+    play(tmp_path, caplog, scenario)
