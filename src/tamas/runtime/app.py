@@ -14,6 +14,7 @@ from pathlib import Path
 from tamas import __version__
 from tamas.config import Config
 from tamas.config.model import MediaApplication
+from tamas.core.errors import TamasError
 from tamas.media.playback import MusicOnHold
 from tamas.runtime.anchor import MediaAnchor
 from tamas.runtime.apps import Applications, Int16Array, chime
@@ -131,7 +132,7 @@ async def start_media(config: Config, stack: SipStack, data_dir: Path) -> MediaR
     if media.music_on_hold is not None:
         try:
             music = MusicOnHold([await loader.load(media.music_on_hold)])
-        except (OSError, ValueError) as e:
+        except (OSError, TamasError, ValueError) as e:
             log.error("media: music_on_hold %s cannot be used (%s); playing the chime",
                       media.music_on_hold, e)  # fmt: skip
     anchor = MediaAnchor(engine, address=address, prealloc=media.prealloc_legs, music=music)

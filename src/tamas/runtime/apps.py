@@ -20,13 +20,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from tamas.config.model import MediaApplication
+from tamas.core.errors import TamasError
 from tamas.media.g711 import alaw_decode, ulaw_decode
 from tamas.media.playback import MusicOnHold, PromptSource
 from tamas.media.tones import sine
@@ -131,7 +131,7 @@ class Applications:
     async def _prompt(self, call: Call, caller: LegMedia, app: MediaApplication) -> None:
         try:
             samples = await self.load_prompt(app)
-        except Exception as e:  # a missing file or a failed TTS render ends the call
+        except (OSError, TamasError) as e:  # a missing file or a failed TTS render
             log.error("call %s: prompt of %s cannot be played: %s", call.id, app.number, e)
             self.hang_up(call, "prompt-failed")
             return
@@ -144,7 +144,3 @@ class Applications:
     def close(self) -> None:
         for task in self._tasks:
             task.cancel()
-
-
-def prompt_path(app: MediaApplication) -> Path | None:
-    return app.prompt_file
