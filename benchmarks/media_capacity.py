@@ -15,8 +15,9 @@ sendmmsg/recvmmsg, send time in each payload, latency and loss per stream. It re
 send lag behind schedule, so a run the generator could not keep up with is visible.
 
 For each target the number of calls climbs by --step from --start until a level is not clean,
-then halves the gap down to --resolution. CPU per call is the relay's utime+stime from
-/proc/<pid>/stat over the measured windows.
+then halves the gap down to --resolution. A level that is not clean is tried again
+(--attempts, default 2) before it counts: other work on the machine can spoil one try.
+CPU per call is the relay's utime+stime from /proc/<pid>/stat over the measured windows.
 
   flock /tmp/tamas-bench.lock .venv/bin/python benchmarks/media_capacity.py
   flock /tmp/tamas-bench.lock .venv/bin/python benchmarks/media_capacity.py --quick
@@ -263,10 +264,13 @@ def find_capacity(
     levels: list[Level] = []
 
     def run(calls: int) -> bool:
-        level = measure(target, relay, calls, gen, args, workdir)
-        levels.append(level)
-        print(level.line(), flush=True)
-        return level.clean
+        for _ in range(args.attempts):  # the machine is shared: a burst elsewhere can spoil one
+            level = measure(target, relay, calls, gen, args, workdir)
+            levels.append(level)
+            print(level.line(), flush=True)
+            if level.clean:
+                return True
+        return False
 
     if args.quick:
         ok = run(args.start)
@@ -311,11 +315,17 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--window", type=float, default=15.0)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--attempts",
+        type=int,
+        default=2,
+        help="tries of a level before it counts as not clean (default 2)",
+    )
     parser.add_argument("--json", type=Path, help="also write every level measured here")
     args = parser.parse_args()
     if args.quick:
         args.start = min(args.start, 20)
-        args.warmup, args.window, args.repeats = 1.0, 3.0, 1
+        args.warmup, args.window, args.repeats, args.attempts = 1.0, 3.0, 1, 1
 
     print(
         f"clean = loss < {MAX_LOSS * 100} % and p99 <= {MAX_P99_MS} ms in each of "
@@ -345,6 +355,8 @@ def main() -> None:
             results[target] = capacity
             all_levels += levels
             clean = [lv for lv in levels if lv.clean and lv.calls == capacity]
+            if clean:
+                print(f"    at it: {clean[0].line()}", flush=True)
             per_call = f"{clean[0].cpu_per_call_pct:.3f} % of a core per call" if clean else "-"
             print(f"==> {target}: {capacity} clean calls ({per_call})", flush=True)
 

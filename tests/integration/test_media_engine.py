@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import struct
 import wave
 from collections.abc import Callable, Coroutine
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 import uvloop
 
 from tamas.media.g711 import alaw_to_ulaw, ulaw_decode, ulaw_encode, ulaw_to_alaw
@@ -25,6 +27,7 @@ from tamas.runtime.mediaengine import (
     DigitReceived,
     LegClosed,
     LocalMediaEngine,
+    MediaError,
     MediaEvent,
     MediaLeg,
     MediaTimeout,
@@ -39,6 +42,7 @@ WAIT = 5.0
 
 
 _PHONES: list[Phone] = []
+_ENGINES: list[LocalMediaEngine] = []
 
 
 def run(test: Callable[[], Coroutine[Any, Any, None]]) -> None:
@@ -49,6 +53,8 @@ def run(test: Callable[[], Coroutine[Any, Any, None]]) -> None:
         try:
             await asyncio.wait_for(test(), 60)
         finally:
+            while _ENGINES:  # a failed test must fail, not hang in uvloop's close
+                await _ENGINES.pop().aclose()
             while _PHONES:
                 transport = _PHONES.pop().transport
                 if transport is not None:
@@ -147,7 +153,11 @@ class Events:
 
 
 def engine(events: Events | None = None, **kw: Any) -> LocalMediaEngine:
-    return LocalMediaEngine(bind=HOST, port_min=PORTS[0], port_max=PORTS[1], on_event=events, **kw)
+    kw.setdefault("port_min", PORTS[0])
+    kw.setdefault("port_max", PORTS[1])
+    eng = LocalMediaEngine(bind=HOST, on_event=events, **kw)
+    _ENGINES.append(eng)
+    return eng
 
 
 async def bridged(
@@ -572,5 +582,27 @@ def test_closed_event_carries_stats_and_no_fd_leak() -> None:
         closed = [e for e in events.items if isinstance(e, LegClosed)]
         assert len(closed) == 1000 and closed[0].stats.call_id == "c0"
         await eng.aclose()
+
+    run(main)
+
+
+def test_port_range_skips_ports_in_use_and_runs_out_cleanly() -> None:
+    async def main() -> None:
+        low = 40900
+        held = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        held.bind((HOST, low + 1))  # another program holds the RTCP port of the first pair
+        try:
+            eng = engine(port_min=low, port_max=low + 5)
+            legs = [await eng.open_leg("c", str(i)) for i in range(2)]
+            assert [leg.local_port for leg in legs] == [low + 2, low + 4]
+            with pytest.raises(MediaError, match="no free RTP port pair"):
+                await eng.open_leg("c", "x")
+            legs[0].close()
+            await asyncio.sleep(0.05)  # the transport closes its socket on the next loop turn
+            again = await eng.open_leg("c", "y")
+            assert again.local_port == low + 2
+            await eng.aclose()
+        finally:
+            held.close()
 
     run(main)
