@@ -153,6 +153,7 @@ async def start_media(config: Config, stack: SipStack, data_dir: Path) -> MediaR
     )
     await anchor.pool.fill()
     b2bua.anchor_media(anchor, apps)
+    apps.warm()
     return MediaRuntime(engine, anchor, apps)
 
 

@@ -141,6 +141,20 @@ class Applications:
         media.on_source_finished = lambda: self.hang_up(call, "prompt-played")
         self.anchor.play(caller, PromptSource(samples))
 
+    def warm(self) -> None:
+        """Load (render) every prompt now, in the background, so that no first caller waits."""
+        for app in self.apps.values():
+            if app.kind == "prompt":
+                task = asyncio.get_running_loop().create_task(self._warm(app))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    async def _warm(self, app: MediaApplication) -> None:
+        try:
+            await self.load_prompt(app)
+        except (OSError, TamasError) as e:
+            log.error("prompt of %s cannot be played: %s", app.number, e)
+
     def close(self) -> None:
         for task in self._tasks:
             task.cancel()
