@@ -228,3 +228,24 @@ def test_prompt_spoken_by_espeak_then_hang_up(
     samples = alaw_decode(audio).astype(np.float64)
     assert np.sqrt(np.mean(samples**2)) > 300  # speech, not silence
     assert "prompt-played" in c.trace()
+
+
+def test_hold_answered_by_tamas_with_music_to_the_held_party(
+    start_center: Any, peers: Peers, listener: socket.socket
+) -> None:
+    """SIPp (1001) holds and resumes a call to a SIPp UAS (1002) whose SDP names this test's
+    socket: Tamas answers both re-INVITEs itself (a=recvonly, then a=sendrecv; the UAS fails
+    on any relayed request) and the held party hears music on hold meanwhile."""
+    c = start_center()
+    port = listener.getsockname()[1]
+    register_uas(peers, c, "1002", "uas_answer_rtp",
+                 variables={"rtp_ip": LOOPBACK, "rtp_port": str(port)})  # fmt: skip
+    r = ext_run(peers, c, "tamas_call_hold", user="1001", service="1002")
+    assert r.ok and r.successful == 1, r.describe()
+    assert uas_successes(peers.procs[-1], 1) == 1  # no re-INVITE reached the callee
+    music = [p for p, _ in drain(listener) if p[1] & 0x7F == 8]
+    assert len(music) >= 25, len(music)  # about 2 s of 20 ms frames while held
+    level = np.sqrt(np.mean(alaw_decode(b"".join(p[12:] for p in music)).astype(float) ** 2))
+    assert level > 50, level  # the chime, not silence
+    trace = c.trace()
+    assert "a holds the call" in trace and "a resumes the call" in trace
