@@ -24,7 +24,7 @@ from memsip import HOST, Net, Phone, until
 
 from tamas.config import parse_config
 from tamas.media.g711 import alaw_decode, alaw_encode, ulaw_encode
-from tamas.runtime.anchor import CallDigit
+from tamas.runtime.anchor import BridgeLookup, CallDigit
 from tamas.runtime.app import MediaRuntime, build_sip_stack, start_media
 from tamas.runtime.mediaengine.leg import UdpLeg
 from tamas.runtime.storewriter import StoreWriter
@@ -665,5 +665,62 @@ def test_update_with_a_new_address_reconfigures_the_leg(
         assert call.rtp_b.poll() == 0
         moved.close()
         call.hang_up()
+
+    play(tmp_path, caplog, scenario)
+
+
+# -- the seam recording control uses --------------------------------------------------------------
+class FakeTap:
+    def __init__(self) -> None:
+        self.fed: list[int] = []
+
+    def feed(self, side: int, packet: bytes, codec: object) -> None:
+        self.fed.append(side)
+
+
+def test_recording_seam_survives_a_transfer(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Hooks tell when a call is answered and bridged and when it ends; the bridge lookup
+    says which side is the caller's; a re-made bridge (transfer) keeps the call's tap."""
+
+    async def scenario(media: Media) -> None:
+        anchor = media.runtime.anchor
+        lookup = BridgeLookup(media.net.stack.b2bua)
+        answered: list[str] = []
+        ended: list[str] = []
+        tap = FakeTap()
+        anchor.answered_hooks.append(answered.append)
+        anchor.ended_hooks.append(ended.append)
+        anchor.tap_for = lambda call_id: tap if call_id in answered else None
+        call = Anchored(media)
+        (call_id,) = answered
+        assert lookup.has_call(call_id) and not lookup.has_call("nope")
+        bridge = lookup.bridge(call_id)
+        assert bridge is not None and bridge.caller_side == 0
+        assert bridge.leg is engine_leg(media, call.tamas_a_port)
+        media.runtime.engine.set_tap(bridge.leg, tap)  # what recording control does
+        call.rtp_a.send(call.tamas_a_port, b"\x01" * 160)
+        await until(lambda: tap.fed == [0])
+        b, c = call.b, media.net.phone(C_PORT, "c")
+        rtp_c = RtpPort()
+        b.request(call.b_dialog, "REFER", headers=(("Refer-To", "<sip:3000@tamas.local>"),))
+        _, trying = b.expect("202 REFER", "NOTIFY")
+        b.reply(req(trying), 200)
+        c_invite = c.expect_request("INVITE")
+        c.answer(c_invite, "ctag", body=rtp_c.sdp())
+        c.expect("ACK")
+        done, bye = b.expect("NOTIFY", "BYE")
+        b.reply(req(done), 200)
+        b.reply(req(bye), 200)
+        assert answered == [call_id]  # still one answered call
+        call.rtp_a.send(call.tamas_a_port, b"\x02" * 160)
+        await until(lambda: tap.fed == [0, 0])  # the new bridge carries the tap
+        call.carrier.request(call.a_dialog, "BYE")
+        call.carrier.expect("200 BYE")
+        c.reply(c.expect_request("BYE"), 200)
+        assert ended == [call_id] and lookup.bridge(call_id) is None
+        for port in (call.rtp_a, call.rtp_b, rtp_c):
+            port.close()
 
     play(tmp_path, caplog, scenario)

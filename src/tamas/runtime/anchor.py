@@ -62,7 +62,9 @@ from tamas.runtime.mediaengine.api import (
     MediaTimeout,
     RemoteMedia,
     SourceFinished,
+    Tap,
 )
+from tamas.runtime.recording_control import CallBridge
 from tamas.sip.offer_answer import NotAcceptableHere, Role
 from tamas.sip.sdp import Direction, SessionDescription
 
@@ -71,7 +73,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("tamas.media")
 
-__all__ = ["CallDigit", "CallMedia", "LegMedia", "LegPool", "MediaAnchor"]
+__all__ = ["BridgeLookup", "CallDigit", "CallMedia", "LegMedia", "LegPool", "MediaAnchor"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,6 +118,8 @@ class CallMedia:
     legs: list[MediaLeg] = field(default_factory=list)
     answer_a: bytes = b""  # the answer given to the caller (the same in 18x and 2xx)
     on_source_finished: Callable[[], None] | None = None  # an application's prompt ended
+    bridged: tuple[MediaLeg, MediaLeg] | None = None  # the bridge carrying the call, if any
+    announced: bool = False  # the answered-and-bridged hooks have run
 
 
 class LegPool:
@@ -189,6 +193,12 @@ class MediaAnchor:
         self.music = music
         self.owners: dict[str, tuple[Call, LegMedia]] = {}
         self.digit_hooks: list[Callable[[CallDigit], None]] = []
+        #: Run with the call id once a call is answered and bridged, and when it ends
+        #: (recording control's ``call_answered`` / ``call_ended``).
+        self.answered_hooks: list[Callable[[str], None]] = []
+        self.ended_hooks: list[Callable[[str], None]] = []
+        #: The tap a call's bridge must carry whenever it is (re)made (its recording).
+        self.tap_for: Callable[[str], Tap | None] | None = None
         self.b2bua: B2BUA | None = None
 
     # -- legs --------------------------------------------------------------------------------
@@ -228,6 +238,8 @@ class MediaAnchor:
         media = call.media
         if media is None:
             return
+        for hook in list(self.ended_hooks):
+            hook(call.id)
         for engine_leg in list(media.legs):
             self.close(call, engine_leg)
         media.on_source_finished = None
@@ -311,13 +323,30 @@ class MediaAnchor:
         lm.remote = remote
 
     # -- connecting --------------------------------------------------------------------------
-    def bridge(self, x: LegMedia, y: LegMedia) -> None:
-        if x.engine is y.engine:
+    def bridge(self, call: Call, x: LegMedia, y: LegMedia) -> None:
+        """Bridge ``x`` and ``y`` for ``call`` (with the call's tap, if it has one)."""
+        media = call.media
+        if x.engine is y.engine or media is None:
             return
+        tap = self.tap_for(call.id) if self.tap_for is not None else None
         try:
-            self.engine.bridge(x.engine, y.engine)
+            self.engine.bridge(x.engine, y.engine, tap=tap)
         except MediaError as e:
             log.warning("cannot bridge media: %s", e)
+            return
+        media.bridged = (x.engine, y.engine)
+        self.announce(call)
+
+    def announce(self, call: Call) -> None:
+        """Run the answered hooks once the call is both answered and bridged."""
+        media = call.media
+        if media is None or media.announced or media.bridged is None:
+            return
+        if call.answered_loop is None:
+            return
+        media.announced = True
+        for hook in list(self.answered_hooks):
+            hook(call.id)
 
     def play(self, lm: LegMedia, source: FrameSource | None) -> None:
         try:
@@ -362,3 +391,22 @@ class MediaAnchor:
 
     def close_all(self) -> None:
         self.pool.close()
+
+
+class BridgeLookup:
+    """The calls' bridges as recording control asks for them (its ``CallMediaLookup``)."""
+
+    def __init__(self, b2bua: B2BUA) -> None:
+        self.b2bua = b2bua
+
+    def has_call(self, call_id: str) -> bool:
+        return call_id in self.b2bua.calls
+
+    def bridge(self, call_id: str) -> CallBridge | None:
+        call = self.b2bua.calls.get(call_id)
+        if call is None or call.media is None or call.media.bridged is None:
+            return None
+        if call.a is None or call.a.media is None or call.answered_loop is None:
+            return None
+        first, _ = call.media.bridged
+        return CallBridge(leg=first, caller_side=0 if first is call.a.media.engine else 1)

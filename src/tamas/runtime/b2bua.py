@@ -532,6 +532,8 @@ class B2BUA:
         call.answered_loop = asyncio.get_running_loop().time()
         self.keepalive.start(call)
         log.info("call %s answered", call.id)
+        if self.media is not None:
+            self.media.announce(call)  # bridged already, unless the answer is in the ACK
 
     def _extra_dialog(self, leg: Leg, resp: Response) -> None:
         """A 2xx with another To tag: a proxy beyond forked our INVITE and a second branch

@@ -83,7 +83,7 @@ class AnchoredSessions:
             except NotAcceptableHere:
                 return b""
         self.anchor.adopt(call, callee)
-        self.anchor.bridge(a.media, callee)
+        self.anchor.bridge(call, a.media, callee)
         return media.answer_a
 
     def callee_answered(self, leg: Leg, resp: Response) -> tuple[bytes, str | None]:
@@ -116,7 +116,7 @@ class AnchoredSessions:
             out = self.anchor.answer(to_leg.media, offer, prefer=leg.media.codec)
         except NotAcceptableHere:
             return reject_all(offer)
-        self.anchor.bridge(leg.media, to_leg.media)
+        self.anchor.bridge(leg.call, leg.media, to_leg.media)
         return out
 
     def answer_app(self, call: Call, a: Leg, app: MediaApplication) -> None:

@@ -205,7 +205,7 @@ class Transfers:
             fork.media.side = transferor.side
             anchor.adopt(call, fork.media)
             anchor.play(transferee.media, None)
-            anchor.bridge(transferee.media, fork.media)
+            anchor.bridge(call, transferee.media, fork.media)
             if transferor.media is not None:
                 anchor.close(call, transferor.media.engine)
                 transferor.media = None
@@ -277,7 +277,7 @@ class Transfers:
             if transferee.media is not None and transferor.media is not None:
                 holding = transferor.media.holding
                 anchor.play(transferee.media, anchor.music.source() if holding else None)
-                anchor.bridge(transferee.media, transferor.media)
+                anchor.bridge(transfer.call, transferee.media, transferor.media)
         if transfer.transferor_gone:
             # nobody to return the call to: the transferee is hung up
             self.b2bua.hangup(transfer.call, cause=f"transfer-failed {status}",
