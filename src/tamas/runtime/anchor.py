@@ -30,6 +30,13 @@ digit (RFC 4733 from the engine, or SIP INFO ``application/dtmf-relay``) becomes
 :class:`CallDigit` given to every hook in :attr:`MediaAnchor.digit_hooks` (the IVR of issue 4
 will be one) and logged at debug. The statistics of each engine leg are logged when its call
 ends.
+
+**Recording and other observers.** :attr:`MediaAnchor.answered_hooks` run once a call is both
+answered and bridged (for a delayed offer that is at the caller's ACK), and
+:attr:`MediaAnchor.ended_hooks` when it ends; every bridge Tamas makes or re-makes (a
+transfer, a failed transfer's return) carries the tap :attr:`MediaAnchor.tap_for` gives for
+the call, so a recording survives it. :class:`BridgeLookup` answers recording control's
+questions (is there such a call; its bridge and the caller's side of it).
 """
 
 from __future__ import annotations
