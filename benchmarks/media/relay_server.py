@@ -28,7 +28,7 @@ async def main(args: argparse.Namespace) -> None:
     engine = LocalMediaEngine(
         bind=HOST, port_min=args.port_min, port_max=args.port_max, media_timeout=0
     )
-    recorder = Recorder() if args.record else None
+    recorder = Recorder(interval=args.record_interval) if args.record else None
     recordings: list[ActiveRecording] = []
     legs = []
     for i in range(args.calls):
@@ -94,6 +94,12 @@ if __name__ == "__main__":
     parser.add_argument("--gen-a", type=int, required=True)
     parser.add_argument("--gen-b", type=int, required=True)
     parser.add_argument("--record", default="")
+    parser.add_argument(
+        "--record-interval",
+        type=float,
+        default=0.2,
+        help="seconds between the recorder thread's batches",
+    )
     parser.add_argument("--port-min", type=int, default=20000)
     parser.add_argument("--port-max", type=int, default=29999)
     uvloop.run(main(parser.parse_args()))
