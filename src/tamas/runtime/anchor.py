@@ -269,8 +269,8 @@ class MediaAnchor:
                                   session_id=lm.session_id, version=version,
                                   direction=direction)  # fmt: skip
 
-        body = self._stamp(lm, build)
-        lm.offer_out = parse_sdp(body)
+        sd, body = self._stamp(lm, build)
+        lm.offer_out = sd
         return body
 
     def reoffer(self, lm: LegMedia) -> bytes:
@@ -303,23 +303,25 @@ class MediaAnchor:
                                    prefer=prefer, session_id=lm.session_id,
                                    version=version)  # fmt: skip
 
-        body = self._stamp(lm, build)
-        answered = parse_sdp(body)
-        assert answered is not None
+        answered, body = self._stamp(lm, build)
         remote = remote_media(sd, answered, role=Role.ANSWERER, signalling_address=lm.peer_host)
         if remote is not None:
             self._configure(lm, remote)
         return body
 
-    def _stamp(self, lm: LegMedia, build: Callable[[int], SessionDescription]) -> bytes:
+    def _stamp(
+        self, lm: LegMedia, build: Callable[[int], SessionDescription]
+    ) -> tuple[SessionDescription, bytes]:
         """``build``'s SDP under the party's o= line: the version moves only when the
         description changes (RFC 3264 section 8)."""
-        body = bytes(build(lm.version))
+        sd = build(lm.version)
+        body = bytes(sd)
         if lm.sent and body != lm.sent:
             lm.version += 1
-            body = bytes(build(lm.version))
+            sd = build(lm.version)
+            body = bytes(sd)
         lm.sent = body
-        return body
+        return sd, body
 
     def _configure(self, lm: LegMedia, remote: RemoteMedia) -> None:
         try:
