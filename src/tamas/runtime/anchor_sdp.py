@@ -24,6 +24,7 @@ parties' own, so that the normal call is a plain packet relay:
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 
 from tamas.runtime.mediaengine.api import Codec as EngineCodec
 from tamas.runtime.mediaengine.api import CodecName, RemoteMedia
@@ -55,8 +56,12 @@ _CODECS = {CodecName.PCMU: PCMU, CodecName.PCMA: PCMA}
 _OTHER = {CodecName.PCMU: CodecName.PCMA, CodecName.PCMA: CodecName.PCMU}
 
 
+@lru_cache(maxsize=1024)
 def parse_sdp(body: bytes) -> SessionDescription | None:
-    """``body`` parsed, or None if it is empty or not a valid session description."""
+    """``body`` parsed, or None if it is empty or not a valid session description.
+
+    Cached (descriptions are immutable): a call's offer is read when the INVITE is checked,
+    when the callee's offer is built from it and when the caller is answered."""
     if not body:
         return None
     try:
