@@ -173,8 +173,8 @@ class RtpengineRelay:
                 "--table=-1",
                 "--interface=127.0.0.1",
                 f"--listen-ng=127.0.0.1:{ng_port}",
-                "--port-min=30000",
-                "--port-max=39999",
+                "--port-min=20000",
+                "--port-max=29999",
                 "--timeout=600",
                 "--num-threads=1",
             ],
@@ -242,6 +242,8 @@ def measure(
     finally:
         summary = relay.stop()
     records = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    if load.returncode != 0 or not any("generator" in r for r in records):
+        raise RuntimeError(f"the load generator failed (exit {load.returncode})")
     relay_pct = 100 * (cpu1 - cpu0) / (t1 - t0)
     return Level(
         target=target,

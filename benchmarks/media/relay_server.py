@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import sys
 from pathlib import Path
 
 import uvloop
 
+from tamas.runtime.gcpolicy import GcPolicy
 from tamas.runtime.mediaengine import Codec, LocalMediaEngine, RemoteMedia
 from tamas.runtime.recorder import ActiveRecording, Recorder
 
@@ -60,12 +60,13 @@ async def main(args: argparse.Namespace) -> None:
         legs.append((a, b))
         print(a.local_port, b.local_port)
     print("READY", flush=True)
-    gc.collect()
-    gc.freeze()
+    gc_policy = GcPolicy()  # as in `tamas serve`: survivors frozen every second
+    gc_policy.start()
     loop = asyncio.get_running_loop()
     done = asyncio.Event()
     loop.add_reader(sys.stdin.fileno(), done.set)
     await done.wait()
+    gc_policy.stop()
     recorder_cpu = 0.0
     if recorder is not None:
         await recorder.aclose()  # stops every recording; the files are complete
