@@ -21,6 +21,7 @@ def check(config: Config) -> list[Issue]:
         *_inbound(config),
         *_tls(config),
         *_media(config),
+        *_recording(config),
     ]
 
 
@@ -136,3 +137,11 @@ def _media(config: Config) -> Iterator[Issue]:
         if app.kind == "prompt" and app.prompt_file is None and not app.text:
             yield _issue(("media", "applications", i), "a prompt needs something to say",
                          "set prompt_file (a WAV file) or text (spoken by espeak-ng)")  # fmt: skip
+
+
+def _recording(config: Config) -> Iterator[Issue]:
+    if config.recording.policy == "always" and not config.media.anchor:
+        yield _issue(("recording", "policy"),
+                     "calls cannot be recorded when media.anchor is false (no audio through Tamas)",
+                     "set media.anchor: true, or recording.policy: on_request",
+                     got=repr("always"))  # fmt: skip

@@ -78,6 +78,9 @@ class ServerConfig(Section):
     http_port: Port = 8080
     domain: Name = "tamas.local"
     user_agent: Name = "Tamas"
+    #: Bearer token that admits HTTP API requests from any address (recordings); null: the
+    #: recording API answers loopback only.
+    api_token: Annotated[str, AfterValidator(_not_blank)] | None = None
 
     @property
     def advertised_address(self) -> str:
@@ -195,6 +198,15 @@ class MediaConfig(Section):
     applications: tuple[MediaApplication, ...] = ()
 
 
+class RecordingConfig(Section):
+    """Call recording (docs/recording.md); needs ``media.anchor``."""
+
+    #: ``on_request``: only calls asked for (the API); ``always``: every answered call.
+    policy: Literal["on_request", "always"] = "on_request"
+    #: ``stereo``: caller left, the other party right; ``mono``: both mixed.
+    layout: Literal["stereo", "mono"] = "stereo"
+
+
 class Config(Section):
     """A whole Tamas configuration (one YAML file)."""
 
@@ -209,6 +221,7 @@ class Config(Section):
     dialplan: tuple[DialRule, ...] = ()
     inbound: tuple[InboundRoute, ...] = ()
     media: MediaConfig = MediaConfig()
+    recording: RecordingConfig = RecordingConfig()
 
     def database_url_resolved(self) -> str:
         """``database_url`` or, by default, SQLite at ``<data_dir>/tamas.db`` (absolute path)."""
