@@ -31,16 +31,18 @@ def run(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return EXIT_INVALID
     # Imported on use: the runtime is heavy, and ``config`` commands must not need it.
-    from tamas.runtime.app import SipStack
+    from tamas.runtime.app import Running
     from tamas.runtime.app import run as run_runtime
+    from tamas.web.recordings import recording_routes
     from tamas.web.status import start_http
 
     services = []
     if config.server.http_port:
         srv = config.server
 
-        async def http(stack: SipStack) -> Callable[[], Awaitable[None]]:
-            return await start_http(stack, srv.bind, srv.http_port)
+        async def http(running: Running) -> Callable[[], Awaitable[None]]:
+            routes = recording_routes(running.recordings, running.store, token=srv.api_token)
+            return await start_http(running.stack, srv.bind, srv.http_port, routes=routes)
 
         services.append(http)
     try:

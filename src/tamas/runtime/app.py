@@ -16,7 +16,8 @@ from tamas.config import Config
 from tamas.config.model import MediaApplication
 from tamas.core.errors import TamasError
 from tamas.media.playback import MusicOnHold
-from tamas.runtime.anchor import MediaAnchor
+from tamas.media.recording import Layout
+from tamas.runtime.anchor import BridgeLookup, MediaAnchor
 from tamas.runtime.apps import Applications, Int16Array, chime
 from tamas.runtime.authn import Authenticator
 from tamas.runtime.b2bua import B2BUA
@@ -24,8 +25,16 @@ from tamas.runtime.endpoint import SipEndpoint
 from tamas.runtime.gcpolicy import GcPolicy
 from tamas.runtime.logs import setup_logging
 from tamas.runtime.mediaengine import LocalMediaEngine, MediaEvent
+from tamas.runtime.mediaengine.api import LegStats, MediaEngine, MediaError, MediaLeg, Tap
 from tamas.runtime.prompts import PromptLoader
 from tamas.runtime.protection import Protection
+from tamas.runtime.recorder import Recorder
+from tamas.runtime.recording_control import (
+    CallBridge,
+    CallMediaLookup,
+    RecordingControl,
+    RecordingPolicy,
+)
 from tamas.runtime.registrar import Location, Registrar
 from tamas.runtime.routing import Router
 from tamas.runtime.storewriter import StoreWriter
@@ -38,8 +47,9 @@ from tamas.store import Store, open_store
 log = logging.getLogger("tamas")
 
 
-#: Something started beside SIP (e.g. the HTTP API) given the stack; returns its stop function.
-Service = Callable[["SipStack"], Awaitable[Callable[[], Awaitable[None]]]]
+#: Something started beside SIP (e.g. the HTTP API) given the running server; returns its stop
+#: function.
+Service = Callable[["Running"], Awaitable[Callable[[], Awaitable[None]]]]
 
 
 def run(config: Config, services: Sequence[Service] = ()) -> int:
@@ -157,6 +167,76 @@ async def start_media(config: Config, stack: SipStack, data_dir: Path) -> MediaR
     return MediaRuntime(engine, anchor, apps)
 
 
+@dataclass(frozen=True, slots=True)
+class Running:
+    """What a service started beside SIP may use: the SIP stack, the store, recordings."""
+
+    stack: SipStack
+    store: Store
+    recordings: RecordingControl
+
+
+class _Unanchored:
+    """The calls' media when ``media.anchor`` is off: no call has a bridge to record."""
+
+    def __init__(self, b2bua: B2BUA) -> None:
+        self.b2bua = b2bua
+
+    def has_call(self, call_id: str) -> bool:
+        return call_id in self.b2bua.calls
+
+    def bridge(self, call_id: str) -> CallBridge | None:
+        return None
+
+
+class _NoEngine:
+    """The media engine when ``media.anchor`` is off: there is none."""
+
+    async def open_leg(self, call_id: str, label: str) -> MediaLeg:
+        raise MediaError("media is not anchored (media.anchor is false)")
+
+    def bridge(self, a: MediaLeg, b: MediaLeg, *, tap: Tap | None = None) -> None:
+        raise MediaError("media is not anchored (media.anchor is false)")
+
+    def unbridge(self, leg: MediaLeg) -> None:
+        pass
+
+    def set_tap(self, leg: MediaLeg, tap: Tap | None) -> None:
+        raise MediaError("media is not anchored (media.anchor is false)")
+
+    def close_call(self, call_id: str) -> tuple[LegStats, ...]:
+        return ()
+
+    async def aclose(self) -> None:
+        pass
+
+
+def start_recording(
+    config: Config, stack: SipStack, media: MediaRuntime | None, writer: StoreWriter
+) -> tuple[RecordingControl, Recorder]:
+    """Recording control over the anchored calls: answered calls are reported to it (its
+    ``always`` policy), ended calls stop their recording, and every bridge the anchor makes
+    or re-makes (a transfer) carries the call's recording as its tap. Without anchoring, a
+    start is refused as for a call that is not bridged."""
+    rec = config.recording
+    recorder = Recorder()
+    engine: MediaEngine
+    lookup: CallMediaLookup
+    if media is not None:
+        engine, lookup = media.engine, BridgeLookup(stack.b2bua)
+    else:
+        engine, lookup = _NoEngine(), _Unanchored(stack.b2bua)
+    control = RecordingControl(recorder=recorder, engine=engine, lookup=lookup, store=writer,
+                               data_dir=Path(config.data_dir), policy=RecordingPolicy(rec.policy),
+                               layout=Layout(rec.layout))  # fmt: skip
+    if media is not None:
+        media.anchor.answered_hooks.append(control.call_answered)
+        media.anchor.ended_hooks.append(control.call_ended)
+        media.anchor.tap_for = control.tap
+    log.info("recording: policy %s, %s", rec.policy, rec.layout if media else "media not anchored")
+    return control, recorder
+
+
 async def serve(
     config: Config,
     *,
@@ -204,8 +284,10 @@ async def serve(
         len(config.trunks),
     )
     media = await start_media(config, stack, data_dir)
+    recordings, recorder = start_recording(config, stack, media, writer)
     trunk_regs.start()
-    stoppers = [await start(stack) for start in services]
+    running = Running(stack, store, recordings)
+    stoppers = [await start(running) for start in services]
     gc_policy = GcPolicy()
     gc_policy.start()
     stack.b2bua.overload.start()
@@ -224,6 +306,10 @@ async def serve(
     for stop_service in stoppers:
         await stop_service()
     trunk_regs.stop()
+    # Every recording's end is fixed now, its file completed and its row written before the
+    # recorder thread and the store writer close: SIGTERM loses no recording's end.
+    await recordings.aclose()
+    await recorder.aclose()
     await asyncio.sleep(0.05)
     if media is not None:
         await media.aclose()

@@ -1,9 +1,10 @@
-"""A small read-only HTTP status API: health, registrations, calls in progress, trunks.
+"""A small HTTP status API: health, registrations, calls in progress, trunks.
 
 Served by uvicorn inside Tamas's own event loop on ``server.http_port`` (0 disables it). The
 fuller API (reports, configuration, the agent desktop) comes with the later issues; this one
 answers the monitoring questions an administrator has from day one: is it up, which phones
-are registered from where, which calls are up, are the trunks registered.
+are registered from where, which calls are up, are the trunks registered. ``tamas serve``
+adds the recording API's routes (``tamas.web.recordings``) to the same app.
 """
 
 from __future__ import annotations
