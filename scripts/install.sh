@@ -3,14 +3,14 @@
 #
 #   bash scripts/install.sh [tamas serve options...]
 #
-# Run as root from the repository root. Installs Python from apt, creates a virtual
+# Run as root from the repository root. Installs Python and espeak-ng (text-to-speech prompts) from apt, creates a virtual
 # environment in .venv, installs Tamas into it and runs `tamas serve` (demo center on
 # 127.0.0.1: SIP 5060 UDP/TCP, TLS 5061, WebSocket 8089). Safe to run again: steps that are
 # already done are skipped.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-APT_PACKAGES=(python3 python3-venv python3-pip ca-certificates)
+APT_PACKAGES=(python3 python3-venv python3-pip ca-certificates espeak-ng)
 
 apt_install() {
     local missing=() pkg
