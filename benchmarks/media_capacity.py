@@ -366,10 +366,11 @@ def main() -> None:
     for target, capacity in results.items():
         print(f"  {target:10s} {capacity:5d} clean calls")
     base = results.get("rtpengine")
-    if base:
+    if base is not None:
         for target in ("tamas", "tamas+rec"):
             if target in results:
-                print(f"  ratio {target}/rtpengine = {results[target] / base:.2f}")
+                ratio = f"{results[target] / base:.2f}" if base else "n/a (rtpengine: none clean)"
+                print(f"  ratio {target}/rtpengine = {ratio}")
     if args.json:
         args.json.write_text(
             json.dumps(
