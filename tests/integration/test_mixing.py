@@ -273,3 +273,21 @@ def test_after_the_supervisor_leaves_the_call_is_relayed_again_with_its_tap() ->
         assert sup.received == []
 
     run(main)
+
+
+def test_set_tap_while_monitored_changes_the_calls_tap() -> None:
+    async def main(eng: LocalMediaEngine) -> None:
+        p, old = await monitored(eng)
+        caller, agent, sup = p[Role.CALLER], p[Role.AGENT], p[Role.SUPERVISOR]
+        session = MonitorSession(eng, caller=caller.leg, agent=agent.leg, supervisor=sup.leg)
+        new = Collector()
+        eng.set_tap(agent.leg, new)  # e.g. recording started through the API meanwhile
+        old.sides.clear()
+        await listen()
+        assert old.sides == [] and {0, 1} <= set(new.sides)
+        session.stop()
+        assert caller.leg.tap is new and agent.leg.tap is new
+        eng.set_tap(caller.leg, None)  # a bridged leg again: the plain engine path
+        assert caller.leg.tap is None
+
+    run(main)

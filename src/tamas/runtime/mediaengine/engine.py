@@ -172,7 +172,11 @@ class LocalMediaEngine:
     def set_tap(self, leg: MediaLeg, tap: Tap | None) -> None:
         udp = self._own(leg)
         if udp.peer is None:
-            raise MediaError("set_tap needs a bridged leg")
+            retap = getattr(udp.tap, "retap", None)  # a leg of a monitored call (mixing.py)
+            if retap is None:
+                raise MediaError("set_tap needs a bridged leg")
+            retap(tap)
+            return
         udp.tap = udp.peer.tap = tap
 
     # --- timers -------------------------------------------------------------------------

@@ -26,8 +26,9 @@ Monitoring (:class:`MonitorSession`) lifts the call's two legs out of their brid
 them with the supervisor's leg in a group routed by :data:`tamas.media.mixer.HEARS`; the
 bridge's tap (the call's recording) keeps being fed with the caller's and the agent's packets
 on their original sides, so a recording goes on without a gap (it does not contain the
-supervisor's whisper or barge). :meth:`MonitorSession.stop` re-makes the plain relay bridge
-with the same tap.
+supervisor's whisper or barge). ``engine.set_tap`` on either leg meanwhile (a recording
+started or stopped) changes that tap. :meth:`MonitorSession.stop` re-makes the plain relay
+bridge with the tap as it then is.
 """
 
 from __future__ import annotations
@@ -64,13 +65,25 @@ class _Input:
     """A member's tap: decodes what the member sends into its buffer (and passes the packet
     on to an outer tap, e.g. the call's recording, with the member's side)."""
 
-    __slots__ = ("_buffer", "_count", "outer", "side")
+    __slots__ = ("_buffer", "_count", "_on_retap", "outer", "side")
 
-    def __init__(self, outer: Tap | None = None, side: int = 0) -> None:
+    def __init__(
+        self,
+        outer: Tap | None = None,
+        side: int = 0,
+        on_retap: Callable[[Tap | None], None] | None = None,
+    ) -> None:
         self._buffer: list[Int16Array] = []
         self._count = 0
         self.outer = outer
         self.side = side
+        self._on_retap = on_retap
+
+    def retap(self, tap: Tap | None) -> None:
+        """``engine.set_tap`` on a member leg: the outer tap changes (monitored calls only)."""
+        if self._on_retap is None:
+            raise MediaError("set_tap needs a bridged leg")
+        self._on_retap(tap)
 
     def feed(self, side: int, packet: bytes, codec: Codec) -> None:
         outer = self.outer
@@ -129,13 +142,20 @@ class MixingGroup:
     def __contains__(self, leg: object) -> bool:
         return leg in self._inputs
 
-    def _join(self, leg: UdpLeg, *, outer: Tap | None = None, side: int = 0) -> None:
+    def _join(
+        self,
+        leg: UdpLeg,
+        *,
+        outer: Tap | None = None,
+        side: int = 0,
+        on_retap: Callable[[Tap | None], None] | None = None,
+    ) -> None:
         if leg.closed:
             raise MediaError("a closed leg cannot join a mixing group")
         if leg in self._inputs:
             return
         self.engine.unbridge(leg)
-        feed = _Input(outer, side)
+        feed = _Input(outer, side, on_retap)
         self._inputs[leg] = feed
         leg.tap = feed
         leg.set_source(_Output(self, leg))
@@ -227,7 +247,9 @@ class MonitorSession(MixingGroup):
     legs (the agent is the callee), ``supervisor`` the supervisor's leg.
 
     Starting lifts the call's legs out of their bridge (remembering which was side 0 and the
-    bridge's tap); :meth:`stop` puts them back in a plain relay bridge with that tap.
+    bridge's tap); :meth:`stop` puts them back in a plain relay bridge with that tap. The
+    session stops by itself at the first tick after one of the three legs has closed (a party
+    hung up); ``on_end`` is then called once (e.g. to hang up the supervisor).
     """
 
     def __init__(
@@ -238,6 +260,7 @@ class MonitorSession(MixingGroup):
         agent: UdpLeg,
         supervisor: UdpLeg,
         mode: MonitorMode = MonitorMode.LISTEN,
+        on_end: Callable[[MonitorSession], None] | None = None,
     ) -> None:
         super().__init__(engine)
         if caller.peer is not agent:
@@ -247,10 +270,11 @@ class MonitorSession(MixingGroup):
         self._tap = caller.tap
         self._first = caller if caller.side == 0 else agent
         caller_side, agent_side = caller.side, agent.side
-        self._join(caller, outer=self._tap, side=caller_side)
-        self._join(agent, outer=self._tap, side=agent_side)
+        self._join(caller, outer=self._tap, side=caller_side, on_retap=self.set_tap)
+        self._join(agent, outer=self._tap, side=agent_side, on_retap=self.set_tap)
         self._join(supervisor)
         self.active = True
+        self._on_end = on_end
 
     @property
     def mode(self) -> MonitorMode:
@@ -278,6 +302,14 @@ class MonitorSession(MixingGroup):
         second = self.agent if self._first is self.caller else self.caller
         if not self._first.closed and not second.closed:
             self.engine.bridge(self._first, second, tap=self._tap)
+        if self._on_end is not None:
+            self._on_end(self)
+
+    def _tick(self) -> None:
+        if any(leg.closed for leg in (self.caller, self.agent, self.supervisor)):
+            self.stop()
+            return
+        super()._tick()
 
     def _route(self, frames: dict[UdpLeg, Int16Array | None]) -> dict[UdpLeg, Int16Array | None]:
         out = self._call.mix(
