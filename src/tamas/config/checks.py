@@ -134,6 +134,13 @@ def _media(config: Config) -> Iterator[Issue]:
                          "give the application a number of its own",
                          got=repr(app.number))  # fmt: skip
         seen.add(app.number)
+        shadowed = sorted(n for n in numbers | {a.number for a in media.applications}
+                          if n != app.number and n.startswith(app.number))  # fmt: skip
+        if app.kind == "monitor" and shadowed:
+            yield _issue(("media", "applications", i, "number"),
+                         f"this monitor prefix would take calls to {shadowed[0]}",
+                         "use a prefix no other number starts with (e.g. *30)",
+                         got=repr(app.number))  # fmt: skip
         if app.kind == "prompt" and app.prompt_file is None and not app.text:
             yield _issue(("media", "applications", i), "a prompt needs something to say",
                          "set prompt_file (a WAV file) or text (spoken by espeak-ng)")  # fmt: skip

@@ -125,6 +125,8 @@ class Extension(Section):
     max_contacts: int = Field(default=5, ge=1)
     contact: Annotated[str, AfterValidator(_sip_uri)] | None = None
     ring_timeout: int = Field(default=30, ge=1)
+    #: May monitor other extensions' calls (``kind: monitor`` applications).
+    supervisor: bool = False
 
     @property
     def display_name(self) -> str:
@@ -172,10 +174,13 @@ class InboundRoute(Section):
 
 
 class MediaApplication(Section):
-    """A number Tamas answers itself (``*43`` echo test, a prompt that plays then hangs up)."""
+    """A number Tamas answers itself (``*43`` echo test, a prompt that plays then hangs up,
+    a ``conference`` room, or a ``monitor`` prefix followed by the extension to monitor)."""
 
     number: Annotated[str, AfterValidator(_dial_string), AfterValidator(_not_blank)]
-    kind: Literal["echo", "prompt"]
+    kind: Literal["echo", "prompt", "conference", "monitor"]
+    #: For ``monitor``: what the supervisor does (listen, whisper to the agent, barge in).
+    mode: Literal["listen", "whisper", "barge"] = "listen"
     #: For ``prompt``: a WAV file (any common format), or else ``text`` spoken by espeak-ng.
     prompt_file: Path | None = None
     text: str | None = None

@@ -1,5 +1,7 @@
 """Calls Tamas answers itself: the echo test and "play a prompt, then hang up"; hold music.
 
+Conference rooms and monitor prefixes are handed to :mod:`tamas.runtime.conferencing`.
+
 An application number (``media.applications`` in the configuration, ``*43`` and ``*44`` in
 the demo) is routed here instead of to a phone. Tamas answers the caller with its own SDP
 (PCMU or PCMA and telephone-event, whichever the caller offered) and then:
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -31,6 +33,7 @@ from tamas.media.g711 import alaw_decode, ulaw_decode
 from tamas.media.playback import MusicOnHold, PromptSource
 from tamas.media.tones import sine
 from tamas.runtime.anchor import LegMedia, MediaAnchor
+from tamas.runtime.conferencing import Conferencing
 from tamas.runtime.mediaengine.api import FRAME_SAMPLES, Codec, CodecName
 
 if TYPE_CHECKING:
@@ -38,7 +41,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("tamas.calls")
 
-__all__ = ["Applications", "EchoTap", "chime"]
+__all__ = ["Applications", "EchoTap", "chime", "find_application"]
 
 Int16Array = npt.NDArray[np.int16]
 PromptLoad = Callable[[MediaApplication], Awaitable[Int16Array]]
@@ -93,6 +96,19 @@ class EchoTap:
         return frame
 
 
+def find_application(apps: Iterable[MediaApplication], number: str) -> MediaApplication | None:
+    """The application a dialed number reaches: its own number, or a monitor prefix followed
+    by the digits of an extension (the bare prefix reaches nothing)."""
+    for app in apps:
+        if app.kind == "monitor":
+            rest = number[len(app.number) :]
+            if number.startswith(app.number) and rest.isdigit():
+                return app
+        elif app.number == number:
+            return app
+    return None
+
+
 class Applications:
     """The numbers of ``media.applications`` and what happens when one answers."""
 
@@ -108,9 +124,10 @@ class Applications:
         self.load_prompt = load_prompt
         self.hang_up = hang_up
         self._tasks: set[asyncio.Task[None]] = set()
+        self.conferencing = Conferencing(anchor, hang_up)
 
     def find(self, number: str) -> MediaApplication | None:
-        return self.apps.get(number)
+        return find_application(self.apps.values(), number)
 
     def legs_needed(self, app: MediaApplication) -> int:
         return 2 if app.kind == "echo" else 1
@@ -123,6 +140,12 @@ class Applications:
             echo = EchoTap()
             self.anchor.engine.bridge(caller.engine, idle.engine, tap=echo)
             self.anchor.play(caller, echo)
+            return
+        if app.kind == "conference":
+            self.conferencing.join(call, caller, app)
+            return
+        if app.kind == "monitor":
+            self.conferencing.monitor(call, caller, app)
             return
         task = asyncio.get_running_loop().create_task(self._prompt(call, caller, app))
         self._tasks.add(task)
@@ -156,5 +179,6 @@ class Applications:
             log.error("prompt of %s cannot be played: %s", app.number, e)
 
     def close(self) -> None:
+        self.conferencing.close()
         for task in self._tasks:
             task.cancel()
