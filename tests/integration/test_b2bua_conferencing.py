@@ -140,11 +140,14 @@ def app_call(media: Media, port: int, user: str, password: str, number: str) -> 
 class AppCall:
     def __init__(self, phone: Phone, rtp: RtpPort, dialog: Dialog, port: int) -> None:
         self.phone, self.rtp, self.dialog, self.port = phone, rtp, dialog, port
+        self.presses = 0
 
     def press(self, digit: str) -> None:
+        self.presses += 1  # each key press: new sequence numbers and event timestamp
         for i, pkt in enumerate(EventSender().packets(digit, 100)):
-            header = struct.pack("!BBHII", 0x80, 101 | (0x80 if pkt.marker else 0), 500 + i,
-                                 99_000 + pkt.timestamp_offset, 0x4321)  # fmt: skip
+            header = struct.pack("!BBHII", 0x80, 101 | (0x80 if pkt.marker else 0),
+                                 100 * self.presses + i,
+                                 8000 * self.presses + pkt.timestamp_offset, 0x4321)  # fmt: skip
             self.rtp.sock.sendto(header + pkt.payload, ("127.0.0.1", self.port))
 
     def bye(self) -> None:
@@ -172,6 +175,11 @@ def test_supervisor_listens_then_barges_and_leaves(
         await until(lambda: any(d.digit == "6" for d in media.digits))
         await talk(parties)
         assert hears(call.rtp_a, SUPER_HZ) and hears(call.rtp_b, SUPER_HZ)
+        sup.press("5")  # whisper: only the agent hears the supervisor
+        await until(lambda: any(d.digit == "5" for d in media.digits))
+        await talk(parties)
+        assert not hears(call.rtp_a, SUPER_HZ) and hears(call.rtp_b, SUPER_HZ)
+        assert hears(sup.rtp, CALLER_HZ) and hears(sup.rtp, AGENT_HZ)
         sup.bye()
         await until(lambda: not media.runtime.apps.conferencing.sessions)
         a_leg = engine_leg(media, call.tamas_a_port)
@@ -183,7 +191,7 @@ def test_supervisor_listens_then_barges_and_leaves(
     records = play(tmp_path, caplog, scenario)
     assert sorted(r.callee for r in records) == ["*302000", "5551000"]
     assert "1010 monitors 2000 (listen)" in caplog.text
-    assert "monitor mode barge" in caplog.text
+    assert "monitor mode barge" in caplog.text and "monitor mode whisper" in caplog.text
 
 
 def test_monitored_call_ending_hangs_up_the_supervisor(
