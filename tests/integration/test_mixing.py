@@ -291,3 +291,35 @@ def test_set_tap_while_monitored_changes_the_calls_tap() -> None:
         assert caller.leg.tap is None
 
     run(main)
+
+
+def test_a_member_on_hold_hears_the_music_then_the_mix_again() -> None:
+    async def main(eng: LocalMediaEngine) -> None:
+        p, _ = await monitored(eng)
+        caller, agent, sup = p[Role.CALLER], p[Role.AGENT], p[Role.SUPERVISOR]
+        session = MonitorSession(
+            eng, caller=caller.leg, agent=agent.leg, supervisor=sup.leg, mode=MonitorMode.BARGE
+        )
+        music = tone(2900.0)
+
+        class Music:
+            n = 0
+
+            def read_frame(self) -> npt.ArrayLike:
+                self.n += 1
+                return music(self.n)
+
+        caller.leg.set_source(Music())  # type: ignore[arg-type]  # the agent put it on hold
+        await asyncio.sleep(0.1)
+        caller.clear()
+        await listen()
+        assert caller.hears(2900.0) and not caller.hears(FREQ[Role.AGENT])
+        caller.leg.set_source(None)  # unhold
+        await asyncio.sleep(0.1)
+        caller.clear()
+        await listen()
+        assert not caller.hears(2900.0)
+        assert caller.hears(FREQ[Role.AGENT]) and caller.hears(FREQ[Role.SUPERVISOR])
+        session.stop()
+
+    run(main)

@@ -17,6 +17,10 @@ holds at most :data:`MAX_BUFFERED` samples: beyond that the oldest are dropped, 
 whose clock runs fast cannot build up delay. This is the "tiny jitter allowance": a packet
 that arrives a few ms after the tick is used at the next one.
 
+A member leg may be given another source meanwhile (hold music while the other party holds,
+a prompt): it then hears that, and gets the mix again at the first tick after that source is
+removed or has ended.
+
 Ticks. The engine reads the members' sources one after the other in its frame tick; the first
 member read in a tick finds it has already taken its frame of the last mix, and that read
 computes the new mix for everyone (one vectorised operation, see the mixer). The others in
@@ -135,6 +139,7 @@ class MixingGroup:
         self._inputs: dict[UdpLeg, _Input] = {}
         self._out: dict[UdpLeg, Int16Array | None] = {}
         self._fresh: set[UdpLeg] = set()  # members that have not yet read the current mix
+        self._outputs: dict[UdpLeg, _Output] = {}
 
     def __len__(self) -> int:
         return len(self._inputs)
@@ -157,14 +162,16 @@ class MixingGroup:
         self.engine.unbridge(leg)
         feed = _Input(outer, side, on_retap)
         self._inputs[leg] = feed
+        self._outputs[leg] = _Output(self, leg)
         leg.tap = feed
-        leg.set_source(_Output(self, leg))
+        leg.set_source(self._outputs[leg])
 
     def _leave(self, leg: UdpLeg) -> None:
         feed = self._inputs.pop(leg, None)
         if feed is None:
             return
         self._out.pop(leg, None)
+        self._outputs.pop(leg, None)
         self._fresh.discard(leg)
         if not leg.closed:
             if leg.tap is feed:
@@ -183,6 +190,9 @@ class MixingGroup:
     def _tick(self) -> None:
         for leg in [leg for leg in self._inputs if leg.closed]:
             self._leave(leg)
+        for leg, output in self._outputs.items():
+            if leg.source is None:  # a prompt or hold music ended: the member hears the mix
+                leg.set_source(output)
         frames = {leg: feed.take() for leg, feed in self._inputs.items()}
         self._out = self._route(frames)
         self._fresh = set(self._inputs)
