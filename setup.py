@@ -11,9 +11,10 @@ builds the server this way, and scripts/test.sh runs the suite against both buil
 ``TAMAS_TEST_COMPILED=1`` (as .ci/run does).
 
 Which modules: the sans-IO ``tamas.core`` and ``tamas.sip`` packages, plus the runtime
-modules every call passes through (``endpoint``, ``routing``, ``b2bua``). ``transfer`` is
-left interpreted: compiled together with ``b2bua`` (they name each other's types) its
-import crashed with mypy 2.4.1.
+modules every call passes through (``endpoint``, ``routing``, ``b2bua``). ``relay`` and
+``transfer`` stay interpreted: they name ``b2bua``'s classes only under TYPE_CHECKING (a
+real import would be circular), and compiled with it their import crashed (segmentation
+fault in module creation, mypy 2.4.1).
 """
 
 from __future__ import annotations
