@@ -44,7 +44,7 @@ if [[ "${TAMAS_TEST_COMPILED:-0}" == 1 ]]; then
         failed+=("mypyc build")
     fi
     echo "==> pytest against the compiled build (.venv-compiled)"
-    TAMAS_EXPECT_COMPILED=1 run .venv-compiled/bin/pytest "$@"
+    PATH="$PWD/.venv-compiled/bin:$PATH" TAMAS_EXPECT_COMPILED=1 run pytest "$@"
 fi
 
 if ((${#failed[@]})); then
