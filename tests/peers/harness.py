@@ -615,6 +615,16 @@ def tamas_command() -> list[str]:
     return [sys.executable, "-m", "tamas.cli.main"]
 
 
+def _tamas_package_root() -> Path | None:
+    """Directory holding the ``tamas`` package this process imports (None if none is)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("tamas")
+    if spec is None or spec.origin is None:
+        return None
+    return Path(spec.origin).resolve().parent.parent
+
+
 def start_tamas(
     config: dict[str, Any],
     tmpdir: Path,
@@ -644,8 +654,10 @@ def start_tamas(
     cfg_path = tmpdir / "tamas.yaml"
     cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     run_env = dict(os.environ if env is None else env)
-    src = str(REPO_ROOT / "src")
-    run_env["PYTHONPATH"] = src + os.pathsep + run_env.get("PYTHONPATH", "")
+    # The server runs the build this process imports: the source tree (editable or not
+    # installed at all), or an installed build such as the mypyc-compiled one (setup.py).
+    if _tamas_package_root() == REPO_ROOT / "src":
+        run_env["PYTHONPATH"] = str(REPO_ROOT / "src") + os.pathsep + run_env.get("PYTHONPATH", "")
     argv = [*tamas_command(), "serve", "--config", str(cfg_path), "--data", str(data_dir)]
     proc = _spawn("tamas", argv, tmpdir, cpu=cpu, env=run_env)
     ready = wait_until(

@@ -52,8 +52,8 @@ from tamas.runtime.transfer import Farewell, Reinvite, Transfers
 from tamas.runtime.trunks import TrunkRegistrations
 from tamas.sip.auth import DigestClient
 from tamas.sip.builders import cancel_for, new_tag, response_to
-from tamas.sip.dialog import Dialog, DialogState, OutOfOrderRequest
-from tamas.sip.errors import ParseError
+from tamas.sip.dialog import Dialog, DialogState
+from tamas.sip.errors import OutOfOrderRequest, ParseError
 from tamas.sip.headers import Headers
 from tamas.sip.message import Request, Response
 from tamas.sip.peer import Peer

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
 
-from tamas.sip.errors import SipError
+from tamas.sip.errors import OutOfOrderRequest as OutOfOrderRequest  # re-exported
 from tamas.sip.headers import Headers
 from tamas.sip.message import Request, Response
 from tamas.sip.uri import NameAddr, Uri
@@ -32,11 +32,6 @@ DIALOG_TRANSITIONS: dict[DialogState, frozenset[DialogState]] = {
     DialogState.CONFIRMED: frozenset({DialogState.TERMINATED}),
     DialogState.TERMINATED: frozenset(),
 }
-
-
-class OutOfOrderRequest(SipError):
-    status = 500
-    default_reason = "CSeq Out of Order"
 
 
 @dataclass(eq=False, slots=True, kw_only=True)

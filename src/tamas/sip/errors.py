@@ -2,6 +2,9 @@
 
 The layer never knows about sockets or HTTP: the runtime turns ``status``/``reason`` into a
 response (or drops the message when the error concerns a response, RFC 3261 section 18.1.2).
+
+Every error class with its own ``status`` lives here, in a module that the optional mypyc
+build leaves interpreted (see setup.py): compiled, a subclass's class-level ``status`` was lost.
 """
 
 from tamas.core.errors import TamasError
@@ -51,6 +54,20 @@ class UnsupportedMediaType(SipError):
 class NotAcceptable(SipError):
     status = 406
     default_reason = "Not Acceptable"
+
+
+class NotAcceptableHere(SipError):
+    """No offered stream is acceptable (RFC 3261 section 21.4.26), or an answer is unusable."""
+
+    status = 488
+    default_reason = "Not Acceptable Here"
+
+
+class OutOfOrderRequest(SipError):
+    """An in-dialog request with a CSeq lower than the last one (RFC 3261 section 12.2.2)."""
+
+    status = 500
+    default_reason = "CSeq Out of Order"
 
 
 class NoSuchTransaction(SipError):

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from tamas.sip.errors import SipError
+from tamas.sip.errors import NotAcceptableHere
 from tamas.sip.sdp import (
     STATIC_PAYLOAD_TYPES,
     Attribute,
@@ -53,13 +53,6 @@ __all__ = [
     "make_offer",
     "negotiated",
 ]
-
-
-class NotAcceptableHere(SipError):
-    """No offered stream is acceptable (RFC 3261 section 21.4.26), or an answer is unusable."""
-
-    status = 488
-    default_reason = "Not Acceptable Here"
 
 
 @dataclass(frozen=True, slots=True)

@@ -166,7 +166,7 @@ class _Base:
     generation: int = 0
     interval: float = T1
     last_sent: bytes | None = None
-    user_data: object = None
+    user_data: object | None = None
     #: When the pending retransmission timer (A, E, G) is due, if one is.
     retransmit_at: float | None = None
 
