@@ -507,6 +507,33 @@ def test_source_plays_to_a_leg_instead_of_the_peer() -> None:
     run(main)
 
 
+class Broken:
+    def read_frame(self) -> np.ndarray[Any, np.dtype[np.int16]] | None:
+        raise ValueError("bad prompt")
+
+
+def test_a_failing_source_is_removed_and_other_sources_go_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def main() -> None:
+        eng = engine()
+        alice, bob, a, b = await bridged(eng)
+        frames = [np.full(160, 500, dtype=np.int16) for _ in range(10)]
+        a.set_source(Broken())
+        b.set_source(Frames(frames))
+        got = [await bob.next() for _ in range(10)]  # every frame of the good source arrives
+        assert [g[12:] for g in got] == [ulaw_encode(f) for f in frames]
+        assert a.source is None  # type: ignore[attr-defined]
+        bob.send(rtp(1, b"\x33" * 160), b)  # the broken leg is back to its bridged peer
+        assert await alice.next() == rtp(1, b"\x33" * 160)
+        await eng.aclose()
+
+    with caplog.at_level("ERROR", logger="tamas.media"):
+        run(main)
+    failed = [r for r in caplog.records if "audio source failed" in r.getMessage()]
+    assert len(failed) == 1 and failed[0].exc_info is None  # one line, no traceback
+
+
 class Collector:
     """A tap that keeps what it is fed."""
 

@@ -16,6 +16,7 @@ Three timers, none per packet:
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Iterable
 
@@ -31,6 +32,8 @@ from tamas.runtime.mediaengine.api import (
 )
 from tamas.runtime.mediaengine.leg import UdpLeg, _RtcpProtocol
 from tamas.runtime.mediaengine.ports import PortPairAllocator
+
+log = logging.getLogger("tamas.media")
 
 __all__ = ["LocalMediaEngine"]
 
@@ -205,8 +208,14 @@ class LocalMediaEngine:
         for leg in list(self._sourcing):
             if leg.source is None or leg.closed:
                 self._sourcing.discard(leg)
-            else:
+                continue
+            try:
                 leg.send_source_frame()
+            except Exception as e:  # one broken source must not silence every other leg
+                log.error("call %s %s: audio source failed (%s: %s); source removed",
+                          leg.call_id, leg.label, type(e).__name__, e)  # fmt: skip
+                leg.set_source(None)
+                self._sourcing.discard(leg)
         if not self._sourcing:
             self._frame_timer = None
             return
