@@ -8,9 +8,10 @@
 # then runs ruff, mypy, import-linter and pytest. Exits non-zero if any of them fails.
 # Safe to run again: installed packages and an up-to-date .venv are skipped.
 #
-# With TAMAS_TEST_COMPILED=1 (as .ci/run does), pytest runs a second time against the
-# mypyc-compiled build (setup.py), installed in .venv-compiled: the compiled modules must
-# behave exactly as the source does. That adds the build (1-2 minutes) and a second pytest run.
+# pytest then runs a second time against the mypyc-compiled build (setup.py) that
+# scripts/install.sh gives the server, installed in .venv-compiled: the compiled modules must
+# behave exactly as the source does. That adds the build (1-2 minutes) and a second pytest run;
+# TAMAS_TEST_COMPILED=0 skips it (a quicker run while developing).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -18,7 +19,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/install.sh
 
 TEST_PACKAGES=(sip-tester baresip kamailio sox espeak-ng rtpengine-daemon rtpengine-utils)
-if [[ "${TAMAS_TEST_COMPILED:-0}" == 1 ]]; then
+if [[ "${TAMAS_TEST_COMPILED:-1}" == 1 ]]; then
     TEST_PACKAGES+=("${COMPILE_PACKAGES[@]}")
 fi
 apt_install "${APT_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
@@ -38,7 +39,7 @@ run mypy
 run lint-imports
 TAMAS_EXPECT_COMPILED=0 run pytest "$@"
 
-if [[ "${TAMAS_TEST_COMPILED:-0}" == 1 ]]; then
+if [[ "${TAMAS_TEST_COMPILED:-1}" == 1 ]]; then
     venv_install .venv-compiled "[test]" compiled
     if grep -q pure-fallback .venv-compiled/.tamas-install; then
         failed+=("mypyc build")
