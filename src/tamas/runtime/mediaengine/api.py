@@ -94,6 +94,9 @@ class RemoteMedia:
     signalling_address: str
     telephone_event_pt: int | None = None
     ptime: int = 20
+    #: Also listen for DTMF tones in the received audio (a trunk that sends digits in-band);
+    #: each key heard is reported as a :class:`DigitReceived` like a telephone-event one.
+    inband_dtmf: bool = False
 
 
 # --- events out ---------------------------------------------------------------------------
@@ -101,14 +104,15 @@ class RemoteMedia:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DigitReceived:
-    """An RFC 4733 key press ended on a leg."""
+    """A key press ended on a leg: RFC 4733 telephone-events, or tones heard in the audio
+    when the leg was configured with ``inband_dtmf``."""
 
     call_id: str
     #: The leg's label given to :meth:`MediaEngine.open_leg` (e.g. "caller", "callee").
     label: str
     #: "0"-"9", "*", "#", "A"-"D", or "!" for flash.
     digit: str
-    #: Duration reported by the sender, in ms.
+    #: Duration reported by the sender (in-band: measured, to 20 ms), in ms.
     duration_ms: int
     #: Loop time (seconds) at which the key press began (its first packet arrived).
     started_at: float

@@ -28,6 +28,16 @@ legs differ) and is handed to the bridge's tap if any. Telephone events (RFC 473
 ``EventReceiver`` (digits are reported when they end) and are forwarded with the peer's
 telephone-event payload type. Anything else is counted and dropped.
 
+In-band DTMF (a trunk that sends key presses as tones) is opt-in per leg
+(:attr:`RemoteMedia.inband_dtmf`): the leg then decodes each audio packet it receives and feeds
+a :class:`~tamas.media.goertzel.DtmfDetector`. The detector's clock is the packets' RTP
+timestamp, anchored to the loop time of the first packet of the SSRC (and again whenever it
+strays from the loop time by over a second: a sender's timestamp jump), so a tone's measured
+duration is that of the audio, not of the packets' arrival; a key heard
+(two 20 ms blocks of Q.23 tones, ended by two blocks without it) is emitted as the same
+:class:`DigitReceived` as a telephone-event. The audio is still relayed unchanged (the far
+party hears the tones). Off, the hot path pays one attribute test per packet.
+
 RTCP is terminated per leg, not relayed: reports received are parsed for the far end's view
 (fraction lost, jitter) and the SR time that our next report echoes; every few seconds the
 engine asks each leg for a compound RR (or SR while the leg sends its own source) + SDES.
@@ -41,7 +51,15 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from tamas.media.g711 import alaw_encode, alaw_to_ulaw, ulaw_encode, ulaw_to_alaw
+from tamas.media.g711 import (
+    alaw_decode,
+    alaw_encode,
+    alaw_to_ulaw,
+    ulaw_decode,
+    ulaw_encode,
+    ulaw_to_alaw,
+)
+from tamas.media.goertzel import DtmfDetector
 from tamas.media.rtcp import (
     ReceiverReport,
     RtcpError,
@@ -71,6 +89,7 @@ from tamas.runtime.mediaengine.api import (
 __all__ = ["UdpLeg"]
 
 _SEQ_TS_SSRC = struct.Struct("!HII")
+_TS_SSRC = struct.Struct("!II")
 _HEADER = struct.Struct("!BBHII")
 
 # A-law <-> mu-law payload conversion tables, indexed (from, to).
@@ -159,6 +178,8 @@ class UdpLeg(asyncio.DatagramProtocol):
         self._dtmf = EventReceiver()
         self._dtmf_timer: asyncio.TimerHandle | None = None
         self._dtmf_started: dict[int, float] = {}  # event timestamp -> loop time it began
+        self._inband: DtmfDetector | None = None  # in-band tone detection, when enabled
+        self._inband_clock = (-1, 0, 0.0)  # (SSRC, RTP timestamp, loop time) of its anchor
         # Own stream (sources, RTCP SSRC).
         self.ssrc = _rng.getrandbits(32)
         self._seq = _rng.getrandbits(16)
@@ -196,6 +217,10 @@ class UdpLeg(asyncio.DatagramProtocol):
         self.codec = remote.codec
         self._pt = remote.codec.payload_type
         self._te_pt = -1 if remote.telephone_event_pt is None else remote.telephone_event_pt
+        if not remote.inband_dtmf:
+            self._inband = None
+        elif self._inband is None:
+            self._inband = DtmfDetector()
         if self._latched is None:
             # The safety rule: the SDP address is used only if it is the signalling peer's.
             if remote.address == remote.signalling_address and remote.port > 0:
@@ -311,6 +336,8 @@ class UdpLeg(asyncio.DatagramProtocol):
             tap = self.tap
             if tap is not None:
                 tap.feed(self.side, data, self.codec)  # type: ignore[arg-type]
+            if self._inband is not None:
+                self._inband_audio(data)
         elif pt == self._te_pt:
             self._telephone_event(data)
         else:
@@ -362,6 +389,39 @@ class UdpLeg(asyncio.DatagramProtocol):
         events = self._dtmf.receive(marker, seq, ts, data[start : start + 4], now)
         self._report_digits(events)
         self._arm_dtmf_timer()
+
+    def _inband_audio(self, data: bytes) -> None:
+        """Decode one received audio packet and feed it to the in-band detector."""
+        detector = self._inband
+        codec = self.codec
+        if detector is None or codec is None:
+            return
+        start = _payload_offset(data)
+        end = len(data) - (data[-1] if data[0] & 0x20 else 0)
+        if start >= end:
+            return
+        payload = data[start:end]
+        pcm = ulaw_decode(payload) if codec.name is CodecName.PCMU else alaw_decode(payload)
+        now = self._now()
+        ts, ssrc = _TS_SSRC.unpack_from(data, 4)
+        clock_ssrc, clock_ts, clock_t = self._inband_clock
+        t = clock_t + ((ts - clock_ts) & 0xFFFFFFFF) / codec.clock_rate
+        if ssrc != clock_ssrc or abs(t - now) > 1.0:
+            self._inband_clock = (ssrc, ts, now)
+            t = now
+        for event in detector.feed(pcm, t):
+            if event.end is None:
+                continue  # an early report (the detector is not built with early=True)
+            self._emit(
+                DigitReceived(
+                    call_id=self._call_id,
+                    label=self._label,
+                    digit=event.digit,
+                    duration_ms=round((event.end - event.start) * 1000),
+                    started_at=min(event.start, now),  # a sender may run ahead of the clock
+                    at=now,
+                )
+            )
 
     def _arm_dtmf_timer(self) -> None:
         deadline = self._dtmf.next_deadline()
