@@ -153,6 +153,8 @@ with warnings.catch_warnings():
         from_domain: str | None = None
         inbound_match: Literal["source", "none"] = "source"
         match_port: bool = False
+        #: How the carrier sends key presses: RFC 4733 telephone-events, or tones in the audio.
+        dtmf: Literal["rfc4733", "inband"] = "rfc4733"
 
         @property
         def auth_user(self) -> str | None:

@@ -26,7 +26,8 @@ send early media at once therefore share it (the engine follows the latest sourc
 forks' address); losing forks hold no leg of their own, so cancelling them releases nothing.
 
 **Events.** A media timeout of an answered call hangs it up (cause ``media-timeout``); a
-digit (RFC 4733 from the engine, or SIP INFO ``application/dtmf-relay``) becomes a
+digit (RFC 4733 or, for a leg facing a trunk with ``dtmf: inband``, tones heard in its
+audio, both from the engine; or SIP INFO ``application/dtmf-relay``) becomes a
 :class:`CallDigit` given to every hook in :attr:`MediaAnchor.digit_hooks` (the IVR of issue 4
 will be one) and logged at debug. The statistics of each engine leg are logged when its call
 ends.
@@ -46,7 +47,7 @@ import logging
 import random
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from tamas.media.playback import MusicOnHold
@@ -112,6 +113,7 @@ class LegMedia:
     remote: RemoteMedia | None = None  # what the engine leg was configured with
     ack_cseq: int = 0  # Tamas offered in a 2xx: the answer comes in the ACK of this CSeq
     holding: bool = False  # the party put the call on hold (the other one hears music)
+    inband_dtmf: bool = False  # the party is a trunk sending its digits as tones in the audio
 
     @property
     def codec(self) -> CodecName | None:
@@ -226,7 +228,7 @@ class MediaAnchor:
     def share(self, leg: Leg, model: LegMedia) -> LegMedia:
         """Give ``leg`` (another fork) the engine leg and offer of ``model``'s fork."""
         lm = LegMedia(model.engine, leg.peer.host, model.side, model.session_id, model.version,
-                      model.sent, model.offer_out)  # fmt: skip
+                      model.sent, model.offer_out, inband_dtmf=model.inband_dtmf)  # fmt: skip
         leg.media = lm
         return lm
 
@@ -324,6 +326,8 @@ class MediaAnchor:
         return sd, body
 
     def _configure(self, lm: LegMedia, remote: RemoteMedia) -> None:
+        if lm.inband_dtmf:
+            remote = replace(remote, inband_dtmf=True)
         try:
             lm.engine.configure(remote)
         except MediaError as e:

@@ -323,6 +323,7 @@ class B2BUA:
         log.info("call %s: %s -> %s (%s)", call.id, caller, dialed, direction.value)
         if anchor is not None:
             a.media = anchor.open(call, "a", peer.host)
+            a.media.inband_dtmf = trunk is not None and trunk.dtmf == "inband"
             offer = parse_sdp(a.sdp)
             if a.sdp and (offer is None or not has_g711(offer)):
                 self.fail(call, 488, "Not Acceptable Here")  # nothing Tamas can carry
@@ -360,6 +361,7 @@ class B2BUA:
         model: LegMedia | None = None
         if self.sessions is not None and call.a is not None:
             model, body = self.sessions.callee_offer(call, call.a, targets[0].peer.host)
+            model.inband_dtmf = trunk is not None and trunk.dtmf == "inband"
             ctype = "application/sdp" if body else None
         for target in targets:
             leg = self.new_b_leg(call, caller, display, target, mf, trunk, body, ctype)
