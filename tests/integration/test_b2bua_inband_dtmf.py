@@ -58,3 +58,48 @@ def test_trunk_tones_become_call_digits(
         call.hang_up()
 
     rig.play(tmp_path, caplog, scenario)
+
+
+def test_outbound_call_to_an_inband_trunk(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Extension 1001 dials 9 + a number through the carrier: the carrier's leg listens."""
+    config = rig.CONFIG.replace("match_port: true}}", "match_port: true, dtmf: inband}}")
+    config = config.replace("inbound:", 'dialplan:\n  - {{prefix: "9", strip: 1, trunk: carrier}}'
+                            "\ninbound:")  # fmt: skip
+    monkeypatch.setattr(rig, "CONFIG", config)
+
+    async def scenario(media: rig.Media) -> None:
+        net = media.net
+        phone, carrier = net.phone(rig.PHONE_PORT, "1001"), net.phone(rig.CARRIER, "carrier")
+        rtp_phone, rtp_carrier = rig.RtpPort(), rig.RtpPort()
+        invite = rig.authed_invite(phone, "sip:95551234@127.0.0.1:5060",
+                                   rtp_phone.sdp(codecs="0 101"), "a1001")  # fmt: skip
+        c_invite = carrier.expect_request("INVITE")
+        _, tamas_c_port, _, _ = rig.media_of(c_invite.body)
+        carrier.answer(c_invite, "ctag", body=rtp_carrier.sdp(codecs="0 101"))
+        carrier.expect("ACK")
+        ok = rig.resp(phone.take()[-1])
+        assert ok.status == 200
+        _, tamas_p_port, _, _ = rig.media_of(ok.body)
+        p_dialog = phone.dialog_as_uac(invite, ok)
+        phone.ack(p_dialog, invite)
+        payloads = tone_packets("*9")
+        for payload in payloads:  # the phone's tones are relayed, not listened to
+            rtp_phone.send(tamas_p_port, payload)
+            await asyncio.sleep(0.02)
+        await rig.until(lambda: rtp_carrier.poll() >= len(payloads))
+        assert media.digits == []
+        for payload in payloads:  # the carrier's are heard
+            rtp_carrier.send(tamas_c_port, payload)
+            await asyncio.sleep(0.02)
+        await rig.until(lambda: len(media.digits) >= 2)
+        assert [(d.digit, d.side) for d in media.digits] == [("*", "b"), ("9", "b")]
+        phone.request(p_dialog, "BYE")
+        phone.expect("200 BYE")
+        carrier.reply(carrier.expect_request("BYE"), 200)
+        rtp_phone.close()
+        rtp_carrier.close()
+
+    (rec,) = rig.play(tmp_path, caplog, scenario)
+    assert (rec.caller, rec.trunk) == ("1001", "carrier")
