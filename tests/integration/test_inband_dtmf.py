@@ -184,3 +184,30 @@ def test_reconfiguring_without_the_flag_turns_detection_off() -> None:
             trunk_t.close()
 
     run(main)
+
+
+def test_a_key_followed_by_no_audio_at_all_is_reported() -> None:
+    """A trunk that stops sending RTP after a tone (silence suppression) still gets its key:
+    the engine's housekeeping ends it once no packet came for a second."""
+
+    async def main(eng: LocalMediaEngine, events: list[MediaEvent]) -> None:
+        loop = asyncio.get_running_loop()
+        trunk_t, trunk = await loop.create_datagram_endpoint(Party, local_addr=(HOST, 0))
+        try:
+            leg = await eng.open_leg("call-3", "trunk")
+            leg.configure(RemoteMedia(address=HOST, port=trunk.port, codec=Codec.pcmu(),
+                                      signalling_address=HOST, inband_dtmf=True))  # fmt: skip
+            audio = np.concatenate([np.zeros(800, dtype=np.int16), dtmf("0", 0.1, -12.0)])
+            for data in packets(audio, Codec.pcmu()):  # ends with the tone: no release audio
+                trunk_t.sendto(data, (HOST, leg.local_port))
+                await asyncio.sleep(0.02)
+            for _ in range(int(WAIT / 0.01)):
+                if any(isinstance(e, DigitReceived) for e in events):
+                    break
+                await asyncio.sleep(0.01)
+            digits = [e for e in events if isinstance(e, DigitReceived)]
+            assert [(d.digit, d.duration_ms) for d in digits] == [("0", 100)]
+        finally:
+            trunk_t.close()
+
+    run(main)

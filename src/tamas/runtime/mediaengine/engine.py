@@ -237,7 +237,9 @@ class LocalMediaEngine:
                 leg.rx_at_check = leg.rx
                 leg.last_heard = now
                 leg.timed_out = False
-            elif timeout > 0 and not leg.timed_out and now - leg.last_heard >= timeout:
+                continue
+            leg.inband_silence()  # a trunk that stops sending after a key (DTX): it has ended
+            if timeout > 0 and not leg.timed_out and now - leg.last_heard >= timeout:
                 leg.timed_out = True
                 self._emit(
                     MediaTimeout(

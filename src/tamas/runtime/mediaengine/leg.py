@@ -34,8 +34,9 @@ a :class:`~tamas.media.goertzel.DtmfDetector`. The detector's clock is the packe
 timestamp, anchored to the loop time of the first packet of the SSRC (and again whenever it
 strays from the loop time by over a second: a sender's timestamp jump), so a tone's measured
 duration is that of the audio, not of the packets' arrival; a key heard
-(two 20 ms blocks of Q.23 tones, ended by two blocks without it) is emitted as the same
-:class:`DigitReceived` as a telephone-event. The audio is still relayed unchanged (the far
+(two 20 ms blocks of Q.23 tones, ended by two blocks without it, or by the engine's
+housekeeping when no packet came for a second: :meth:`UdpLeg.inband_silence`) is emitted as the
+same :class:`DigitReceived` as a telephone-event. The audio is still relayed unchanged (the far
 party hears the tones). Off, the hot path pays one attribute test per packet.
 
 RTCP is terminated per leg, not relayed: reports received are parsed for the far end's view
@@ -59,7 +60,7 @@ from tamas.media.g711 import (
     ulaw_encode,
     ulaw_to_alaw,
 )
-from tamas.media.goertzel import DtmfDetector
+from tamas.media.goertzel import DigitEvent, DtmfDetector
 from tamas.media.rtcp import (
     ReceiverReport,
     RtcpError,
@@ -409,7 +410,10 @@ class UdpLeg(asyncio.DatagramProtocol):
         if ssrc != clock_ssrc or abs(t - now) > 1.0:
             self._inband_clock = (ssrc, ts, now)
             t = now
-        for event in detector.feed(pcm, t):
+        self._report_inband(detector.feed(pcm, t), now)
+
+    def _report_inband(self, events: list[DigitEvent], now: float) -> None:
+        for event in events:
             if event.end is None:
                 continue  # an early report (the detector is not built with early=True)
             self._emit(
@@ -422,6 +426,13 @@ class UdpLeg(asyncio.DatagramProtocol):
                     at=now,
                 )
             )
+
+    def inband_silence(self) -> None:
+        """No audio came for a while (the engine's housekeeping saw none for a second): a key
+        the in-band detector still holds has ended; report it."""
+        detector = self._inband
+        if detector is not None:
+            self._report_inband(detector.flush(), self._now())
 
     def _arm_dtmf_timer(self) -> None:
         deadline = self._dtmf.next_deadline()
