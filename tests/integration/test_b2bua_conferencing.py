@@ -7,17 +7,14 @@ sends a tone of its own frequency; Goertzel power on what it receives tells whom
 from __future__ import annotations
 
 import asyncio
-import logging
 import struct
-import wave
 from pathlib import Path
 
 import numpy as np
 import pytest
-from memsip import Net, Phone, until
+from memsip import Phone, until
 from test_b2bua_media import (
     CONFIG,
-    MEDIA_PORTS,
     PHONE_PORT,
     Anchored,
     Media,
@@ -28,17 +25,15 @@ from test_b2bua_media import (
     media_of,
     resp,
 )
+from test_b2bua_media import play as media_play
 
-from tamas.config import parse_config
 from tamas.media.g711 import ulaw_decode, ulaw_encode
 from tamas.media.goertzel import goertzel_power
 from tamas.media.telephone_event import EventSender
 from tamas.media.tones import sine
-from tamas.runtime.anchor import CallDigit
-from tamas.runtime.app import build_sip_stack, start_media
-from tamas.runtime.storewriter import StoreWriter
+from tamas.runtime.app import MediaRuntime
 from tamas.sip.dialog import Dialog
-from tamas.store import CallRecord, open_store
+from tamas.store import CallRecord
 
 SUPER_PORT = 5078
 APPS = """
@@ -56,45 +51,14 @@ def play(tmp_path: Path, caplog: pytest.LogCaptureFixture, scenario: Scenario) -
         '- {{number: "1001", name: Al, password: a1001}}\n'
         '  - {{number: "1010", name: Sue, password: s1010, supervisor: true}}',
     ).replace('prompt_file: "{prompt}"}}\n', 'prompt_file: "{prompt}"}}\n' + APPS)
-    prompt = tmp_path / "prompt.wav"  # *44 of the shared configuration: 0.1 s of silence
-    with wave.open(str(prompt), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(bytes(1600))
-    text = text.format(port_min=MEDIA_PORTS[0], port_max=MEDIA_PORTS[1], timeout=30,
-                       prealloc=4, prompt=prompt)  # fmt: skip
-    config = parse_config(text, "test.yaml")
-    store = open_store(f"sqlite:///{tmp_path}/t.db")
-    writer = StoreWriter(store)
 
-    async def main() -> None:
-        stack = build_sip_stack(config, store, writer)
-        net = Net(stack)
-        runtime = await start_media(config, stack, tmp_path)
-        assert runtime is not None
-        digits: list[CallDigit] = []
-        runtime.anchor.digit_hooks.append(digits.append)
-        try:
-            await scenario(Media(net, runtime, digits))
-            net.assert_quiet()
-            assert stack.b2bua.calls == {}, "a call is still up"
-            assert set(runtime.engine.legs) == set(runtime.anchor.pool.idle)
-            assert runtime.anchor.owners == {}
-            assert runtime.apps.conferencing.rooms == {}
-            assert runtime.apps.conferencing.sessions == {}
-        finally:
-            await runtime.aclose()
+    def no_room_or_session_left(runtime: MediaRuntime) -> None:
+        assert runtime.apps.conferencing.rooms == {}
+        assert runtime.apps.conferencing.sessions == {}
 
-    caplog.set_level(logging.INFO, logger="tamas")
-    try:
-        asyncio.run(main())
-    finally:
-        writer.close()
-    records = store.calls.recent_calls()
-    store.close()
-    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
-    return records
+    # *44 of the shared configuration plays 0.1 s of silence here
+    return media_play(tmp_path, caplog, scenario, config=text, prompt_audio=bytes(1600),
+                      checks=no_room_or_session_left)  # fmt: skip
 
 
 def tone(frequency: float) -> bytes:

@@ -78,16 +78,25 @@ def play(
     *,
     timeout: float = 30.0,
     prealloc: int = 4,
+    config: str | None = None,
+    prompt_audio: bytes | None = None,
+    checks: Callable[[MediaRuntime], None] | None = None,
 ) -> list[CallRecord]:
+    """Run ``scenario`` against a B2BUA with a real media engine built from ``config`` (a
+    template with CONFIG's fields; CONFIG itself by default); ``checks`` run on the runtime
+    after the scenario, before it closes."""
     prompt = tmp_path / "prompt.wav"
-    with wave.open(str(prompt), "wb") as w:  # 0.3 s of a 500 Hz tone
+    if prompt_audio is None:  # 0.3 s of a 500 Hz tone
+        t = np.arange(2400) / 8000
+        prompt_audio = (np.sin(2 * np.pi * 500 * t) * 8000).astype("<i2").tobytes()
+    with wave.open(str(prompt), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(8000)
-        t = np.arange(2400) / 8000
-        w.writeframes((np.sin(2 * np.pi * 500 * t) * 8000).astype("<i2").tobytes())
-    text = CONFIG.format(port_min=MEDIA_PORTS[0], port_max=MEDIA_PORTS[1], timeout=timeout,
-                         prealloc=prealloc, prompt=prompt)  # fmt: skip
+        w.writeframes(prompt_audio)
+    template = CONFIG if config is None else config
+    text = template.format(port_min=MEDIA_PORTS[0], port_max=MEDIA_PORTS[1], timeout=timeout,
+                           prealloc=prealloc, prompt=prompt)  # fmt: skip
     config = parse_config(text, "test.yaml")
     store = open_store(f"sqlite:///{tmp_path}/t.db")
     writer = StoreWriter(store)
@@ -108,6 +117,8 @@ def play(
             # no engine leg left behind: only the pool's ready legs are open
             assert set(runtime.engine.legs) == set(runtime.anchor.pool.idle)
             assert runtime.anchor.owners == {}
+            if checks is not None:
+                checks(runtime)
         finally:
             await runtime.aclose()
         assert list(runtime.engine.legs) == []
