@@ -13,16 +13,13 @@ import warnings
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, Field
+
+from tamas.config.section import Section
+from tamas.config.voicemail import VoicemailConfig
 
 _DIGITS = re.compile(r"[0-9]+")
 _DIAL = re.compile(r"[0-9*#+]*")
-
-
-class Section(BaseModel):
-    """Base of every configuration section: immutable, unknown keys are errors."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 def _ip_address(value: str) -> str:
@@ -229,6 +226,7 @@ class Config(Section):
     inbound: tuple[InboundRoute, ...] = ()
     media: MediaConfig = MediaConfig()
     recording: RecordingConfig = RecordingConfig()
+    voicemail: VoicemailConfig = VoicemailConfig()
 
     def database_url_resolved(self) -> str:
         """``database_url`` or, by default, SQLite at ``<data_dir>/tamas.db`` (absolute path)."""

@@ -1,0 +1,1 @@
+"""The ACD: queues, agents, routing strategies, callbacks (a pure core: handle(event, now))."""

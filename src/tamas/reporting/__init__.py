@@ -1,0 +1,1 @@
+"""Reporting: CDRs, KPIs and reports as pure folds over the event log."""

@@ -1,0 +1,1 @@
+"""Workforce management: Erlang C / Erlang A staffing, forecasts, schedules."""
