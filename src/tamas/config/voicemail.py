@@ -154,15 +154,15 @@ def check_voicemail(config: Config) -> Iterator[Issue]:
         if number is not None and number in taken:
             yield _issue(("voicemail", key), "this number is taken by an extension or application",
                          "choose a number of its own, e.g. *97 and *98",
-                         got=repr(number))  # fmt: skip
+                         got=repr(wanted))  # fmt: skip
     if vm.own_box_number is not None and vm.own_box_number == vm.any_box_number:
         yield _issue(("voicemail", "any_box_number"), "the same number as own_box_number",
                      "give the two access numbers different numbers",
                      got=repr(vm.any_box_number))  # fmt: skip
     for i, app in enumerate(config.media.applications):
-        number: str | None = getattr(app, "box", None)
-        if app.kind == "voicemail" and (number is None or number not in seen):
+        wanted: str | None = getattr(app, "box", None)
+        if app.kind == "voicemail" and (wanted is None or wanted not in seen):
             yield _issue(("media", "applications", i, "box"), "no voicemail box has this number",
                          "add the box under voicemail.boxes, or use one of: "
                          + (", ".join(seen) or "(none defined)"),
-                         got=repr(number))  # fmt: skip
+                         got=repr(wanted))  # fmt: skip
