@@ -154,7 +154,7 @@ def check_voicemail(config: Config) -> Iterator[Issue]:
         if number is not None and number in taken:
             yield _issue(("voicemail", key), "this number is taken by an extension or application",
                          "choose a number of its own, e.g. *97 and *98",
-                         got=repr(wanted))  # fmt: skip
+                         got=repr(number))  # fmt: skip
     if vm.own_box_number is not None and vm.own_box_number == vm.any_box_number:
         yield _issue(("voicemail", "any_box_number"), "the same number as own_box_number",
                      "give the two access numbers different numbers",
