@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,15 +22,19 @@ class Peers:
         self.tmp_path = tmp_path
         self.procs: list[harness.ManagedProcess] = []
         self._n = 0
+        self._lock = threading.Lock()
 
     def _dir(self, name: str) -> Path:
-        self._n += 1
-        d = self.tmp_path / f"{self._n:02d}-{name}"
+        with self._lock:  # calls start from several threads at once
+            self._n += 1
+            n = self._n
+        d = self.tmp_path / f"{n:02d}-{name}"
         d.mkdir(parents=True, exist_ok=True)
         return d
 
     def _keep(self, proc: harness.ManagedProcess) -> harness.ManagedProcess:
-        self.procs.append(proc)
+        with self._lock:
+            self.procs.append(proc)
         return proc
 
     def uas(

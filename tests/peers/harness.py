@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -54,6 +55,7 @@ def sippy_b2bua_command() -> list[str] | None:
 
 
 _handed_out: set[int] = set()
+_port_lock = threading.Lock()  # tests start peers from several threads at once
 
 
 def _port_is_free(port: int, kind: int) -> bool:
@@ -70,6 +72,11 @@ def free_port(kind: str = "udp", *, span: int = 1) -> int:
 
     Ports handed out earlier in this process are not handed out again.
     """
+    with _port_lock:
+        return _free_port(kind, span)
+
+
+def _free_port(kind: str, span: int) -> int:
     sock_kind = socket.SOCK_DGRAM if kind == "udp" else socket.SOCK_STREAM
     for _ in range(200):
         with socket.socket(socket.AF_INET, sock_kind) as s:

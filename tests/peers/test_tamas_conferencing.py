@@ -61,10 +61,14 @@ def tamas_port_for(trace: str, user: str) -> int | None:
     return None
 
 
-def wait_port(c: Any, user: str) -> int:
-    assert harness.wait_until(lambda: tamas_port_for(c.trace(), user) is not None, 10.0)
+def wait_port(c: Any, user: str, calls: list[tuple[Any, list[Any]]] | None = None) -> int:
+    """Tamas's media port for ``user``'s call; on a timeout, says what the SIPp calls did."""
+    harness.wait_until(lambda: tamas_port_for(c.trace(), user) is not None, 20.0)
     port = tamas_port_for(c.trace(), user)
-    assert port is not None
+    if port is None:
+        done = [r[0].describe() for _, r in calls or () if r]
+        pytest.fail(f"no 200 with SDP to {user}; finished SIPp calls: {done}; "
+                    f"Tamas's log ends: {c.trace()[-3000:]}")  # fmt: skip
     return port
 
 
@@ -120,7 +124,7 @@ def test_conference_room_with_sipp_callers(
                                                     "rtp_port": str(s.getsockname()[1])})
         for user, s in (("1001", one), ("1002", two))
     ]  # fmt: skip
-    port_one, port_two = wait_port(c, "1001"), wait_port(c, "1002")
+    port_one, port_two = wait_port(c, "1001", calls), wait_port(c, "1002", calls)
     got_one, got_two = talk([(one, port_one, 400.0), (two, port_two, 1700.0)])
     assert hears(got_one, 1700.0) and not hears(got_one, 400.0)
     assert hears(got_two, 400.0) and not hears(got_two, 1700.0)

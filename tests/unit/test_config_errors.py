@@ -106,7 +106,8 @@ TRUNK = "trunks:\n  - {name: provider, host: 192.0.2.1}\n"
         ),
         (
             EXT + "inbound:\n  - did: '021'\n    destination: '1009'\n",
-            "6:5: inbound[0].destination: no extension has this number (got '1009')",
+            "6:5: inbound[0].destination: no extension, application or queue has this number "
+            "(got '1009')",
         ),
         (
             TRUNK + EXT + "inbound:\n  - {did: '*', destination: '1001', trunk: other}\n",

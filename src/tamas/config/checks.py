@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Iterator
 
+from tamas.config.center_checks import check_center, dialable_numbers
 from tamas.config.errors import Issue
 from tamas.config.model import Config
 
@@ -22,6 +23,7 @@ def check(config: Config) -> list[Issue]:
         *_tls(config),
         *_media(config),
         *_recording(config),
+        *check_center(config),
     ]
 
 
@@ -96,7 +98,7 @@ def _dialplan(config: Config) -> Iterator[Issue]:
 
 
 def _inbound(config: Config) -> Iterator[Issue]:
-    numbers = [e.number for e in config.extensions]
+    numbers = sorted(dialable_numbers(config))
     for i, route in enumerate(config.inbound):
         if route.trunk is not None:
             yield from _trunk_ref(config, ("inbound", i, "trunk"), route.trunk)
@@ -104,7 +106,7 @@ def _inbound(config: Config) -> Iterator[Issue]:
             hint = did_you_mean(route.destination, numbers) or "use an extension number"
             yield _issue(
                 ("inbound", i, "destination"),
-                "no extension has this number",
+                "no extension, application or queue has this number",
                 hint,
                 got=repr(route.destination),
             )

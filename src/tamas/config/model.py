@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
+from tamas.config.center import AgentConfig, FeatureCodes, QueueConfig, RawSection
 from tamas.config.section import Section
 from tamas.config.voicemail import VoicemailConfig
 
@@ -177,13 +178,21 @@ class MediaApplication(Section):
     a ``conference`` room, or a ``monitor`` prefix followed by the extension to monitor)."""
 
     number: Annotated[str, AfterValidator(_dial_string), AfterValidator(_not_blank)]
-    kind: Literal["echo", "prompt", "conference", "monitor"]
+    kind: Literal[
+        "echo", "prompt", "conference", "monitor", "ivr", "queue", "voicemail", "voicemail_main"
+    ]
     #: For ``monitor``: what the supervisor does (listen, whisper to the agent, barge in).
     mode: Literal["listen", "whisper", "barge"] = "listen"
     #: For ``prompt``: a WAV file (any common format), or else ``text`` spoken by espeak-ng.
     prompt_file: Path | None = None
     text: str | None = None
     language: Annotated[str, AfterValidator(_not_blank)] = "en"
+    #: For ``ivr``: the flow (a key of ``ivr:``) the caller enters.
+    flow: str | None = None
+    #: For ``queue``: the queue (a name under ``queues:``) the caller joins.
+    queue: str | None = None
+    #: For ``voicemail``: the mailbox a caller leaves a message in.
+    box: str | None = None
 
 
 class MediaConfig(Section):
@@ -227,6 +236,13 @@ class Config(Section):
     media: MediaConfig = MediaConfig()
     recording: RecordingConfig = RecordingConfig()
     voicemail: VoicemailConfig = VoicemailConfig()
+    queues: tuple[QueueConfig, ...] = ()
+    agents: tuple[AgentConfig, ...] = ()
+    features: FeatureCodes = FeatureCodes()
+    #: Business-hours calendars by name (see docs/ivr.md).
+    calendars: RawSection = {}
+    #: IVR flows by name (see docs/ivr.md); ``media.applications`` kind ``ivr`` gives a number.
+    ivr: RawSection = {}
 
     def database_url_resolved(self) -> str:
         """``database_url`` or, by default, SQLite at ``<data_dir>/tamas.db`` (absolute path)."""

@@ -1,0 +1,91 @@
+"""Cross-references of the contact-center sections: queues, agents, destinations, numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tamas.config.center import parse_destination
+from tamas.config.errors import Issue
+from tamas.config.model import Config
+
+__all__ = ["check_center", "dialable_numbers"]
+
+
+def _issue(loc: tuple[str | int, ...], message: str, hint: str, got: str | None = None) -> Issue:
+    return Issue(loc=loc, position=None, message=message, hint=hint, got=got)
+
+
+def _ref_hint(name: str, names: list[str], what: str) -> str:
+    from tamas.config.checks import did_you_mean
+
+    if not names:
+        return f"define the {what} first"
+    return did_you_mean(name, names) or f"use one of: {', '.join(sorted(names))}"
+
+
+def dialable_numbers(config: Config) -> set[str]:
+    """Every number a call can be sent to: extensions and applications (IVRs, queues...)."""
+    numbers = {e.number for e in config.extensions}
+    numbers |= {a.number for a in config.media.applications}
+    return numbers
+
+
+def check_center(config: Config) -> Iterator[Issue]:
+    queues = [q.name for q in config.queues]
+    seen: dict[str, int] = {}
+    for i, q in enumerate(config.queues):
+        if q.name in seen:
+            yield _issue(("queues", i, "name"), f"queue '{q.name}' is already defined at "
+                         f"queues[{seen[q.name]}]", "give each queue its own name")  # fmt: skip
+        seen[q.name] = i
+        for reason, dest in q.overflow.items():
+            yield from _destination(config, ("queues", i, "overflow", reason), dest)
+        for key, dest in q.exit_keys.items():
+            yield from _destination(config, ("queues", i, "exit_keys", key), dest)
+    agents: dict[str, int] = {}
+    extensions = [e.number for e in config.extensions]
+    for i, agent in enumerate(config.agents):
+        if agent.id in agents:
+            yield _issue(("agents", i, "id"), f"agent '{agent.id}' is already defined at "
+                         f"agents[{agents[agent.id]}]", "give each agent its own id")  # fmt: skip
+        agents[agent.id] = i
+        for name in agent.queues:
+            if name not in queues:
+                yield _issue(
+                    ("agents", i, "queues", name),
+                    "no queue has this name",
+                    _ref_hint(name, queues, "queue under 'queues:'"),
+                    got=repr(name),
+                )
+        if agent.extension is not None and agent.extension not in extensions:
+            yield _issue(("agents", i, "extension"), "no extension has this number",
+                         _ref_hint(agent.extension, extensions, "extension"),
+                         got=repr(agent.extension))  # fmt: skip
+        if agent.login_when_registered and agent.extension is None:
+            yield _issue(("agents", i, "login_when_registered"),
+                         "logging in with the device needs the agent's extension",
+                         "set extension, or login_when_registered: false")  # fmt: skip
+    for i, app in enumerate(config.media.applications):
+        if app.kind == "queue" and (app.queue is None or app.queue not in queues):
+            yield _issue(("media", "applications", i, "queue"), "no queue has this name",
+                         _ref_hint(app.queue or "", queues, "queue under 'queues:'"),
+                         got=repr(app.queue))  # fmt: skip
+        if app.kind == "ivr" and (app.flow is None or app.flow not in config.ivr):
+            yield _issue(("media", "applications", i, "flow"), "no IVR flow has this name",
+                         _ref_hint(app.flow or "", list(config.ivr), "flow under 'ivr:'"),
+                         got=repr(app.flow))  # fmt: skip
+
+
+def _destination(config: Config, loc: tuple[str | int, ...], dest: str) -> Iterator[Issue]:
+    kind, target = parse_destination(dest)
+    names: list[str]
+    if kind == "queue":
+        names = [q.name for q in config.queues]
+    elif kind == "ivr":
+        names = list(config.ivr)
+    elif kind == "extension":
+        names = [e.number for e in config.extensions]
+    else:
+        return
+    if target not in names:
+        yield _issue(loc, f"no {kind} '{target}'", _ref_hint(target, names, kind), got=repr(dest))
