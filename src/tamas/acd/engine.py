@@ -1,0 +1,928 @@
+"""The ACD engine: ``handle(event, now) -> Outcome``, ``next_deadline()``.
+
+Theory of operation.
+
+*Lines.* Each queue keeps its callers in one list sorted by (priority desc, arrival, seq).
+A callback that keeps its place stays in that list without a channel; one scheduled for a
+time (or waiting to retry) leaves the list and comes back, with its original sort key, when
+its time comes — so it is served before callers who arrived after the original call.
+
+*Dispatch.* Whenever an agent may have become free or a caller may have become servable, the
+engine walks the queue's line in order and, for each caller not already ringing and not in
+its pause between rounds, filters the queue's *available* members (skills after relaxation,
+penalty tier open for this caller's wait), lets the strategy choose and reserves the chosen
+agents (state RESERVED) with one RingAgents (or StartCallback). It stops as soon as the queue
+has no available member, so the work per event is bounded by the line and the available
+members, not the whole center.
+
+*Timers.* Every caller and agent has at most one wake-up time (the earliest of its ring
+timeout, pause end, max wait, next announcement, next tier/skill step, wrap-up end, device
+re-check). A heap holds ``(time, seq, record)``; an entry whose time no longer equals the
+record's ``wake_at`` is stale and skipped. ``Tick`` processes every record due.
+
+*Records first.* Every decision appends LogRecords (Asterisk queue_log names, docs/acd.md)
+to ``Outcome.records`` and commands to ``Outcome.commands``; the runtime writes the records
+durably before executing the commands.
+
+*Outside events that no longer apply* (a ring report for an agent we stopped ringing, a pause
+for a logged-out agent, a hangup of a call already routed) are ignored: the outside world
+races with our commands. Unknown queue or agent ids raise :class:`AcdError` (configuration
+mismatch), and an internal move the agent table lacks raises ``InvalidTransition``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from tamas.acd import api
+from tamas.acd.agent_state import AgentInput, AgentState, allowed, next_state
+from tamas.acd.model import Agent, Caller, CallerPhase, Member, Queue
+from tamas.acd.strategies import make_strategy
+from tamas.core.errors import TamasError
+from tamas.core.events import NONE, LogRecord
+
+__all__ = ["Acd", "AcdError"]
+
+_IN_CALL = (AgentState.RESERVED, AgentState.ON_CALL, AgentState.ON_HOLD)
+_MISS_CAUSES = ("no-answer", "rejected")
+_HANGUP = api.Destination(kind=api.DestinationKind.HANGUP)
+
+
+class AcdError(TamasError):
+    """An event names a queue or agent the ACD was not configured with."""
+
+
+def _check(spec: api.QueueSpec) -> None:
+    """Refuse periods that would make the engine wake up forever at the same instant."""
+    periods = [spec.ring_timeout, spec.position_every, spec.announce_every, spec.skill_relax]
+    if any(p is not None and p <= 0 for p in periods) or spec.retry < 0:
+        raise AcdError(
+            f"queue {spec.name!r}: ring_timeout, position_every, announce_every and "
+            "skill_relax must be positive, retry not negative"
+        )
+
+
+def _s(seconds: float) -> str:
+    """A duration as Asterisk writes it: whole seconds."""
+    return str(int(seconds))
+
+
+class Acd:
+    """The automatic call distributor for a set of queues and agents."""
+
+    def __init__(
+        self,
+        queues: Sequence[api.QueueSpec],
+        agents: Sequence[api.AgentSpec],
+        options: api.AcdOptions | None = None,
+    ) -> None:
+        self.options = options or api.AcdOptions()
+        rng = random.Random(self.options.seed)
+        for qspec in queues:
+            _check(qspec)
+        self._queues: dict[str, Queue] = {
+            q.name: Queue(q, make_strategy(q.strategy, rng), self.options.aht_window)
+            for q in queues
+        }
+        self._agents: dict[str, Agent] = {}
+        for spec in agents:
+            agent = Agent(spec)
+            self._agents[spec.id] = agent
+            for qname, penalty in spec.queues.items():
+                queue = self._queue(qname)
+                member = Member(agent, queue, penalty, len(queue.members))
+                queue.members.append(member)
+                agent.members.append(member)
+        self._by_device: dict[str, Agent] = {}
+        self._callers: dict[str, Caller] = {}
+        self._heap: list[tuple[float, int, Caller | Agent]] = []
+        self._seq = itertools.count()
+        self._out = api.Outcome()
+        self._now = 0.0
+
+    # ------------------------------------------------------------------ public surface
+
+    def handle(self, event: api.Event, now: float) -> api.Outcome:
+        """Apply one event at time ``now``; returns the records to log and commands to run."""
+        self._now = now
+        self._out = out = api.Outcome()
+        handler = _HANDLERS[type(event)]
+        handler(self, event)
+        return out
+
+    def next_deadline(self) -> float | None:
+        """When to send the next Tick (None: nothing scheduled)."""
+        heap = self._heap
+        while heap and heap[0][2].wake_at != heap[0][0]:
+            heapq.heappop(heap)
+        return heap[0][0] if heap else None
+
+    def agent_state(self, agent: str) -> AgentState:
+        return self._agent(agent).state
+
+    def waiting(self, queue: str) -> list[str]:
+        """Call ids in the line, in order (callbacks keeping their place included)."""
+        return [c.call_id for c in self._queue(queue).line]
+
+    def estimated_wait(self, queue: str, position: int) -> float:
+        return self._queue(queue).ewt(position, self.options.default_aht)
+
+    def check_invariants(self) -> None:
+        """Raise AssertionError if an agent rings with no ringing call, or vice versa."""
+        for agent in self._agents.values():
+            if agent.state is AgentState.RESERVED:
+                c = agent.call
+                assert c is not None and c.ringing.get(agent.id) is agent, agent.id
+                assert c.phase is CallerPhase.WAITING and c in c.queue.line, agent.id
+            elif agent.state in (AgentState.ON_CALL, AgentState.ON_HOLD):
+                assert agent.call is not None and agent.call.phase is CallerPhase.CONNECTED
+            for m in agent.members:
+                assert (agent.state is AgentState.AVAILABLE) == (agent.id in m.queue.available)
+        for c in self._callers.values():
+            for agent in c.ringing.values():
+                assert agent.state is AgentState.RESERVED and agent.call is c, c.call_id
+
+    # ------------------------------------------------------------------ small helpers
+
+    def _queue(self, name: str) -> Queue:
+        try:
+            return self._queues[name]
+        except KeyError:
+            raise AcdError(f"unknown queue {name!r}") from None
+
+    def _agent(self, agent_id: str) -> Agent:
+        try:
+            return self._agents[agent_id]
+        except KeyError:
+            raise AcdError(f"unknown agent {agent_id!r}") from None
+
+    def _log(self, call_id: str, queue: str, agent: str, event: str, *data: str) -> None:
+        self._out.records.append(
+            LogRecord(
+                at=self._now, call_id=call_id, queue=queue, agent=agent, event=event, data=data
+            )
+        )
+
+    def _emit(self, command: api.Command) -> None:
+        self._out.commands.append(command)
+
+    def _move(self, agent: Agent, how: AgentInput) -> None:
+        """The only place an agent's state changes (through the table)."""
+        old = agent.state
+        new = next_state(old, how)
+        if new is old:
+            return
+        agent.state = new
+        agent.since = self._now
+        if old is AgentState.AVAILABLE:
+            for m in agent.members:
+                del m.queue.available[agent.id]
+        elif new is AgentState.AVAILABLE:
+            for m in agent.members:
+                m.queue.available[agent.id] = m
+        if old is AgentState.LOGGED_OUT:
+            for m in agent.members:
+                m.queue.logged_in += 1
+        elif new is AgentState.LOGGED_OUT:
+            for m in agent.members:
+                m.queue.logged_in -= 1
+        if new not in _IN_CALL:
+            agent.call = None
+        elif how is AgentInput.RING or how is AgentInput.ANSWER:
+            agent.device_state = ""  # only a report from now on may contradict this state
+
+    def _wake(self, rec: Caller | Agent, when: float | None) -> None:
+        if rec.wake_at == when:
+            return
+        rec.wake_at = when
+        if when is not None:
+            heapq.heappush(self._heap, (when, next(self._seq), rec))
+
+    # ------------------------------------------------------------------ callers in
+
+    def _on_arrived(self, ev: api.CallerArrived) -> None:
+        if ev.call_id in self._callers:
+            return
+        q = self._queue(ev.queue)
+        spec = q.spec
+        if spec.max_callers is not None and q.live >= spec.max_callers:
+            self._log(ev.call_id, q.name, NONE, "FULL", "", ev.caller, str(len(q.line) + 1))
+            self._emit(
+                api.RouteCaller(
+                    call_id=ev.call_id, destination=self._overflow(q, "full"), reason="full"
+                )
+            )
+            return
+        if not spec.join_empty and q.logged_in == 0:
+            self._log(ev.call_id, q.name, NONE, "JOINEMPTY", "", ev.caller, str(len(q.line) + 1))
+            self._emit(
+                api.RouteCaller(
+                    call_id=ev.call_id, destination=self._overflow(q, "empty"), reason="empty"
+                )
+            )
+            return
+        now = self._now
+        c = Caller(
+            call_id=ev.call_id,
+            queue=q,
+            caller=ev.caller,
+            priority=ev.priority,
+            skills=ev.skills,
+            entered_at=now,
+            seq=next(self._seq),
+        )
+        c.origposition = q.insert(c)
+        q.live += 1
+        self._callers[c.call_id] = c
+        if spec.announce_every:
+            c.next_periodic = now + spec.announce_every
+        if spec.announce_position or spec.announce_wait:
+            c.next_position = now + spec.position_every
+        self._log(c.call_id, q.name, NONE, "ENTERQUEUE", "", ev.caller, str(c.origposition))
+        self._offer_callback(c, c.origposition)
+        self._dispatch(q)
+        self._schedule(c)
+
+    def _overflow(self, q: Queue, reason: str) -> api.Destination:
+        return q.spec.overflow.get(reason, _HANGUP)
+
+    def _offer_callback(self, c: Caller, position: int) -> None:
+        limit = c.queue.spec.callback_offer_wait
+        if limit is None or c.offered or c.is_callback:
+            return
+        ewt = c.queue.ewt(position, self.options.default_aht)
+        if ewt > limit:
+            c.offered = True
+            self._emit(
+                api.Announce(
+                    call_id=c.call_id, kind="callback-offer", position=position, wait_s=ewt
+                )
+            )
+
+    def _live_waiting(self, call_id: str) -> Caller | None:
+        c = self._callers.get(call_id)
+        if c is None or c.phase is not CallerPhase.WAITING or c.is_callback:
+            return None
+        return c
+
+    def _leave(self, c: Caller) -> tuple[int, str, str]:
+        """Take a waiting caller out of the line; returns (position, origposition, wait)."""
+        q = c.queue
+        pos = q.position(c)
+        q.line.remove(c)
+        if not c.is_callback:
+            q.live -= 1
+        del self._callers[c.call_id]
+        self._wake(c, None)
+        return pos, str(c.origposition), _s(self._now - c.entered_at)
+
+    def _exit(
+        self,
+        c: Caller,
+        event: str,
+        reason: api.OverflowReason,
+        dest: api.Destination | None = None,
+        key: str | None = None,
+    ) -> list[Agent]:
+        freed = self._cancel_ring(c)
+        pos, orig, wait = self._leave(c)
+        data = (str(pos), orig, wait) if key is None else (key, str(pos), orig, wait)
+        self._log(c.call_id, c.queue.name, NONE, event, *data)
+        self._emit(
+            api.RouteCaller(
+                call_id=c.call_id,
+                destination=dest or self._overflow(c.queue, reason),
+                reason=reason,
+            )
+        )
+        return freed
+
+    def _on_hungup(self, ev: api.CallerHungUp) -> None:
+        c = self._callers.get(ev.call_id)
+        if c is None:
+            return  # unknown or already routed
+        if c.phase is CallerPhase.CONNECTED:
+            self._end_call(c, "caller")
+            return
+        if c.is_callback:
+            return  # the caller's channel after a callback request: never ABANDON
+        freed = self._cancel_ring(c)
+        pos, orig, wait = self._leave(c)
+        self._log(c.call_id, c.queue.name, NONE, "ABANDON", str(pos), orig, wait)
+        self._redispatch(freed)
+
+    def _on_pressed(self, ev: api.CallerPressed) -> None:
+        c = self._live_waiting(ev.call_id)
+        if c is None:
+            return
+        spec = c.queue.spec
+        dest = spec.exit_keys.get(ev.digit) or spec.overflow.get("key")
+        if dest is None:
+            return
+        if dest.kind is api.DestinationKind.CALLBACK:
+            self._emit(api.RouteCaller(call_id=c.call_id, destination=dest, reason="key"))
+            self._request_callback(c, c.caller, None)
+            return
+        self._redispatch(self._exit(c, "EXITWITHKEY", "key", dest, ev.digit))
+
+    def _on_callback_requested(self, ev: api.CallbackRequested) -> None:
+        c = self._live_waiting(ev.call_id)
+        if c is not None:
+            self._request_callback(c, ev.number, ev.at)
+
+    def _request_callback(self, c: Caller, number: str, at: float | None) -> None:
+        q = c.queue
+        freed = self._cancel_ring(c)
+        pos = q.position(c)
+        c.callback_number = number
+        q.live -= 1
+        c.next_periodic = c.next_position = None
+        c.retry_until = 0.0
+        self._log(
+            c.call_id,
+            q.name,
+            NONE,
+            "CALLBACKREQUESTED",
+            number,
+            str(pos),
+            "" if at is None else repr(at),
+        )
+        if at is not None and at > self._now:
+            q.line.remove(c)
+            c.phase = CallerPhase.SCHEDULED
+            c.not_before = at
+        self._redispatch(freed)
+        self._dispatch(q)
+        self._schedule(c)
+
+    # ------------------------------------------------------------------ ringing
+
+    def _dispatch(self, q: Queue) -> None:
+        """Offer the queue's available members to its callers, in line order."""
+        if not q.available:
+            return
+        now = self._now
+        spec = q.spec
+        strategy = q.strategy
+        for c in list(q.line):
+            if not q.available:
+                return
+            if c.ringing or c.retry_until > now:
+                continue
+            wait = now - c.entered_at
+            c.required = self._required(c, wait)
+            cands = [m for m in q.available.values() if self._eligible(m, c, wait)]
+            if not cands:
+                continue
+            if strategy.penalty_first:
+                low = min(m.penalty for m in cands)
+                cands = [m for m in cands if m.penalty == low]
+            cands.sort(key=lambda m: m.order)
+            chosen = strategy.choose(cands, c, now=now)
+            if c.is_callback:
+                chosen = chosen[:1]
+            agents = [self._agents[a] for a in chosen]
+            for agent in agents:
+                self._move(agent, AgentInput.RING)
+                agent.call = c
+                c.ringing[agent.id] = agent
+            c.ring_started = now
+            if c.is_callback:
+                agent = agents[0]
+                c.ring_deadline = now + self.options.callback_window
+                self._log(
+                    c.call_id,
+                    q.name,
+                    agent.id,
+                    "CALLBACKSTARTED",
+                    c.callback_number or "",
+                    str(c.attempts + 1),
+                )
+                self._emit(
+                    api.StartCallback(
+                        callback_id=c.call_id,
+                        agent=agent.id,
+                        device=agent.device,
+                        number=c.callback_number or "",
+                        window=self.options.callback_window,
+                    )
+                )
+            else:
+                c.ring_deadline = now + spec.ring_timeout
+                self._emit(
+                    api.RingAgents(
+                        call_id=c.call_id,
+                        agents=tuple((a.id, a.device) for a in agents),
+                        timeout=spec.ring_timeout,
+                    )
+                )
+            self._schedule(c)
+
+    def _required(self, c: Caller, wait: float) -> dict[str, int]:
+        step = c.queue.spec.skill_relax
+        if not c.skills or not step:
+            return c.skills
+        drop = int(wait // step)
+        return {s: max(1, lvl - drop) for s, lvl in c.skills.items()}
+
+    def _eligible(self, m: Member, c: Caller, wait: float) -> bool:
+        tiers = c.queue.spec.tier_wait
+        if m.penalty > 0 and tiers and wait < tiers[min(m.penalty, len(tiers)) - 1]:
+            return False
+        skills = m.agent.spec.skills
+        return all(skills.get(s, 0) >= lvl for s, lvl in c.required.items())
+
+    def _cancel_ring(self, c: Caller) -> list[Agent]:
+        """Stop every ring of ``c`` (RINGCANCELED each); returns the agents, now freed.
+
+        The caller redispatches them once ``c`` has left the line (or it could be rung again).
+        """
+        if not c.ringing:
+            return []
+        agents = list(c.ringing.values())
+        c.ringing.clear()
+        ms = str(int((self._now - c.ring_started) * 1000))
+        for agent in agents:
+            self._log(c.call_id, c.queue.name, agent.id, "RINGCANCELED", ms)
+            self._free_after_ring(agent)
+        self._emit(api.StopRinging(call_id=c.call_id, agents=tuple(a.id for a in agents)))
+        return agents
+
+    def _free_after_ring(self, agent: Agent) -> None:
+        self._move(agent, AgentInput.RING_ENDED)
+        self._apply_pending(agent)
+
+    def _redispatch(self, agents: Iterable[Agent]) -> None:
+        queues: dict[str, Queue] = {}
+        for agent in agents:
+            if agent.state is AgentState.AVAILABLE:
+                for m in agent.members:
+                    queues[m.queue.name] = m.queue
+        ordered = sorted((q for q in queues.values() if q.line), key=lambda q: q.line[0].key)
+        for q in ordered:
+            self._dispatch(q)
+
+    def _missed(self, c: Caller, agent: Agent, cause: str) -> None:
+        """One agent's ring for ``c`` ended unanswered (RINGNOANSWER, misses, autopause)."""
+        del c.ringing[agent.id]
+        ms = str(int((self._now - c.ring_started) * 1000))
+        self._log(c.call_id, c.queue.name, agent.id, "RINGNOANSWER", ms)
+        limit = c.queue.spec.autopause_misses
+        if cause in _MISS_CAUSES:
+            agent.misses += 1
+        if limit and agent.misses >= limit:
+            self._move(agent, AgentInput.AUTOPAUSE)
+            agent.pending_pause = None
+            self._log(c.call_id, c.queue.name, agent.id, "AUTOPAUSE", str(agent.misses))
+            for m in agent.members:
+                self._log(NONE, m.queue.name, agent.id, "PAUSE", "autopause")
+        else:
+            self._free_after_ring(agent)
+        if not c.ringing:
+            c.retry_until = self._now + c.queue.spec.retry
+
+    def _on_ring_failed(self, ev: api.RingFailed) -> None:
+        c = self._callers.get(ev.call_id)
+        if c is None or ev.agent not in c.ringing:
+            return
+        agent = c.ringing[ev.agent]
+        self._missed(c, agent, ev.cause)
+        self._redispatch([agent])
+        self._schedule(c)
+
+    def _on_ring_answered(self, ev: api.RingAnswered) -> None:
+        c = self._callers.get(ev.call_id)
+        if c is None or ev.agent not in c.ringing or c.is_callback:
+            return  # stale, or the agent leg of a callback (the customer is dialled next)
+        agent = c.ringing.pop(ev.agent)
+        others = list(c.ringing.values())
+        c.ringing.clear()
+        q = c.queue
+        ms = str(int((self._now - c.ring_started) * 1000))
+        for other in others:
+            self._log(c.call_id, q.name, other.id, "RINGCANCELED", ms)
+            self._free_after_ring(other)
+        self._connect(c, agent)
+        self._log(
+            c.call_id,
+            q.name,
+            agent.id,
+            "CONNECT",
+            _s(self._now - c.entered_at),
+            agent.device,
+            _s(self._now - c.ring_started),
+        )
+        if others:
+            self._emit(api.StopRinging(call_id=c.call_id, agents=tuple(a.id for a in others)))
+        self._emit(api.Connect(call_id=c.call_id, agent=agent.id, device=agent.device))
+        self._redispatch(others)
+
+    def _connect(self, c: Caller, agent: Agent) -> None:
+        q = c.queue
+        q.line.remove(c)
+        if not c.is_callback:
+            q.live -= 1
+        c.phase = CallerPhase.CONNECTED
+        c.connected_at = self._now
+        self._wake(c, None)
+        self._move(agent, AgentInput.ANSWER)
+        agent.call = c
+        c.agent = agent
+        agent.misses = 0
+        agent.calls_answered += 1
+
+    # ------------------------------------------------------------------ callbacks
+
+    def _on_callback_result(self, ev: api.CallbackResult) -> None:
+        c = self._callers.get(ev.callback_id)
+        if c is None or not c.is_callback or not c.ringing:
+            return
+        agent = next(iter(c.ringing.values()))
+        c.ringing.clear()
+        if ev.outcome == "answered":
+            self._connect(c, agent)
+            self._log(
+                c.call_id,
+                c.queue.name,
+                agent.id,
+                "CALLBACKCOMPLETED",
+                _s(self._now - c.entered_at),
+                str(c.attempts + 1),
+            )
+            return
+        self._free_after_ring(agent)
+        self._callback_failed(c, agent)
+        self._redispatch([agent])
+
+    def _callback_failed(self, c: Caller, agent: Agent) -> None:
+        c.attempts += 1
+        q = c.queue
+        self._log(c.call_id, q.name, agent.id, "CALLBACKFAILED", str(c.attempts))
+        if c.attempts >= self.options.callback_attempts:
+            self._leave(c)
+            self._log(
+                c.call_id, q.name, NONE, "CALLBACKLISTED", c.callback_number or "", str(c.attempts)
+            )
+            return
+        q.line.remove(c)
+        c.phase = CallerPhase.SCHEDULED
+        c.not_before = self._now + self.options.callback_retry
+        self._schedule(c)
+
+    # ------------------------------------------------------------------ calls ending
+
+    def _on_call_ended(self, ev: api.CallEnded) -> None:
+        c = self._callers.get(ev.call_id)
+        if c is None:
+            return
+        if c.phase is CallerPhase.CONNECTED:
+            self._end_call(c, ev.by)
+        elif c.phase is CallerPhase.WAITING and not c.is_callback:
+            self._on_hungup(api.CallerHungUp(call_id=c.call_id))
+
+    def _close_call(self, c: Caller, by: str, *, lost: bool = False) -> tuple[Agent, float]:
+        """Log the end of a connected call and count it; returns the agent and its wrap-up."""
+        agent = c.agent
+        assert agent is not None
+        del self._callers[c.call_id]
+        c.agent = None
+        q = c.queue
+        now = self._now
+        talk = now - c.connected_at
+        agent.talk_time += talk
+        agent.idle_since = now
+        event = "COMPLETECALLER" if by == "caller" else "COMPLETEAGENT"
+        self._log(
+            c.call_id,
+            q.name,
+            agent.id,
+            event,
+            _s(c.connected_at - c.entered_at),
+            _s(talk),
+            str(c.origposition),
+        )
+        wrapup = agent.spec.wrapup if agent.spec.wrapup is not None else q.spec.wrapup
+        if lost:
+            wrapup = 0.0
+        q.add_handle_time(talk + wrapup)
+        return agent, wrapup
+
+    def _end_call(self, c: Caller, by: str) -> None:
+        agent, wrapup = self._close_call(c, by)
+        if wrapup > 0:
+            self._move(agent, AgentInput.CALL_END)
+            agent.wrapup_until = self._now + wrapup
+            self._log(c.call_id, c.queue.name, agent.id, "WRAPUPSTART", _s(wrapup))
+            self._schedule_agent(agent)
+        else:
+            self._move(agent, AgentInput.CALL_END_NO_WRAPUP)
+        self._apply_pending(agent)
+        self._redispatch([agent])
+
+    def _apply_pending(self, agent: Agent) -> None:
+        """A logout or pause asked for during a call takes effect once it is over."""
+        if agent.state in _IN_CALL:
+            return
+        if agent.pending_logout:
+            self._logout(agent)
+        elif agent.pending_pause is not None:
+            reason, agent.pending_pause = agent.pending_pause, None
+            self._pause(agent, reason)
+
+    def _end_wrapup(self, agent: Agent) -> None:
+        call = NONE
+        self._log(call, NONE, agent.id, "WRAPUPEND")
+        self._move(agent, AgentInput.WRAPUP_END)
+
+    # ------------------------------------------------------------------ agents
+
+    def _on_login(self, ev: api.AgentLogin) -> None:
+        agent = self._agent(ev.agent)
+        if not allowed(agent.state, AgentInput.LOGIN):
+            return
+        first = agent.state is AgentState.LOGGED_OUT
+        if agent.device:
+            self._by_device.pop(agent.device, None)
+        agent.device = ev.device
+        self._by_device[ev.device] = agent
+        self._move(agent, AgentInput.LOGIN)
+        self._log(NONE, NONE, agent.id, "AGENTLOGIN", ev.device)
+        if first:
+            agent.login_at = agent.idle_since = self._now
+            agent.misses = 0
+            for m in agent.members:
+                self._log(NONE, m.queue.name, agent.id, "ADDMEMBER", ev.device)
+        self._redispatch([agent])
+
+    def _on_logout(self, ev: api.AgentLogout) -> None:
+        agent = self._agent(ev.agent)
+        if not allowed(agent.state, AgentInput.LOGOUT):
+            return
+        if agent.state in (AgentState.ON_CALL, AgentState.ON_HOLD):
+            agent.pending_logout = True
+            return
+        self._logout(agent)
+
+    def _logout(self, agent: Agent, how: AgentInput = AgentInput.LOGOUT) -> None:
+        if agent.state is AgentState.RESERVED and agent.call is not None:
+            self._unring(agent)
+        if agent.state is AgentState.WRAPUP:
+            self._log(NONE, NONE, agent.id, "WRAPUPEND")
+        self._move(agent, how)
+        agent.pending_logout = False
+        agent.pending_pause = None
+        self._wake(agent, None)
+        for m in agent.members:
+            self._log(NONE, m.queue.name, agent.id, "REMOVEMEMBER", agent.device)
+        self._log(NONE, NONE, agent.id, "AGENTLOGOFF", agent.device, _s(self._now - agent.login_at))
+        self._by_device.pop(agent.device, None)
+        for m in agent.members:
+            q = m.queue
+            if q.spec.leave_empty and q.logged_in == 0:
+                for c in [c for c in q.line if not c.is_callback]:
+                    self._redispatch(self._exit(c, "EXITEMPTY", "empty"))
+
+    def _unring(self, agent: Agent) -> None:
+        """Withdraw a reserved agent from its caller's ring (RINGCANCELED, StopRinging)."""
+        c = agent.call
+        assert c is not None
+        del c.ringing[agent.id]
+        ms = str(int((self._now - c.ring_started) * 1000))
+        self._log(c.call_id, c.queue.name, agent.id, "RINGCANCELED", ms)
+        self._emit(api.StopRinging(call_id=c.call_id, agents=(agent.id,)))
+        agent.call = None
+        if not c.ringing:
+            c.retry_until = 0.0
+            self._dispatch(c.queue)  # (the agent is still RESERVED here, so not re-chosen)
+            self._schedule(c)
+
+    def _on_pause(self, ev: api.AgentPause) -> None:
+        agent = self._agent(ev.agent)
+        if not allowed(agent.state, AgentInput.PAUSE):
+            return
+        if agent.state in _IN_CALL:
+            agent.pending_pause = ev.reason
+            return
+        self._pause(agent, ev.reason)
+
+    def _pause(self, agent: Agent, reason: str) -> None:
+        if agent.state is AgentState.WRAPUP:
+            self._log(NONE, NONE, agent.id, "WRAPUPEND")
+            self._wake(agent, None)
+        self._move(agent, AgentInput.PAUSE)
+        for m in agent.members:
+            self._log(NONE, m.queue.name, agent.id, "PAUSE", reason)
+
+    def _on_unpause(self, ev: api.AgentUnpause) -> None:
+        agent = self._agent(ev.agent)
+        if agent.state in _IN_CALL:
+            agent.pending_pause = None
+            return
+        if not allowed(agent.state, AgentInput.UNPAUSE):
+            return
+        self._move(agent, AgentInput.UNPAUSE)
+        agent.misses = 0
+        for m in agent.members:
+            self._log(NONE, m.queue.name, agent.id, "UNPAUSE")
+        self._redispatch([agent])
+
+    def _on_hold(self, ev: api.AgentHold) -> None:
+        self._hold(ev.agent, AgentInput.HOLD, "HOLD")
+
+    def _on_unhold(self, ev: api.AgentUnhold) -> None:
+        self._hold(ev.agent, AgentInput.UNHOLD, "UNHOLD")
+
+    def _hold(self, agent_id: str, how: AgentInput, event: str) -> None:
+        agent = self._agent(agent_id)
+        if not allowed(agent.state, how) or agent.call is None:
+            return
+        c = agent.call
+        self._move(agent, how)
+        agent.call = c
+        self._log(c.call_id, c.queue.name, agent.id, event)
+
+    # ------------------------------------------------------------------ reconciliation
+
+    def _on_device(self, ev: api.DeviceState) -> None:
+        agent = self._by_device.get(ev.device)
+        if agent is None:
+            return
+        agent.device_state = ev.state
+        self._reconcile(agent)
+
+    def _reconcile(self, agent: Agent) -> None:
+        """Undo a call state the device contradicts (after the grace period)."""
+        state = agent.device_state
+        gone = state == "unregistered" and self.options.logout_on_unregistered
+        if agent.state in _IN_CALL and state in ("idle", "unregistered"):
+            due = agent.since + self.options.reconcile_grace
+            if self._now < due:
+                self._schedule_agent(agent, due)
+                return
+            c = agent.call
+            assert c is not None
+            if agent.state is AgentState.RESERVED:
+                self._unring(agent)
+            else:
+                self._close_call(c, "agent", lost=True)  # the lost call: COMPLETEAGENT
+            if not gone:
+                self._move(agent, AgentInput.DEVICE_IDLE)
+                self._apply_pending(agent)
+                self._redispatch([agent])
+                return
+        if gone and allowed(agent.state, AgentInput.DEVICE_GONE):
+            self._logout(agent, AgentInput.DEVICE_GONE)
+
+    # ------------------------------------------------------------------ timers
+
+    def _schedule(self, c: Caller) -> None:
+        if c.phase is CallerPhase.CONNECTED or c.call_id not in self._callers:
+            self._wake(c, None)
+            return
+        if c.phase is CallerPhase.SCHEDULED:
+            self._wake(c, c.not_before)
+            return
+        times: list[float] = []
+        spec = c.queue.spec
+        if not c.is_callback:
+            if spec.max_wait is not None:
+                times.append(c.entered_at + spec.max_wait)
+            if c.next_periodic is not None:
+                times.append(c.next_periodic)
+            if c.next_position is not None:
+                times.append(c.next_position)
+        if c.ringing:
+            times.append(c.ring_deadline)
+        elif c.retry_until > self._now:
+            times.append(c.retry_until)
+        else:
+            step = self._next_step(c)
+            if step is not None:
+                times.append(step)
+        self._wake(c, min(times) if times else None)
+
+    def _next_step(self, c: Caller) -> float | None:
+        """The next time more members may become eligible (tier opens, skill relaxes)."""
+        spec = c.queue.spec
+        now = self._now
+        best: float | None = None
+        for t in spec.tier_wait:
+            if c.entered_at + t > now:
+                best = c.entered_at + t
+                break
+        if spec.skill_relax and any(lvl > 1 for lvl in c.required.values()):
+            k = int((now - c.entered_at) // spec.skill_relax) + 1
+            at = c.entered_at + k * spec.skill_relax
+            best = at if best is None else min(best, at)
+        return best
+
+    def _schedule_agent(self, agent: Agent, recheck: float | None = None) -> None:
+        times = [recheck] if recheck is not None else []
+        if agent.state is AgentState.WRAPUP:
+            times.append(agent.wrapup_until)
+        self._wake(agent, min(times) if times else None)
+
+    def _on_tick(self, ev: api.Tick) -> None:
+        now = self._now
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            when, _, rec = heapq.heappop(heap)
+            if rec.wake_at != when:
+                continue
+            rec.wake_at = None
+            if isinstance(rec, Agent):
+                self._agent_due(rec)
+            else:
+                self._caller_due(rec)
+
+    def _agent_due(self, agent: Agent) -> None:
+        if agent.state is AgentState.WRAPUP and agent.wrapup_until <= self._now:
+            self._end_wrapup(agent)
+            self._apply_pending(agent)
+            self._redispatch([agent])
+        elif agent.state in _IN_CALL:
+            self._reconcile(agent)
+
+    def _caller_due(self, c: Caller) -> None:
+        now = self._now
+        q = c.queue
+        spec = q.spec
+        if c.phase is CallerPhase.SCHEDULED:
+            if now >= c.not_before:
+                c.phase = CallerPhase.WAITING
+                q.insert(c)
+                self._dispatch(q)
+            self._schedule(c)
+            return
+        if not c.is_callback and spec.max_wait is not None and now >= c.entered_at + spec.max_wait:
+            self._redispatch(self._exit(c, "EXITWITHTIMEOUT", "timeout"))
+            return
+        if c.ringing and now >= c.ring_deadline:
+            agents = list(c.ringing.values())
+            if c.is_callback:
+                c.ringing.clear()
+                self._emit(api.StopRinging(call_id=c.call_id, agents=(agents[0].id,)))
+                self._free_after_ring(agents[0])
+                self._callback_failed(c, agents[0])
+            else:
+                for agent in agents:
+                    self._missed(c, agent, "no-answer")
+                self._emit(api.StopRinging(call_id=c.call_id, agents=tuple(a.id for a in agents)))
+            self._redispatch(agents)
+            if c.call_id not in self._callers or c.phase is not CallerPhase.WAITING:
+                return
+        self._announce(c)
+        self._dispatch(q)
+        self._schedule(c)
+
+    def _announce(self, c: Caller) -> None:
+        now = self._now
+        spec = c.queue.spec
+        if c.next_periodic is not None and c.next_periodic <= now and spec.announce_every:
+            while c.next_periodic <= now:
+                c.next_periodic += spec.announce_every
+            pos = c.queue.position(c)
+            self._emit(
+                api.Announce(
+                    call_id=c.call_id,
+                    kind="periodic",
+                    position=pos,
+                    wait_s=c.queue.ewt(pos, self.options.default_aht),
+                )
+            )
+        if c.next_position is not None and c.next_position <= now:
+            while c.next_position <= now:
+                c.next_position += spec.position_every
+            pos = c.queue.position(c)
+            ewt = c.queue.ewt(pos, self.options.default_aht)
+            if spec.announce_position:
+                self._emit(
+                    api.Announce(call_id=c.call_id, kind="position", position=pos, wait_s=ewt)
+                )
+            if spec.announce_wait:
+                self._emit(api.Announce(call_id=c.call_id, kind="wait", position=pos, wait_s=ewt))
+            self._offer_callback(c, pos)
+
+
+_HANDLERS: dict[type, Callable[[Acd, Any], None]] = {
+    api.CallerArrived: Acd._on_arrived,
+    api.CallerHungUp: Acd._on_hungup,
+    api.CallerPressed: Acd._on_pressed,
+    api.AgentLogin: Acd._on_login,
+    api.AgentLogout: Acd._on_logout,
+    api.AgentPause: Acd._on_pause,
+    api.AgentUnpause: Acd._on_unpause,
+    api.RingAnswered: Acd._on_ring_answered,
+    api.RingFailed: Acd._on_ring_failed,
+    api.CallEnded: Acd._on_call_ended,
+    api.AgentHold: Acd._on_hold,
+    api.AgentUnhold: Acd._on_unhold,
+    api.DeviceState: Acd._on_device,
+    api.Tick: Acd._on_tick,
+    api.CallbackRequested: Acd._on_callback_requested,
+    api.CallbackResult: Acd._on_callback_result,
+}
