@@ -7,8 +7,12 @@ from collections.abc import Iterator
 from tamas.config.center import parse_destination
 from tamas.config.errors import Issue
 from tamas.config.model import Config
+from tamas.ivr.errors import FlowError
+from tamas.ivr.hours import CalendarError, calendar_from_dict
+from tamas.ivr.known import Known
+from tamas.ivr.loader import load_flows
 
-__all__ = ["check_center", "dialable_numbers"]
+__all__ = ["check_center", "dialable_numbers", "known_names"]
 
 
 def _issue(loc: tuple[str | int, ...], message: str, hint: str, got: str | None = None) -> Issue:
@@ -65,6 +69,8 @@ def check_center(config: Config) -> Iterator[Issue]:
             yield _issue(("agents", i, "login_when_registered"),
                          "logging in with the device needs the agent's extension",
                          "set extension, or login_when_registered: false")  # fmt: skip
+    yield from _calendars(config)
+    yield from _ivr(config)
     for i, app in enumerate(config.media.applications):
         if app.kind == "queue" and (app.queue is None or app.queue not in queues):
             yield _issue(("media", "applications", i, "queue"), "no queue has this name",
@@ -74,6 +80,38 @@ def check_center(config: Config) -> Iterator[Issue]:
             yield _issue(("media", "applications", i, "flow"), "no IVR flow has this name",
                          _ref_hint(app.flow or "", list(config.ivr), "flow under 'ivr:'"),
                          got=repr(app.flow))  # fmt: skip
+
+
+def known_names(config: Config) -> Known:
+    """What an IVR flow of ``config`` may refer to."""
+    return Known(
+        queues=frozenset(q.name for q in config.queues),
+        extensions=frozenset(e.number for e in config.extensions),
+        mailboxes=frozenset(b.box for b in config.voicemail.boxes),
+        calendars=frozenset(config.calendars),
+        trunks=frozenset(t.name for t in config.trunks),
+    )
+
+
+def _calendars(config: Config) -> Iterator[Issue]:
+    for name, data in config.calendars.items():
+        if not isinstance(data, dict):
+            yield _issue(("calendars", name), "a calendar is a mapping",
+                         "give zone, weekly, holidays and special (see docs/ivr.md)")  # fmt: skip
+            continue
+        try:
+            calendar_from_dict(name, data)
+        except CalendarError as e:
+            yield _issue(("calendars", *e.path), e.reason, "see docs/ivr.md")
+
+
+def _ivr(config: Config) -> Iterator[Issue]:
+    try:
+        load_flows(config.ivr, known_names(config))
+    except FlowError as e:
+        where = f"flow '{e.flow}'" + (f", step '{e.step}'" if e.step is not None else "")
+        reason, _, fix = e.reason.partition(" — ")
+        yield _issue(("ivr", *e.path), f"{where}: {reason}", fix or "see docs/ivr.md")
 
 
 def _destination(config: Config, loc: tuple[str | int, ...], dest: str) -> Iterator[Issue]:

@@ -189,6 +189,9 @@ class MediaApplication(Section):
     language: Annotated[str, AfterValidator(_not_blank)] = "en"
     #: For ``ivr``: the flow (a key of ``ivr:``) the caller enters.
     flow: str | None = None
+    #: For ``agent``: what the agent's feature code does (``pause`` may be followed by a
+    #: reason digit, see ``features.pause_reasons``).
+    action: Literal["login", "logout", "pause", "unpause"] | None = None
     #: For ``queue``: the queue (a name under ``queues:``) the caller joins.
     queue: str | None = None
     #: For ``voicemail``: the mailbox a caller leaves a message in.

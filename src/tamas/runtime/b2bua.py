@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -73,6 +74,7 @@ from tamas.store.records import CallDirection, CallRecord
 
 if TYPE_CHECKING:
     from tamas.runtime.apps import Applications
+    from tamas.runtime.callcenter.dialer import AgentDial, Dialer
     from tamas.runtime.relay import AnswerWait
     from tamas.runtime.transfer import BlindTransfer
 
@@ -124,6 +126,7 @@ class Leg:
     ack: Request | None = None  # the ACK we sent for this leg's last 2xx (re-sent if repeated)
     answer_wait: AnswerWait | None = None  # a delayed offer's ACK waits (see relay.py)
     media: LegMedia | None = None  # its engine leg and offer/answer state (anchored calls)
+    dial: AgentDial | None = None  # set on a leg ringing an agent (see callcenter/dialer.py)
 
 
 @dataclass(eq=False, slots=True)
@@ -181,6 +184,10 @@ class B2BUA:
         self.media: MediaAnchor | None = None
         self.sessions: AnchoredSessions | None = None
         self.apps: Applications | None = None
+        #: Rings agents for the contact center (set by callcenter.Dialer when it is built).
+        self.dialer: Dialer | None = None
+        #: Run with each call and the cause as it ends (before its legs are let go).
+        self.ended_hooks: list[Callable[[Call, str], None]] = []
 
     def anchor_media(self, anchor: MediaAnchor, apps: Applications | None) -> None:
         """Anchor every new call's media at ``anchor`` (see :mod:`tamas.runtime.sessions`)."""
@@ -434,6 +441,9 @@ class B2BUA:
             data.on_response(ev.response)  # trunk registrations
 
     def _fork_response(self, leg: Leg, resp: Response, retransmission: bool) -> None:
+        if leg.dial is not None and self.dialer is not None:
+            self.dialer.on_response(leg, resp, retransmission)
+            return
         if leg.transfer is not None:
             self.transfers.on_response(leg, resp, retransmission)
             return
@@ -581,6 +591,10 @@ class B2BUA:
         if isinstance(data, Probe):
             self.keepalive.on_timeout(data)
             return
+        if isinstance(data, Leg) and data.client_txn is txn and data.dial is not None:
+            if self.dialer is not None:
+                self.dialer.on_timeout(data)
+            return
         if isinstance(data, Leg) and data.client_txn is txn and data.transfer is not None:
             self.transfers.on_failure(data, 408, "Request Timeout")
             return
@@ -718,6 +732,10 @@ class B2BUA:
         self.keepalive.stop(call)
         call.move(CallState.ENDED)
         self.transfers.abandon(call)
+        if self.dialer is not None:
+            self.dialer.stop_call(call.id)
+        for hook in list(self.ended_hooks):
+            hook(call, cause)
         if self.media is not None:
             self.media.close_call(call)
         if call.record is not None:

@@ -1,0 +1,410 @@
+"""The contact center at run time: the ACD and IVR cores driven by real calls.
+
+Theory of operation
+-------------------
+A caller reaches the center by dialing an application number (``media.applications`` of
+kind ``ivr`` or ``queue``); Tamas answers the call itself (:mod:`tamas.runtime.sessions`) and
+hands the caller's leg here.
+
+* **IVR** (:mod:`tamas.runtime.callcenter.ivr_runner`): one pure ``IvrSession`` per call; its
+  commands become playbacks, digit collection and, at the end, a destination.
+* **Queues**: the one pure ACD engine (:mod:`tamas.acd`) gets every event with ``now``;
+  :meth:`CallCenter.feed` appends the records it returns to the **event log first** (the
+  journal write returns before anything is acted on), then runs its commands: ring agents
+  (:mod:`tamas.runtime.callcenter.dialer`), stop ringing, connect (bridge the caller's media
+  leg with the agent's answered leg, which becomes the call's ``b`` leg), announce (speech
+  over the music on hold), route the caller elsewhere, start a callback. Events raised while
+  commands run are queued and handled after them, in order, so the engine is never
+  re-entered. One loop timer is kept at the engine's ``next_deadline()``.
+* **Facts from the call** reach the engine as events: the caller's keys (digit hooks), a call
+  that ends (the B2BUA's ended hooks: a waiting caller -> CallerHungUp; a connected call ->
+  CallEnded by the side that sent BYE), agents logging in, out, pausing (feature codes
+  ``*50``-``*53`` and the HTTP API) and their phones registering (``login_when_registered``).
+* **Destinations** (an IVR's end, a queue's overflow or exit key): queue, IVR flow,
+  extension (rung by the dialer and bridged, like an agent), voicemail, callback, hangup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from tamas.acd import api as acd
+from tamas.config.model import Config, MediaApplication
+from tamas.core.events import LogRecord
+from tamas.runtime.callcenter.announce import announcement
+from tamas.runtime.callcenter.audio import Clip, Speaker
+from tamas.runtime.callcenter.dialer import AgentDial, Dialer, FailCause
+
+if TYPE_CHECKING:
+    from tamas.runtime.anchor import CallDigit, LegMedia, MediaAnchor
+    from tamas.runtime.b2bua import B2BUA, Call, Leg
+    from tamas.runtime.callcenter.ivr_runner import IvrRunner
+
+log = logging.getLogger("tamas.center")
+
+__all__ = ["AcdEngine", "CallCenter", "Voicemail"]
+
+
+class AcdEngine(Protocol):
+    def handle(self, event: acd.Event, now: float) -> acd.Outcome: ...
+
+    def next_deadline(self) -> float | None: ...
+
+
+class Voicemail(Protocol):
+    def leave(self, call: Call, leg: LegMedia, box: str) -> None: ...
+
+
+@dataclass(eq=False, slots=True)
+class Party:
+    """A call the center handles: where it is now."""
+
+    call: Call
+    caller: str
+    queue: str | None = None
+    agent: str | None = None  # connected to this agent
+    language: str = "en"
+    answered: dict[str, Leg] = field(default_factory=dict)  # agent -> answered fork
+    dials: dict[str, AgentDial] = field(default_factory=dict)  # agent -> ringing
+
+
+class CallCenter:
+    def __init__(
+        self, config: Config, b2bua: B2BUA, anchor: MediaAnchor, engine: AcdEngine,
+        speaker: Speaker, append: Callable[[Sequence[LogRecord]], object],
+        *, clock: Callable[[], float] = time.time,
+    ) -> None:  # fmt: skip
+        self.config = config
+        self.b2bua = b2bua
+        self.anchor = anchor
+        self.engine = engine
+        self.speaker = speaker
+        self.append = append
+        self.clock = clock
+        self.dialer = b2bua.dialer if b2bua.dialer is not None else Dialer(b2bua)
+        self.queues = {q.name: q for q in config.queues}
+        self.agents = {a.id: a for a in config.agents}
+        self.parties: dict[str, Party] = {}
+        self.ivr: IvrRunner | None = None
+        self.voicemail: Voicemail | None = None
+        self.logged_in: dict[str, str] = {}  # agent -> device, as we told the engine
+        self._events: deque[acd.Event] = deque()
+        self._busy = False
+        self._timer: asyncio.TimerHandle | None = None
+        b2bua.ended_hooks.append(self._call_ended)
+        anchor.digit_hooks.append(self._digit)
+
+    # -- the engine pump -------------------------------------------------------------------
+    def feed(self, event: acd.Event) -> None:
+        """Give ``event`` to the ACD: its records are logged, then its commands run."""
+        self._events.append(event)
+        if self._busy:
+            return
+        self._busy = True
+        try:
+            while self._events:
+                ev = self._events.popleft()
+                try:
+                    out = self.engine.handle(ev, self.clock())
+                except Exception:
+                    log.exception("ACD refused %s", ev)
+                    continue
+                if out.records:
+                    self.append(out.records)
+                for command in out.commands:
+                    try:
+                        self._run(command)
+                    except Exception:
+                        log.exception("cannot carry out %s", command)
+        finally:
+            self._busy = False
+        self._arm()
+
+    def _arm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        deadline = self.engine.next_deadline()
+        if deadline is not None:
+            delay = max(0.0, deadline - self.clock())
+            self._timer = asyncio.get_running_loop().call_later(delay, self._tick)
+
+    def _tick(self) -> None:
+        self._timer = None
+        self.feed(acd.Tick())
+
+    def log(self, call_id: str, event: str, *data: str, queue: str = "NONE",
+            agent: str = "NONE") -> None:  # fmt: skip
+        """Append one record of the center's own (not the ACD's) to the event log."""
+        self.append([LogRecord(at=self.clock(), call_id=call_id, queue=queue, agent=agent,
+                               event=event, data=tuple(data))])  # fmt: skip
+
+    # -- commands --------------------------------------------------------------------------
+    def _run(self, command: acd.Command) -> None:
+        if isinstance(command, acd.RingAgents):
+            self._ring(command)
+        elif isinstance(command, acd.StopRinging):
+            self._stop_ringing(command.call_id, command.agents)
+        elif isinstance(command, acd.Connect):
+            self._connect(command)
+        elif isinstance(command, acd.Announce):
+            self._announce(command)
+        elif isinstance(command, acd.RouteCaller):
+            party = self.parties.get(command.call_id)
+            if party is not None:
+                self._leave_queue(party)
+                dest = command.destination
+                self.route(party.call, dest.kind.value, dest.target)
+        elif isinstance(command, acd.StartCallback):
+            log.warning("callback %s for %s: origination is not available yet",
+                        command.callback_id, command.number)  # fmt: skip
+            self._events.append(acd.CallbackResult(callback_id=command.callback_id,
+                                                   outcome="failed"))  # fmt: skip
+
+    def _ring(self, command: acd.RingAgents) -> None:
+        party = self.parties.get(command.call_id)
+        if party is None:
+            return
+        for agent, device in command.agents:
+            if agent in party.dials:
+                continue
+            party.dials[agent] = self.dialer.dial(
+                party.call, agent, device, command.timeout, caller=party.caller,
+                on_answer=self._agent_answered, on_fail=self._agent_failed,
+            )  # fmt: skip
+
+    def _agent_answered(self, d: AgentDial, fork: Leg) -> None:
+        party = self.parties.get(d.call.id)
+        if party is None:
+            self._hang_up_fork(fork)
+            return
+        party.dials.pop(d.agent, None)
+        party.answered[d.agent] = fork
+        self.feed(acd.RingAnswered(call_id=d.call.id, agent=d.agent))
+
+    def _agent_failed(self, d: AgentDial, cause: FailCause) -> None:
+        party = self.parties.get(d.call.id)
+        if party is not None:
+            party.dials.pop(d.agent, None)
+        self.feed(acd.RingFailed(call_id=d.call.id, agent=d.agent, cause=cause))
+
+    def _stop_ringing(self, call_id: str, agents: Sequence[str]) -> None:
+        party = self.parties.get(call_id)
+        if party is None:
+            return
+        for agent in agents:
+            d = party.dials.pop(agent, None)
+            if d is not None:
+                self.dialer.stop(d)
+            fork = party.answered.pop(agent, None)
+            if fork is not None:
+                self._hang_up_fork(fork)  # answered, but another agent got the call
+
+    def _hang_up_fork(self, fork: Leg) -> None:
+        self.b2bua.send_in_dialog(fork, "BYE")
+        if fork.media is not None and fork.call.media is not None:
+            self.anchor.close(fork.call, fork.media.engine)
+        self.b2bua.forget(fork)
+
+    def _connect(self, command: acd.Connect) -> None:
+        party = self.parties.get(command.call_id)
+        fork = party.answered.pop(command.agent, None) if party is not None else None
+        if party is None or fork is None:
+            log.warning("call %s: agent %s has no answered leg to connect", command.call_id,
+                        command.agent)  # fmt: skip
+            return
+        call, a = party.call, party.call.a
+        for agent in list(party.answered):
+            self._hang_up_fork(party.answered.pop(agent))
+        if a is None or a.media is None or fork.media is None:
+            self._hang_up_fork(fork)
+            return
+        fork.side = "b"
+        fork.media.side = "b"
+        call.b = fork
+        party.agent = command.agent
+        party.queue = None
+        self.speaker.background(call, None)
+        self.speaker.stop(call, a.media)
+        self.anchor.bridge(call, a.media, fork.media)
+        self.b2bua.keepalive.start(call)
+        log.info("call %s: connected to agent %s on %s", call.id, command.agent, command.device)
+
+    def _announce(self, command: acd.Announce) -> None:
+        party = self.parties.get(command.call_id)
+        if party is None or party.call.a is None or party.call.a.media is None:
+            return
+        queue = self.queues.get(party.queue or "")
+        keys = queue.exit_keys if queue is not None else {}
+        text = announcement(command.kind, command.position, command.wait_s, party.language,
+                            callback_key=next((k for k, d in keys.items() if d == "callback"),
+                                              None))  # fmt: skip
+        self.speaker.say(party.call, party.call.a.media, [Clip(text, party.language)], None)
+
+    # -- entering and leaving queues ---------------------------------------------------------
+    def enter_queue(self, call: Call, queue: str, *, language: str | None = None) -> None:
+        a = call.a
+        if a is None or a.media is None:
+            return
+        party = self._party(call)
+        party.queue = queue
+        spec = self.queues.get(queue)
+        party.language = language or (spec.language if spec is not None else "en")
+        self.speaker.background(call, self.anchor.music.source)
+        self.speaker.stop(call, a.media)
+        self.feed(acd.CallerArrived(call_id=call.id, queue=queue, caller=party.caller))
+
+    def _leave_queue(self, party: Party) -> None:
+        party.queue = None
+        self.speaker.background(party.call, None)
+        for agent in list(party.dials):
+            self.dialer.stop(party.dials.pop(agent))
+
+    def _party(self, call: Call) -> Party:
+        party = self.parties.get(call.id)
+        if party is None:
+            caller = call.record.caller if call.record is not None else "anonymous"
+            party = self.parties[call.id] = Party(call, caller)
+        return party
+
+    # -- destinations ----------------------------------------------------------------------
+    def route(self, call: Call, kind: str, target: str, *, language: str | None = None) -> None:
+        """Send ``call`` (answered by Tamas) to a destination."""
+        a = call.a
+        if a is None or a.media is None:
+            return
+        log.info("call %s: to %s %s", call.id, kind, target)
+        if kind == "queue":
+            self.enter_queue(call, target, language=language)
+        elif kind == "ivr" and self.ivr is not None:
+            self.ivr.start(call, a.media, target)
+        elif kind == "voicemail" and self.voicemail is not None:
+            self.voicemail.leave(call, a.media, target)
+        elif kind == "callback":
+            party = self._party(call)
+            self.feed(acd.CallbackRequested(call_id=call.id, number=party.caller))
+            self.speaker.say(call, a.media, [Clip(announcement("callback-confirmed", 0, 0.0,
+                                                               party.language))],
+                             lambda: self.hang_up(call, "callback-requested"))  # fmt: skip
+        elif kind == "extension":
+            self._party(call)
+            self.speaker.background(call, None)
+            self.dialer.dial(
+                call,
+                "",
+                target,
+                30.0,
+                caller=self._party(call).caller,
+                on_answer=self._extension_answered,
+                on_fail=lambda d, cause: self.hang_up(call, f"extension {cause}"),
+            )
+        else:
+            self.hang_up(call, "hangup" if kind == "hangup" else f"no {kind} destination")
+
+    def _extension_answered(self, d: AgentDial, fork: Leg) -> None:
+        call, a = d.call, d.call.a
+        if a is None or a.media is None or fork.media is None:
+            self._hang_up_fork(fork)
+            return
+        fork.side = fork.media.side = "b"
+        call.b = fork
+        self.speaker.stop(call, a.media)
+        self.anchor.bridge(call, a.media, fork.media)
+
+    def hang_up(self, call: Call, cause: str) -> None:
+        self.b2bua.hangup(call, cause=cause, notify=(call.a, call.b))
+
+    # -- facts from calls ------------------------------------------------------------------
+    def _call_ended(self, call: Call, cause: str) -> None:
+        party = self.parties.pop(call.id, None)
+        if self.ivr is not None:
+            self.ivr.ended(call)
+        self.speaker.forget(call.id)
+        if party is None:
+            return
+        for fork in party.answered.values():
+            self._hang_up_fork(fork)
+        party.answered.clear()
+        party.dials.clear()  # the dialer stops them itself
+        if party.agent is not None:
+            self.feed(
+                acd.CallEnded(call_id=call.id, by="agent" if cause == "bye-from-b" else "caller")
+            )
+        elif party.queue is not None:
+            self.feed(acd.CallerHungUp(call_id=call.id))
+
+    def _digit(self, digit: CallDigit) -> None:
+        party = self.parties.get(digit.call_id)
+        if party is not None and party.queue is not None and digit.side == "a":
+            self.feed(acd.CallerPressed(call_id=digit.call_id, digit=digit.digit))
+            return
+        if self.ivr is not None:
+            self.ivr.digit(digit)
+
+    # -- agents ----------------------------------------------------------------------------
+    def agent_for_device(self, device: str) -> str | None:
+        for agent, dev in self.logged_in.items():
+            if dev == device:
+                return agent
+        return next((a.id for a in self.config.agents if a.extension == device), None)
+
+    def login(self, agent: str, device: str) -> None:
+        self.logged_in[agent] = device
+        self.feed(acd.AgentLogin(agent=agent, device=device))
+
+    def logout(self, agent: str) -> None:
+        self.logged_in.pop(agent, None)
+        self.feed(acd.AgentLogout(agent=agent))
+
+    def pause(self, agent: str, reason: str) -> None:
+        self.feed(acd.AgentPause(agent=agent, reason=reason))
+
+    def unpause(self, agent: str) -> None:
+        self.feed(acd.AgentUnpause(agent=agent))
+
+    def feature(self, call: Call, leg: LegMedia, app: MediaApplication, dialed: str) -> None:
+        """An agent dialed a feature code from their phone: act, say so, hang up."""
+        device = call.a.extension if call.a is not None else None
+        agent = self.agent_for_device(device) if device else None
+        language = "en"
+        if agent is None or device is None:
+            text = "No agent uses this phone."
+        elif app.action == "login":
+            self.login(agent, device)
+            text = f"Agent {self.agents[agent].name or agent} logged in."
+        elif app.action == "logout":
+            self.logout(agent)
+            text = f"Agent {self.agents[agent].name or agent} logged out."
+        elif app.action == "pause":
+            code = dialed[len(app.number) :]
+            reason = self.config.features.pause_reasons.get(code, "pause")
+            self.pause(agent, reason)
+            text = f"Paused, {reason}."
+        else:
+            self.unpause(agent)
+            text = "Available."
+        self.speaker.say(call, leg, [Clip(text, language)],
+                         lambda: self.hang_up(call, f"feature {app.action}"))  # fmt: skip
+
+    def registered(self, device: str, registered: bool) -> None:
+        """A phone registered or unregistered: agents that log in with it follow."""
+        for agent in self.config.agents:
+            if agent.extension != device:
+                continue
+            if agent.login_when_registered and registered and agent.id not in self.logged_in:
+                self.login(agent.id, device)
+            elif not registered and agent.id in self.logged_in:
+                self.feed(acd.DeviceState(device=device, state="unregistered"))
+                if agent.login_when_registered:
+                    self.logout(agent.id)
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
