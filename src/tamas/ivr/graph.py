@@ -26,7 +26,7 @@ from tamas.ivr.model import (
     Target,
 )
 
-__all__ = ["silent_cycle", "targets", "waits_for_caller"]
+__all__ = ["silent_cycle", "step_kind", "targets", "waits_for_caller"]
 
 
 def targets(step: Step) -> list[Target]:
@@ -50,6 +50,26 @@ def targets(step: Step) -> list[Target]:
             return [Jump(step=step.target)]
         case RouteStep():
             return [step.destination]
+
+
+_KINDS: dict[type[Step], str] = {
+    PlayStep: "play",
+    SayStep: "say",
+    SetLanguageStep: "set_language",
+    HoursStep: "hours",
+    MenuStep: "menu",
+    CollectStep: "collect",
+    LookupStep: "lookup",
+    BranchStep: "branch",
+    HttpStep: "http",
+    GotoStep: "goto",
+    RouteStep: "route",
+}
+
+
+def step_kind(step: Step) -> str:
+    """The step's kind as written in a flow (``route`` for the destination kinds)."""
+    return _KINDS[type(step)]
 
 
 def waits_for_caller(step: Step) -> bool:
