@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from tamas.core.events import LogRecord
-from tamas.runtime.eventlog import EventLog, FsyncPolicy, decode_line, encode_record
+from tamas.runtime.eventlog import (
+    EventLog,
+    EventLogError,
+    FsyncPolicy,
+    decode_line,
+    encode_record,
+    read_journal,
+)
 from tamas.store import Store, open_store
 from tamas.store import events as store_events
 
@@ -181,3 +188,28 @@ def test_an_empty_append_writes_nothing(store: Store, tmp_path: Path) -> None:
     assert elog.append([]) == []
     elog.close()
     assert journal_files(tmp_path / "events")[0].stat().st_size == 0
+
+
+def test_one_process_at_a_time_owns_the_directory(store: Store, tmp_path: Path) -> None:
+    elog = EventLog.open(tmp_path / "events", store)
+    with pytest.raises(EventLogError, match="in use by another process"):
+        EventLog.open(tmp_path / "events", store)
+    elog.close()
+    EventLog.open(tmp_path / "events", store).close()
+
+
+def test_read_journal_reads_without_touching_and_stops_at_a_torn_tail(
+    store: Store, tmp_path: Path
+) -> None:
+    directory = tmp_path / "events"
+    elog = EventLog.open(directory, store, segment_bytes=300, keep_segments=True)
+    for _ in range(6):
+        elog.append(records(2))
+    elog.close()
+    last = journal_files(directory)[-1]
+    with last.open("ab") as f:
+        f.write(b'[13,1.0,"x"')
+    before = last.read_bytes()
+    assert [r.seq for r in read_journal(directory)] == list(range(1, 13))
+    assert [r.seq for r in read_journal(directory, after_seq=10)] == [11, 12]
+    assert last.read_bytes() == before

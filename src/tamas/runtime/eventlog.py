@@ -24,12 +24,15 @@ are all stored is deleted (``keep_segments=True`` keeps them).
 Opening recovers: every segment is read, a torn or unreadable tail (a crash mid-write, or
 garbage after a power loss) is logged with its file and offset and truncated away, the next
 seq is one more than the highest in the journal or the database, and journal records not
-yet in the database are stored *before* ``open`` returns.
+yet in the database are stored *before* ``open`` returns. One process at a time owns the
+directory (``flock`` on ``<dir>/LOCK``; a second ``open`` raises EventLogError); readers
+that must not append, such as ``tamas events export``, use :func:`read_journal`.
 """
 
 from __future__ import annotations
 
 import enum
+import fcntl
 import json
 import logging
 import os
@@ -39,19 +42,32 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tamas.core.errors import TamasError
 from tamas.core.events import LogRecord
 from tamas.store import Store
 from tamas.store import events as store_events
 
 log = logging.getLogger("tamas.eventlog")
 
-__all__ = ["EventLog", "FsyncPolicy", "Subscriber", "decode_line", "encode_record"]
+__all__ = [
+    "EventLog",
+    "EventLogError",
+    "FsyncPolicy",
+    "Subscriber",
+    "decode_line",
+    "encode_record",
+    "read_journal",
+]
 
 Subscriber = Callable[[Sequence[LogRecord]], None]
 SEGMENT_BYTES = 16 * 1024 * 1024
 SYNC_INTERVAL = 0.2
 INGEST_BATCH = 5000
 _PREFIX, _SUFFIX = "journal-", ".jsonl"
+
+
+class EventLogError(TamasError):
+    """The event log cannot be opened (its directory is in use by another process...)."""
 
 
 class FsyncPolicy(enum.StrEnum):
@@ -130,6 +146,38 @@ def _recover_segment(path: Path) -> list[LogRecord]:
     return records
 
 
+def read_journal(directory: Path, after_seq: int = 0) -> Iterator[LogRecord]:
+    """The journal's records with seq > ``after_seq``, read-only (safe while Tamas runs).
+
+    Stops quietly at a segment's torn or unreadable tail (the writer may be mid-append).
+    """
+    for _number, path in _segments(directory):
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:  # deleted once stored, between listing and reading
+            continue
+        for line in raw.split(b"\n")[:-1]:
+            try:
+                rec = decode_line(line)
+            except ValueError:
+                break
+            if rec.seq > after_seq:
+                yield rec
+
+
+def _lock(directory: Path) -> int:
+    """Hold ``<dir>/LOCK`` (released by the kernel when the process dies, kill -9 too)."""
+    fd = os.open(directory / "LOCK", os.O_RDWR | os.O_CREAT, 0o640)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise EventLogError(
+            f"the event log {directory} is in use by another process (is tamas serve running?)"
+        ) from None
+    return fd
+
+
 def _fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
@@ -162,6 +210,7 @@ class EventLog:
         self._segment_number = next_segment
         self._closed = closed  # guarded by _lock
         self._lock = threading.Lock()
+        self._lock_fd = -1  # the directory's LOCK file, held while open
         self._fd = -1
         self._size = 0
         self._open_segment()
@@ -194,6 +243,24 @@ class EventLog:
     ) -> EventLog:
         """Recover the journal under ``directory``, store what the database lacks, and open."""
         directory.mkdir(parents=True, exist_ok=True)
+        lock = _lock(directory)
+        try:
+            return cls._recover(directory, store, lock, FsyncPolicy(fsync), segment_bytes,
+                                keep_segments)  # fmt: skip
+        except BaseException:
+            os.close(lock)
+            raise
+
+    @classmethod
+    def _recover(
+        cls,
+        directory: Path,
+        store: Store,
+        lock: int,
+        fsync: FsyncPolicy,
+        segment_bytes: int,
+        keep_segments: bool,
+    ) -> EventLog:
         stored = store_events.max_seq(store.engine)
         last_seq, closed, missing = stored, [], 0
         segments = _segments(directory)
@@ -211,10 +278,11 @@ class EventLog:
             log.info("event journal: stored %d record(s) the database lacked", missing)
         next_segment = segments[-1][0] if segments else 1
         opened = cls(
-            directory, store, fsync=FsyncPolicy(fsync), segment_bytes=segment_bytes,
+            directory, store, fsync=fsync, segment_bytes=segment_bytes,
             keep_segments=keep_segments, next_seq=last_seq + 1, next_segment=next_segment,
             closed=closed,
         )  # fmt: skip
+        opened._lock_fd = lock
         opened._delete_stored_segments(stored)
         return opened
 
@@ -291,6 +359,9 @@ class EventLog:
                     os.fsync(self._fd)
                 os.close(self._fd)
                 self._fd = -1
+            if self._lock_fd >= 0:
+                os.close(self._lock_fd)
+                self._lock_fd = -1
 
     # --- journal files ----------------------------------------------------------------
 
