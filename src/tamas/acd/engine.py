@@ -58,11 +58,11 @@ class AcdError(TamasError):
 
 def _check(spec: api.QueueSpec) -> None:
     """Refuse periods that would make the engine wake up forever at the same instant."""
-    periods = [spec.ring_timeout, spec.position_every, spec.announce_every, spec.skill_relax]
-    if any(p is not None and p <= 0 for p in periods) or spec.retry < 0:
+    periods = [spec.ring_timeout, spec.retry, spec.position_every, spec.announce_every]
+    if any(p is not None and p <= 0 for p in [*periods, spec.skill_relax]):
         raise AcdError(
-            f"queue {spec.name!r}: ring_timeout, position_every, announce_every and "
-            "skill_relax must be positive, retry not negative"
+            f"queue {spec.name!r}: ring_timeout, retry, position_every, announce_every and "
+            "skill_relax must be positive"
         )
 
 
@@ -378,6 +378,16 @@ class Acd:
             cands = [m for m in q.available.values() if self._eligible(m, c, wait)]
             if not cands:
                 continue
+            if c.tried:
+                untried = [m for m in cands if m.agent.id not in c.tried]
+                if untried:
+                    cands = untried
+                else:  # everyone eligible was tried: a new round, after a pause
+                    c.tried.clear()
+                    if not c.retry_until:  # (none since the last ring: busy, unreachable)
+                        c.retry_until = now + spec.retry
+                        self._schedule(c)
+                        continue
             if strategy.penalty_first:
                 low = min(m.penalty for m in cands)
                 cands = [m for m in cands if m.penalty == low]
@@ -391,6 +401,7 @@ class Acd:
                 agent.call = c
                 c.ringing[agent.id] = agent
             c.ring_started = now
+            c.retry_until = 0.0
             if c.is_callback:
                 agent = agents[0]
                 c.ring_deadline = now + self.options.callback_window
@@ -467,8 +478,15 @@ class Acd:
             self._dispatch(q)
 
     def _missed(self, c: Caller, agent: Agent, cause: str) -> None:
-        """One agent's ring for ``c`` ended unanswered (RINGNOANSWER, misses, autopause)."""
+        """One agent's ring for ``c`` ended unanswered (RINGNOANSWER, misses, autopause).
+
+        When no ring is left, the caller pauses ``retry`` s before the next attempt, unless
+        the agent could not be rung at all (busy, unreachable): then the next member is tried
+        at once, as Asterisk does. Agents tried in this round are skipped until every
+        eligible member has been tried.
+        """
         del c.ringing[agent.id]
+        c.tried.add(agent.id)
         ms = str(int((self._now - c.ring_started) * 1000))
         self._log(c.call_id, c.queue.name, agent.id, "RINGNOANSWER", ms)
         limit = c.queue.spec.autopause_misses
@@ -482,7 +500,7 @@ class Acd:
                 self._log(NONE, m.queue.name, agent.id, "PAUSE", "autopause")
         else:
             self._free_after_ring(agent)
-        if not c.ringing:
+        if not c.ringing and cause in _MISS_CAUSES:
             c.retry_until = self._now + c.queue.spec.retry
 
     def _on_ring_failed(self, ev: api.RingFailed) -> None:

@@ -136,6 +136,7 @@ class Caller:
         "ring_started",
         "ringing",
         "skills",
+        "tried",
         "wake_at",
     )
 
@@ -161,6 +162,7 @@ class Caller:
         self.origposition = 0
         self.phase = CallerPhase.WAITING
         self.ringing: dict[str, Agent] = {}
+        self.tried: set[str] = set()  # agents rung without answer in this round
         self.ring_started = 0.0
         self.ring_deadline = 0.0
         self.retry_until = 0.0
