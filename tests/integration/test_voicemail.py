@@ -47,6 +47,7 @@ APPS = """
     - {{number: "*98", kind: voicemail_main}}
 """
 CALLER_HZ, BEEP_HZ, MESSAGE_HZ = 440.0, 1000.0, 700.0
+PIN_PROMPT = "Please enter your password, then press pound."
 
 
 class Mailbox:
@@ -303,7 +304,7 @@ def test_own_mailbox_plays_messages_and_deletes_by_key(
         older = write_message(rig, "m-old", 100.0)
         newer = write_message(rig, "m-new", 200.0)
         call = app_call(rig.media, 5080, "1001", "a1001", "*97")
-        await until(lambda: "Please enter your password, then press pound." in rig.spoken)
+        await until(lambda: PIN_PROMPT in rig.spoken)
         for key in "1234#":
             call.press(key)
         await until(lambda: "Message 1." in rig.spoken, timeout=5)
@@ -335,11 +336,10 @@ def test_three_wrong_pins_hang_up(tmp_path: Path, caplog: pytest.LogCaptureFixtu
         for attempt in range(3):
             for key in "1001#":
                 call.press(key)
-            await until(lambda: rig.spoken.count("Please enter your password, then press pound.")
-                        > attempt)  # fmt: skip
+            await until(lambda n=attempt: rig.spoken.count(PIN_PROMPT) > n)
             for key in "9999#":
                 call.press(key)
-            await until(lambda: rig.spoken.count("Login incorrect.") > attempt)
+            await until(lambda n=attempt: rig.spoken.count("Login incorrect.") > n)
         await until(lambda: "BYE" in call.phone.peek(), timeout=5)
         call.phone.reply(call.phone.expect_request("BYE"), 200)
         call.rtp.close()
