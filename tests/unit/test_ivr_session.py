@@ -420,3 +420,28 @@ main:
     assert play.items == ()  # not a number: nothing is said, and the step still ends
     out = session.handle(PlayFinished(play_id=play.play_id), 3.0)
     assert out[-1] == HANGUP
+
+
+def test_step_limit_lets_a_silent_caller_go_from_a_menu_that_loops() -> None:
+    flows = """
+main:
+  steps:
+    - id: menu
+      menu: {prompt: "Press 1", timeout: 2, retries: 1, options: {"1": {queue: sales}},
+             fail: menu}
+"""
+    flow = load_flows(yaml.safe_load(flows), KNOWN)["main"]
+    session = IvrSession(flow, call_id="c3", max_steps=3)
+    now = 0.0
+    out = session.start(now)
+    for _ in range(3):
+        (play,) = [c for c in out if isinstance(c, Play)]
+        session.handle(PlayFinished(play_id=play.play_id), now)
+        deadline = session.next_deadline()
+        assert deadline == now + 2
+        now = deadline
+        out = session.handle(Tick(), now)
+    assert session.done
+    assert out[-1] == HANGUP
+    exit_log = [c.record for c in out if isinstance(c, Log)][-1]
+    assert (exit_log.event, exit_log.data) == ("IVREXIT", ("main", "menu", "hangup", "step limit"))

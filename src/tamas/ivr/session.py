@@ -104,7 +104,9 @@ class IvrSession:
 
     ``caller`` is the caller's number (variable ``caller``, and what ``lookup by: number``
     uses); ``calendars`` gives the calendars ``hours`` steps name; ``variables`` seeds the
-    session's variables (all values are text).
+    session's variables (all values are text). ``max_steps`` bounds the steps one call
+    may enter (a flow whose menu ``fail`` leads back to the menu would otherwise keep a
+    silent caller forever); past it the session hangs up.
     """
 
     def __init__(
@@ -115,6 +117,7 @@ class IvrSession:
         caller: str = "",
         calendars: Mapping[str, Calendar] | None = None,
         variables: Mapping[str, str] | None = None,
+        max_steps: int = 500,
     ) -> None:
         self.flow = flow
         self.call_id = call_id
@@ -131,6 +134,7 @@ class IvrSession:
         self._attempts = 0
         self._digits = ""
         self._out: list[Command] = []
+        self._steps_left = max_steps
 
     # The interface -------------------------------------------------------------------
 
@@ -166,6 +170,9 @@ class IvrSession:
             if isinstance(target, Destination):
                 self._route(target, now)
                 return
+            self._steps_left -= 1
+            if self._steps_left < 0:
+                break
             step = self.flow.step(target.step)
             self.step_id = step.id
             self._log(now, "IVRSTEP", step_kind(step))
@@ -185,7 +192,8 @@ class IvrSession:
                 case _:
                     self._enter(step, now)
                     return
-        self._route(HANGUP, now)  # only a hand-built flow with a silent cycle gets here
+        # The step limit, or a hand-built flow with a silent cycle.
+        self._route(HANGUP, now, "step limit")
 
     def _enter(self, step: PlayStep | SayStep | MenuStep | CollectStep | LookupStep | HttpStep,
                now: float) -> None:  # fmt: skip
@@ -233,11 +241,11 @@ class IvrSession:
             return step.holiday
         return step.closed
 
-    def _route(self, destination: Destination, now: float) -> None:
+    def _route(self, destination: Destination, now: float, *why: str) -> None:
         self.state = State.DONE
         self._deadline = None
         self.result = destination
-        self._log(now, "IVREXIT", str(destination))
+        self._log(now, "IVREXIT", str(destination), *why)
         self._out.append(Route(destination=destination))
 
     # Playing -------------------------------------------------------------------------
