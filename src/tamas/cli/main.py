@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tamas import __version__
-from tamas.cli import config_cmd, serve_cmd
+from tamas.cli import config_cmd, events_cmd, serve_cmd
 
 DESCRIPTION = "Tamas: a self-hosted contact center (SIP telephony, IVR, queues, reports)."
 
@@ -18,16 +18,19 @@ commands:
   config check     validate a configuration file
   config show      print the effective configuration as YAML
   config demo      print the built-in demo configuration
+  events export    write the event log as an Asterisk queue_log file or JSON lines
+  events import    append a queue_log file to the event log
 
 examples:
   tamas serve                              demo center on 127.0.0.1 (extensions 1001-1010)
   tamas serve --config tamas.yaml --data /var/lib/tamas
   tamas config demo > tamas.yaml           start your own configuration from the demo
   tamas config check tamas.yaml            exit 0 if valid, 2 with file:line messages if not
+  tamas events export --output queue_log   the event log for tools that read Asterisk's
   tamas COMMAND --help                     details of one command
 
 exit status: 0 success, 2 invalid configuration or usage, 1 other errors.
-docs: docs/cli.md and docs/configuration.md
+docs: docs/cli.md, docs/configuration.md and docs/event-log.md
 """
 
 
@@ -43,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.required = True
     _add_serve(commands)
     config_cmd.add_parser(commands)
+    events_cmd.add_parser(commands)
     return parser
 
 
