@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 import yaml
 
 from tamas.ivr import Known, load_flows
@@ -19,6 +20,7 @@ from tamas.ivr.commands import (
     Route,
     Speech,
 )
+from tamas.ivr.errors import IvrError
 from tamas.ivr.events import (
     CallerHungUp,
     ContactResult,
@@ -132,7 +134,7 @@ def test_welcome_then_menu_then_queue() -> None:
     assert call.send(DigitPressed(digit="2"))[-1] == queue("support")
     assert call.session.done
     assert call.logs() == [
-        ("IVRSTART", "welcome", "welcome"),
+        ("IVRSTART", "welcome"),
         ("IVRSTEP", "welcome", "play"),
         ("IVRSTEP", "menu", "menu"),
         ("IVRKEY", "menu", "2"),
@@ -445,3 +447,9 @@ main:
     assert out[-1] == HANGUP
     exit_log = [c.record for c in out if isinstance(c, Log)][-1]
     assert (exit_log.event, exit_log.data) == ("IVREXIT", ("main", "menu", "hangup", "step limit"))
+
+
+def test_a_session_without_the_calendar_its_flow_needs_is_refused() -> None:
+    flow = load_flows(yaml.safe_load(HOURS), KNOWN)["main"]
+    with pytest.raises(IvrError, match="step 'hours' needs calendar 'office'"):
+        IvrSession(flow, call_id="c4")

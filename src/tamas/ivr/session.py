@@ -122,6 +122,11 @@ class IvrSession:
         self.flow = flow
         self.call_id = call_id
         self.calendars = dict(calendars or {})
+        for step in flow.steps:
+            if isinstance(step, HoursStep) and step.calendar not in self.calendars:
+                raise IvrError(
+                    f"flow '{flow.name}' step '{step.id}' needs calendar '{step.calendar}'"
+                )
         self.variables: dict[str, str] = {"caller": caller, **(variables or {})}
         self.language = flow.language
         self.state = State.NEW
@@ -141,7 +146,7 @@ class IvrSession:
     def start(self, now: float) -> list[Command]:
         if self.state is not State.NEW:
             raise IvrError("the session has already started")
-        self._log(now, "IVRSTART", self.flow.start)
+        self._log(now, "IVRSTART")
         self._run(Jump(step=self.flow.start), now)
         return self._flush()
 
@@ -231,10 +236,7 @@ class IvrSession:
                 self._deadline = now + step.timeout
 
     def _hours(self, step: HoursStep, now: float) -> Target:
-        calendar = self.calendars.get(step.calendar)
-        if calendar is None:
-            raise IvrError(f"calendar '{step.calendar}' was not given to the session")
-        state = hours_state(calendar, now)
+        state = hours_state(self.calendars[step.calendar], now)
         if state is HoursState.OPEN:
             return step.open
         if state is HoursState.HOLIDAY and step.holiday is not None:
