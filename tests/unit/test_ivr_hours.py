@@ -32,7 +32,11 @@ IRAN = calendar_from_dict(
             "thu": ["08:00-12:00"],
         },
         # Nowruz, 1 Farvardin 1405, given as its Gregorian date.
-        "holidays": [{"date": "2026-03-21", "name": "Nowruz"}, date(2026, 3, 22)],
+        "holidays": [
+            {"date": "2026-03-21", "name": "Nowruz"},
+            date(2026, 3, 22),
+            datetime(2026, 3, 23, 0, 0),
+        ],
         "special": [{"date": "2026-03-18", "hours": ["08:00-10:00"], "name": "Eve"}],
     },
 )
@@ -63,6 +67,8 @@ def test_holidays_and_special_days() -> None:
     # 2026-03-21 is a Saturday: a working day, but Nowruz.
     assert hours_state(IRAN, at(TEHRAN, 2026, 3, 21, 10, 0)) is HoursState.HOLIDAY
     assert hours_state(IRAN, at(TEHRAN, 2026, 3, 22, 10, 0)) is HoursState.HOLIDAY
+    assert hours_state(IRAN, at(TEHRAN, 2026, 3, 23, 10, 0)) is HoursState.HOLIDAY
+    assert is_open(IRAN, at(TEHRAN, 2026, 3, 24, 10, 0))  # a Tuesday after the holidays
     assert IRAN.holidays[date(2026, 3, 21)] == "Nowruz"
     # 2026-03-18 (Wednesday) closes at 10:00.
     assert is_open(IRAN, at(TEHRAN, 2026, 3, 18, 9, 0))

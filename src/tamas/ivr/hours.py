@@ -171,6 +171,8 @@ def _minute(path: tuple[str | int, ...], text: str) -> int:
 
 
 def _date(path: tuple[str | int, ...], raw: Any) -> date:
+    if isinstance(raw, datetime):  # YAML gives a datetime for "2026-03-21 00:00"
+        return raw.date()
     if isinstance(raw, date):
         return raw
     try:
