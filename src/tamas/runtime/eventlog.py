@@ -64,6 +64,7 @@ SEGMENT_BYTES = 16 * 1024 * 1024
 SYNC_INTERVAL = 0.2
 INGEST_BATCH = 5000
 _PREFIX, _SUFFIX = "journal-", ".jsonl"
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode  # built once: dumps(...) builds one
 
 
 class EventLogError(TamasError):
@@ -78,10 +79,7 @@ class FsyncPolicy(enum.StrEnum):
 
 def encode_record(rec: LogRecord) -> str:
     """One journal line (without the newline)."""
-    return json.dumps(
-        [rec.seq, rec.at, rec.call_id, rec.queue, rec.agent, rec.event, rec.data],
-        separators=(",", ":"),
-    )
+    return _ENCODE([rec.seq, rec.at, rec.call_id, rec.queue, rec.agent, rec.event, rec.data])
 
 
 def decode_line(line: bytes | str) -> LogRecord:
