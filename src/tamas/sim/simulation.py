@@ -1,0 +1,376 @@
+"""Drive the real ACD engine with synthetic callers and agents on a virtual clock.
+
+Theory of operation
+-------------------
+The simulator plays the runtime's part. It keeps one :class:`VirtualClock` of *happenings*
+(a caller arrives, a caller's patience runs out, an agent picks up, a ring times out, a call
+ends, a shift changes, the engine's deadline comes) and handles the earliest one:
+
+* the happening becomes an ACD event (CallerArrived, CallerHungUp, RingAnswered, RingFailed,
+  CallEnded, AgentLogin/Pause/Unpause/Logout, Tick) fed to ``acd.handle(event, now)``;
+* the outcome's records go to the sink (the event log, the same records the server writes),
+  then its commands are carried out the way a runtime would: RingAgents draws, per agent,
+  whether and after what delay they answer (else a no-answer when the ring times out);
+  Connect draws the handle time and schedules the end; RouteCaller takes the caller out
+  (a ``queue`` destination makes it arrive in that queue); StopRinging cancels rings;
+* the engine's ``next_deadline()`` is re-armed as a Tick happening.
+
+Happenings are never removed from the clock: each one checks on arrival that it still
+applies (patience that runs out after the caller was answered does nothing).
+
+Randomness comes from one :class:`random.Random` per purpose (arrivals, handle times,
+patience, agents), each seeded from the scenario's seed, so a seed gives the same log and
+changing, say, the strategy leaves the callers' arrivals and patience the same (common random
+numbers, fairer comparisons).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tamas.acd.api import (
+    AcdOptions,
+    AgentLogin,
+    AgentLogout,
+    AgentPause,
+    AgentSpec,
+    AgentUnpause,
+    CallEnded,
+    CallerArrived,
+    CallerHungUp,
+    Connect,
+    DestinationKind,
+    Event,
+    QueueSpec,
+    RingAgents,
+    RingAnswered,
+    RingFailed,
+    RouteCaller,
+    StopRinging,
+    Tick,
+)
+from tamas.acd.engine import Acd
+from tamas.core.events import LogRecord
+from tamas.sim.clock import VirtualClock
+from tamas.sim.models import DAY, AgentSchedule, ArrivalProfile, Constant, Distribution
+
+__all__ = ["AgentPlan", "RunResult", "Scenario", "Simulation", "simulate"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentPlan:
+    """One simulated agent: the ACD's spec plus how the person behaves."""
+
+    spec: AgentSpec
+    #: Daily shift with breaks; None: logged in from the start to the end.
+    schedule: AgentSchedule | None = None
+    #: Chance that the agent answers a ring at all (else it rings out).
+    answer_probability: float = 1.0
+    #: Time from the ring to the pick-up.
+    ring_delay: Distribution = field(default=Constant(value=0.0))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Scenario:
+    """Everything a run needs; ``arrivals`` maps queue names to their arrival profiles."""
+
+    queues: tuple[QueueSpec, ...]
+    agents: tuple[AgentPlan, ...]
+    arrivals: Mapping[str, ArrivalProfile]
+    handle_time: Distribution
+    #: Time a caller will wait before hanging up; None: forever.
+    patience: Distribution | None = None
+    #: What callers of each queue need, ``{queue: {skill: minimum level}}``.
+    skills: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    options: AcdOptions = field(default_factory=AcdOptions)
+    seed: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunResult:
+    """What a run did (the KPIs are folded from the records; see tamas.sim.summary)."""
+
+    calls: int
+    records: int
+    events: int
+    end: float
+
+
+# Happenings on the virtual clock.
+@dataclass(frozen=True, slots=True)
+class _Arrive:
+    queue: str
+
+
+@dataclass(frozen=True, slots=True)
+class _GiveUp:
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class _PickUp:
+    call_id: str
+    agent: str
+
+
+@dataclass(frozen=True, slots=True)
+class _RingOut:
+    call_id: str
+    agent: str
+
+
+@dataclass(frozen=True, slots=True)
+class _HangUp:
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Shift:
+    agent: str
+    kind: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Day:
+    day: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Deadline:
+    pass
+
+
+_Happening = _Arrive | _GiveUp | _PickUp | _RingOut | _HangUp | _Shift | _Day | _Deadline
+_DEADLINE = _Deadline()
+_NO_SKILLS: Mapping[str, int] = {}
+
+#: After the last arrival, how long the run goes on to let the queues drain.
+DRAIN = 6 * 3600.0
+
+
+class Simulation:
+    """One run of a scenario; :meth:`run` feeds every record to ``sink``."""
+
+    def __init__(self, scenario: Scenario, sink: Callable[[LogRecord], None]) -> None:
+        self.scenario = scenario
+        self._sink = sink
+        seed = scenario.seed
+        self._arrival_rng = random.Random(f"{seed}:arrivals")
+        self._handle_rng = random.Random(f"{seed}:handle")
+        self._patience_rng = random.Random(f"{seed}:patience")
+        self._agent_rng = random.Random(f"{seed}:agents")
+        options = dataclasses.replace(scenario.options, seed=seed)
+        self.acd = Acd(
+            queues=scenario.queues,
+            agents=tuple(a.spec for a in scenario.agents),
+            options=options,
+        )
+        self._plans = {a.spec.id: a for a in scenario.agents}
+        self.clock: VirtualClock[_Happening] = VirtualClock()
+        self._deadline_at: float | None = None
+        self._waiting: set[str] = set()
+        self._talking: set[str] = set()
+        self._rings: set[tuple[str, str]] = set()
+        self._calls = 0
+        self._records = 0
+        self._events = 0
+        self._max_calls: int | None = None
+        self._until: float | None = None
+        self._arrivals_over = False
+        self._start = 0.0
+
+    def run(
+        self, *, calls: int | None = None, until: float | None = None, start: float = 0.0
+    ) -> RunResult:
+        """Simulate ``calls`` arrivals or arrivals until ``until`` s after ``start``, whichever
+        comes first, then let the queues drain (at most :data:`DRAIN` seconds).
+
+        ``start`` is the virtual time of the first midnight (an epoch of a UTC midnight gives
+        records with real dates; profiles and schedules are read from midnight).
+        """
+        if calls is None and until is None:
+            raise ValueError("a run needs calls or until")
+        self._max_calls = calls
+        self._until = None if until is None else start + until
+        self._start = start
+        self.clock.now = start
+        for queue, profile in self.scenario.arrivals.items():
+            self._next_arrival(queue, profile, start)
+        self.clock.at(start, _Day(0))
+        stop_at: float | None = None
+        while len(self.clock):
+            if self._arrivals_over:
+                if not self._waiting and not self._talking:
+                    break
+                if stop_at is None:
+                    stop_at = self.clock.now + DRAIN
+            if stop_at is not None and (self.clock.next_time() or 0.0) > stop_at:
+                break
+            item = self.clock.pop()
+            _DISPATCH[type(item)](self, item)
+        return RunResult(
+            calls=self._calls, records=self._records, events=self._events, end=self.clock.now
+        )
+
+    # ------------------------------------------------------------------ happenings
+
+    def _give_up(self, item: _GiveUp) -> None:
+        if item.call_id in self._waiting:
+            self._waiting.discard(item.call_id)
+            self._feed(CallerHungUp(call_id=item.call_id))
+
+    def _pick_up(self, item: _PickUp) -> None:
+        key = (item.call_id, item.agent)
+        if key in self._rings:
+            self._rings.discard(key)
+            self._feed(RingAnswered(call_id=item.call_id, agent=item.agent))
+
+    def _ring_out(self, item: _RingOut) -> None:
+        key = (item.call_id, item.agent)
+        if key in self._rings:
+            self._rings.discard(key)
+            self._feed(RingFailed(call_id=item.call_id, agent=item.agent, cause="no-answer"))
+
+    def _hang_up(self, item: _HangUp) -> None:
+        if item.call_id in self._talking:
+            self._talking.discard(item.call_id)
+            self._feed(CallEnded(call_id=item.call_id, by="caller"))
+
+    def _deadline(self, _item: _Deadline) -> None:
+        self._deadline_at = None
+        due = self.acd.next_deadline()
+        if due is not None and due <= self.clock.now:
+            self._feed(Tick())
+        else:
+            self._arm()
+
+    def _arrive(self, item: _Arrive) -> None:
+        queue = item.queue
+        self._calls += 1
+        call_id = f"sim-{self._calls}"
+        self._waiting.add(call_id)
+        patience = self.scenario.patience
+        if patience is not None:
+            self.clock.after(patience.sample(self._patience_rng), _GiveUp(call_id))
+        skills = self.scenario.skills.get(queue, _NO_SKILLS)
+        self._feed(CallerArrived(call_id=call_id, queue=queue, skills=skills))
+        self._next_arrival(queue, self.scenario.arrivals[queue], self.clock.now)
+
+    def _next_arrival(self, queue: str, profile: ArrivalProfile, now: float) -> None:
+        if self._max_calls is not None and self._calls >= self._max_calls:
+            self._arrivals_over = True
+            return
+        when = profile.next_arrival(now, self._arrival_rng)
+        if when is None or (self._until is not None and when >= self._until):
+            self._arrivals_over = True
+            return
+        self.clock.at(when, _Arrive(queue))
+
+    def _start_day(self, item: _Day) -> None:
+        day = item.day
+        base = self._start + day * DAY
+        for agent_id, plan in self._plans.items():
+            if plan.schedule is None:
+                if day == 0:
+                    self.clock.at(base, _Shift(agent_id, "login", ""))
+                continue
+            for when, kind, reason in plan.schedule.events(1):
+                self.clock.at(base + when, _Shift(agent_id, kind, reason))
+        if not self._arrivals_over:
+            self.clock.at(base + DAY, _Day(day + 1))
+
+    def _shift(self, item: _Shift) -> None:
+        agent, kind, reason = item.agent, item.kind, item.reason
+        event: Event
+        if kind == "login":
+            event = AgentLogin(agent=agent, device=f"sim/{agent}")
+        elif kind == "logoff":
+            event = AgentLogout(agent=agent)
+        elif kind == "pause":
+            event = AgentPause(agent=agent, reason=reason)
+        else:
+            event = AgentUnpause(agent=agent)
+        self._feed(event)
+
+    # ------------------------------------------------------------------ the engine
+
+    def _feed(self, event: Event) -> None:
+        self._events += 1
+        now = self.clock.now
+        out = self.acd.handle(event, now)
+        sink = self._sink
+        for record in out.records:
+            sink(record)
+        self._records += len(out.records)
+        for command in out.commands:
+            if isinstance(command, Connect):
+                call_id = command.call_id
+                self._waiting.discard(call_id)
+                self._talking.add(call_id)
+                duration = self.scenario.handle_time.sample(self._handle_rng)
+                self.clock.after(duration, _HangUp(call_id))
+            elif isinstance(command, RingAgents):
+                self._ring(command)
+            elif isinstance(command, StopRinging):
+                for agent in command.agents:
+                    self._rings.discard((command.call_id, agent))
+            elif isinstance(command, RouteCaller):
+                self._route(command)
+            # Announce, StartCallback: the simulated caller just waits, asks no callback.
+        self._arm()
+
+    def _route(self, command: RouteCaller) -> None:
+        call_id = command.call_id
+        self._waiting.discard(call_id)
+        if command.destination.kind is DestinationKind.QUEUE:
+            self._waiting.add(call_id)
+            target = command.destination.target
+            skills = self.scenario.skills.get(target, _NO_SKILLS)
+            self._feed(CallerArrived(call_id=call_id, queue=target, skills=skills))
+
+    def _ring(self, command: RingAgents) -> None:
+        rng = self._agent_rng
+        for agent, _device in command.agents:
+            self._rings.add((command.call_id, agent))
+            plan = self._plans[agent]
+            p = plan.answer_probability
+            delay = plan.ring_delay.sample(rng)
+            if (p >= 1.0 or rng.random() < p) and delay < command.timeout:
+                self.clock.after(delay, _PickUp(command.call_id, agent))
+            else:
+                self.clock.after(command.timeout, _RingOut(command.call_id, agent))
+
+    def _arm(self) -> None:
+        due = self.acd.next_deadline()
+        if due is not None and (self._deadline_at is None or due < self._deadline_at):
+            self._deadline_at = due
+            self.clock.at(due, _DEADLINE)
+
+
+_DISPATCH: dict[type, Callable[[Simulation, Any], None]] = {
+    _Arrive: Simulation._arrive,
+    _GiveUp: Simulation._give_up,
+    _PickUp: Simulation._pick_up,
+    _RingOut: Simulation._ring_out,
+    _HangUp: Simulation._hang_up,
+    _Shift: Simulation._shift,
+    _Day: Simulation._start_day,
+    _Deadline: Simulation._deadline,
+}
+
+
+def simulate(
+    scenario: Scenario,
+    sink: Callable[[LogRecord], None],
+    *,
+    calls: int | None = None,
+    until: float | None = None,
+    start: float = 0.0,
+) -> RunResult:
+    """Run ``scenario`` once; see :meth:`Simulation.run`."""
+    return Simulation(scenario, sink).run(calls=calls, until=until, start=start)
