@@ -133,7 +133,7 @@ def test_migration_0003_down_and_up_again(store: Store) -> None:
     names = sa.inspect(store.engine).get_table_names()
     assert "events" not in names and "cdrs" not in names
     migrate.upgrade(store.engine)
-    assert store.revision() == migrate.head_revision() == "0003"
+    assert store.revision() == migrate.head_revision()
     assert ev.max_seq(store.engine) == 0
     indexes = {ix["name"] for ix in sa.inspect(store.engine).get_indexes("events")}
     assert indexes >= {
