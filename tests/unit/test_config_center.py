@@ -94,3 +94,14 @@ def test_destinations(value: str, parsed: tuple[str, str]) -> None:
 def test_bad_destinations(value: str) -> None:
     with pytest.raises(ValueError, match="must be queue:NAME"):
         parse_destination(value)
+
+
+def test_the_demo_is_a_small_call_center() -> None:
+    from tamas.config import load_config
+
+    config = load_config(None)
+    assert {q.name for q in config.queues} == {"sales", "support"}
+    ivr = [a for a in config.media.applications if a.kind == "ivr"]
+    assert [(a.number, a.flow) for a in ivr] == [("100", "main")]
+    assert {a.extension for a in config.agents} <= {e.number for e in config.extensions}
+    assert config.voicemail.mailbox("100") is not None

@@ -21,7 +21,10 @@ from tamas.runtime.anchor import BridgeLookup, MediaAnchor
 from tamas.runtime.apps import Applications, Int16Array, chime
 from tamas.runtime.authn import Authenticator
 from tamas.runtime.b2bua import B2BUA
+from tamas.runtime.callcenter.audio import Speaker
+from tamas.runtime.callcenter.build import build_center
 from tamas.runtime.endpoint import SipEndpoint
+from tamas.runtime.eventlog import EventLog
 from tamas.runtime.gcpolicy import GcPolicy
 from tamas.runtime.logs import setup_logging
 from tamas.runtime.mediaengine import LocalMediaEngine, MediaEvent
@@ -111,8 +114,10 @@ class MediaRuntime:
     engine: LocalMediaEngine
     anchor: MediaAnchor
     apps: Applications
+    speaker: Speaker
 
     async def aclose(self) -> None:
+        self.speaker.close()
         self.apps.close()
         self.anchor.close_all()
         await self.engine.aclose()
@@ -164,7 +169,7 @@ async def start_media(config: Config, stack: SipStack, data_dir: Path) -> MediaR
     await anchor.pool.fill()
     b2bua.anchor_media(anchor, apps)
     apps.warm()
-    return MediaRuntime(engine, anchor, apps)
+    return MediaRuntime(engine, anchor, apps, Speaker(anchor, tts, loader))
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +290,14 @@ async def serve(
     )
     media = await start_media(config, stack, data_dir)
     recordings, recorder = start_recording(config, stack, media, writer)
+    # the event log is open (and what a crash left unstored is stored) before any call
+    event_log = await asyncio.to_thread(EventLog.open, data_dir / "events", store)
+    center = None
+    if media is not None:
+        center = build_center(config, stack.b2bua, media.anchor, media.apps, media.speaker,
+                              event_log.append, stack.b2bua.registrar)  # fmt: skip
+    elif config.queues or config.ivr:
+        log.warning("queues and IVR flows need media.anchor: true; they are not served")
     trunk_regs.start()
     running = Running(stack, store, recordings)
     stoppers = [await start(running) for start in services]
@@ -310,6 +323,9 @@ async def serve(
     # recorder thread and the store writer close: SIGTERM loses no recording's end.
     await recordings.aclose()
     await recorder.aclose()
+    if center is not None:
+        center.close()
+    await asyncio.to_thread(event_log.close)
     await asyncio.sleep(0.05)
     if media is not None:
         await media.aclose()

@@ -97,12 +97,19 @@ class EchoTap:
 
 
 def find_application(apps: Iterable[MediaApplication], number: str) -> MediaApplication | None:
-    """The application a dialed number reaches: its own number, or a monitor prefix followed
-    by the digits of an extension (the bare prefix reaches nothing)."""
+    """The application a dialed number reaches: its own number, a monitor prefix followed
+    by the digits of an extension (the bare prefix reaches nothing), or an agent's pause code
+    alone or followed by one reason digit."""
     for app in apps:
         if app.kind == "monitor":
             rest = number[len(app.number) :]
             if number.startswith(app.number) and rest.isdigit():
+                return app
+        elif app.kind == "agent" and app.action == "pause":
+            rest = number[len(app.number) :]
+            if number.startswith(app.number) and (
+                rest == "" or (len(rest) == 1 and rest.isdigit())
+            ):
                 return app
         elif app.number == number:
             return app
@@ -125,6 +132,9 @@ class Applications:
         self.hang_up = hang_up
         self._tasks: set[asyncio.Task[None]] = set()
         self.conferencing = Conferencing(anchor, hang_up)
+        #: Kinds served elsewhere (the contact center: ivr, queue, agent, voicemail...): the
+        #: handler gets the call, the caller's leg, the application and the dialed number.
+        self.handlers: dict[str, Callable[[Call, LegMedia, MediaApplication, str], None]] = {}
 
     def find(self, number: str) -> MediaApplication | None:
         return find_application(self.apps.values(), number)
@@ -135,6 +145,10 @@ class Applications:
     def start(self, call: Call, caller: LegMedia, app: MediaApplication) -> None:
         """The caller's leg is answered and configured: run ``app`` on it."""
         log.info("call %s: application %s (%s)", call.id, app.number, app.kind)
+        handler = self.handlers.get(app.kind)
+        if handler is not None:
+            handler(call, caller, app, call.record.callee if call.record is not None else "")
+            return
         if app.kind == "echo":
             idle = self.anchor.open(call, "echo", caller.peer_host)
             echo = EchoTap()

@@ -80,6 +80,8 @@ class Registrar:
         self.location = location
         self.writer = writer
         self.max_contacts = max_contacts
+        #: Run with (extension, has a live contact) after every accepted REGISTER.
+        self.changed_hooks: list[Callable[[str, bool], None]] = []
 
     def handle(self, req: Request, txn: ServerTransaction, peer: Peer) -> None:
         user = self.auth.check(req, txn, peer)
@@ -158,7 +160,8 @@ class Registrar:
             for b in self.location.lookup(aor, now)
         )
         self.endpoint.reply(txn, req, 200, headers=headers)
-
+        for hook in self.changed_hooks:
+            hook(aor, bool(headers))
 
 
 def _float(v: str | None) -> float | None:

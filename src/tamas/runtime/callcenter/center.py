@@ -355,17 +355,21 @@ class CallCenter:
         return next((a.id for a in self.config.agents if a.extension == device), None)
 
     def login(self, agent: str, device: str) -> None:
+        log.info("agent %s logs in on %s", agent, device)
         self.logged_in[agent] = device
         self.feed(acd.AgentLogin(agent=agent, device=device))
 
     def logout(self, agent: str) -> None:
+        log.info("agent %s logs out", agent)
         self.logged_in.pop(agent, None)
         self.feed(acd.AgentLogout(agent=agent))
 
     def pause(self, agent: str, reason: str) -> None:
+        log.info("agent %s pauses (%s)", agent, reason or "no reason")
         self.feed(acd.AgentPause(agent=agent, reason=reason))
 
     def unpause(self, agent: str) -> None:
+        log.info("agent %s is back", agent)
         self.feed(acd.AgentUnpause(agent=agent))
 
     def feature(self, call: Call, leg: LegMedia, app: MediaApplication, dialed: str) -> None:
