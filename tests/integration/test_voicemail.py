@@ -39,7 +39,10 @@ from tamas.runtime.voicemail_mail import Mailer
 from tamas.store import CallRecord, open_store
 from tamas.store.voicemail import MessageStatus, VoicemailMessage, Voicemails
 
-aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
+try:
+    from aiosmtpd import controller as aiosmtpd_controller
+except ImportError:  # the e-mail test is skipped; the others run without a mail server
+    aiosmtpd_controller = None
 
 APPS = """
     - {{number: "*99", kind: voicemail, box: "1001"}}
@@ -73,7 +76,7 @@ class Rig:
     vm: Voicemail
     store: Voicemails
     smtp: Mailbox
-    mailer: Mailer
+    mailer: Mailer | None
     data_dir: Path
     spoken: list[str] = field(default_factory=list)
     records: list[LogRecord] = field(default_factory=list)
@@ -82,7 +85,10 @@ class Rig:
 Scenario = Callable[[Rig], Awaitable[None]]
 
 
-def play(tmp_path: Path, caplog: pytest.LogCaptureFixture, scenario: Scenario) -> list[CallRecord]:
+def play(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, scenario: Scenario, *, mail: bool = False
+) -> list[CallRecord]:
+    """Run ``scenario``; with ``mail``, a local SMTP server receives the e-mails."""
     text = CONFIG.replace('prompt_file: "{prompt}"}}\n', 'prompt_file: "{prompt}"}}\n' + APPS)
     greeting = tmp_path / "greeting.wav"
     with wave.open(str(greeting), "wb") as w:  # 0.3 s of 500 Hz
@@ -102,12 +108,15 @@ def play(tmp_path: Path, caplog: pytest.LogCaptureFixture, scenario: Scenario) -
     data_dir = tmp_path / "data"
     store = open_store(f"sqlite:///{tmp_path}/vm.db")
     smtp = Mailbox()
-    controller = aiosmtpd_controller.Controller(smtp, hostname="127.0.0.1", port=port)
-    controller.start()
+    controller = None
+    if mail:
+        assert aiosmtpd_controller is not None
+        controller = aiosmtpd_controller.Controller(smtp, hostname="127.0.0.1", port=port)
+        controller.start()
 
     async def run(media: Media) -> None:
         recorder = Recorder(interval=0.05)
-        mailer = Mailer(config.smtp, retry_delay=0.05)
+        mailer = Mailer(config.smtp, retry_delay=0.05) if mail else None
         b2bua = media.net.stack.b2bua
         rig_box: list[Rig] = []
 
@@ -132,12 +141,14 @@ def play(tmp_path: Path, caplog: pytest.LogCaptureFixture, scenario: Scenario) -
         finally:
             await vm.aclose()
             await recorder.aclose()
-            await asyncio.to_thread(mailer.close)
+            if mailer is not None:
+                await asyncio.to_thread(mailer.close)
 
     try:
         return media_play(tmp_path, caplog, run, config=text)
     finally:
-        controller.stop()
+        if controller is not None:
+            controller.stop()
         store.close()
 
 
@@ -222,6 +233,7 @@ def write_message(rig: Rig, mid: str, at: float, status: MessageStatus = Message
 # -- leaving a message ----------------------------------------------------------------------------
 
 
+@pytest.mark.skipif(aiosmtpd_controller is None, reason="aiosmtpd is not installed")
 def test_a_caller_leaves_a_message_that_is_stored_logged_and_mailed(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -255,7 +267,7 @@ def test_a_caller_leaves_a_message_that_is_stored_logged_and_mailed(
         assert record.event == "VOICEMAIL" and record.call_id == message.call_id
         assert record.data == ("1001", f"{message.duration:.2f}", message.id)
 
-    (rec,) = play(tmp_path, caplog, scenario)
+    (rec,) = play(tmp_path, caplog, scenario, mail=True)
     assert rec.cause == "bye-from-a"
 
 
