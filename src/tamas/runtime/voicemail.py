@@ -94,7 +94,7 @@ class Voicemail:
         speak: Speaker,
         load_file: FileLoader,
         mailer: Mailer | None,
-        emit: Callable[[LogRecord], None],
+        emit: Callable[[LogRecord], object],
         hang_up: Callable[[Call, str], None],
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
