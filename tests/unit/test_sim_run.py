@@ -182,3 +182,25 @@ def test_scenario_from_config_sections() -> None:
 def test_a_run_needs_a_bound() -> None:
     with pytest.raises(ValueError):
         simulate(basic(), lambda _r: None)
+
+
+def two_queues(profile_a: ArrivalProfile) -> Scenario:
+    return Scenario(
+        queues=(QueueSpec(name="a", wrapup=0.0), QueueSpec(name="b", wrapup=0.0)),
+        agents=tuple(
+            AgentPlan(spec=AgentSpec(id=f"x{i}", queues={"a": 0, "b": 0})) for i in range(3)
+        ),
+        arrivals={"a": profile_a, "b": ArrivalProfile.constant(per_hour=30.0)},
+        handle_time=Exponential(mean=60.0),
+        seed=4,
+    )
+
+
+def test_each_queue_keeps_arriving_until_the_end() -> None:
+    records = run(two_queues(ArrivalProfile(calls=(0.0,))), until=4 * HOUR)
+    entered = [r for r in records if r.event == "ENTERQUEUE"]
+    assert entered and all(r.queue == "b" for r in entered)
+    assert entered[-1].at > 3.5 * HOUR  # queue a's empty stream did not end the run
+    both = run(two_queues(ArrivalProfile.constant(per_hour=30.0)), calls=300)
+    entered = [r for r in both if r.event == "ENTERQUEUE"]
+    assert len(entered) == 300 and {r.queue for r in entered} == {"a", "b"}

@@ -182,6 +182,7 @@ class Simulation:
         self._max_calls: int | None = None
         self._until: float | None = None
         self._arrivals_over = False
+        self._streams = 0
         self._start = 0.0
 
     def run(
@@ -199,6 +200,8 @@ class Simulation:
         self._until = None if until is None else start + until
         self._start = start
         self.clock.now = start
+        self._streams = len(self.scenario.arrivals)
+        self._arrivals_over = self._streams == 0
         for queue, profile in self.scenario.arrivals.items():
             self._next_arrival(queue, profile, start)
         self.clock.at(start, _Day(0))
@@ -251,6 +254,8 @@ class Simulation:
 
     def _arrive(self, item: _Arrive) -> None:
         queue = item.queue
+        if self._max_calls is not None and self._calls >= self._max_calls:
+            return  # another queue's stream reached the limit first
         self._calls += 1
         call_id = f"sim-{self._calls}"
         self._waiting.add(call_id)
@@ -262,12 +267,15 @@ class Simulation:
         self._next_arrival(queue, self.scenario.arrivals[queue], self.clock.now)
 
     def _next_arrival(self, queue: str, profile: ArrivalProfile, now: float) -> None:
+        """Draw the queue's next arrival, or end its stream (the run's arrivals are over
+        when the call limit is reached or every queue's stream has ended)."""
         if self._max_calls is not None and self._calls >= self._max_calls:
             self._arrivals_over = True
             return
         when = profile.next_arrival(now, self._arrival_rng)
         if when is None or (self._until is not None and when >= self._until):
-            self._arrivals_over = True
+            self._streams -= 1
+            self._arrivals_over = self._streams <= 0
             return
         self.clock.at(when, _Arrive(queue))
 
