@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from tamas.acd.api import AgentSpec, QueueSpec
+from tamas.acd.strategies import STRATEGIES
 from tamas.config import ConfigError, load_config
 from tamas.core.events import LogRecord
 from tamas.runtime.eventlog import encode_record
@@ -30,10 +31,6 @@ from tamas.wfm.erlang import asa, erlang_a, erlang_c, occupancy, service_level
 __all__ = ["add_parser", "run"]
 
 EXIT_INVALID = 2
-STRATEGIES = (
-    "ringall", "longest_idle", "least_talk", "fewest_calls", "round_robin", "sequential",
-    "random", "hunt3_priority", "hunt3_random", "skills",
-)  # fmt: skip
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,8 +38,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "simulate",
         help="simulate calls through the ACD and print the KPIs",
         description=(
-            "Drive the real ACD with synthetic callers on a virtual clock (seconds of "
-            "simulated time take microseconds) and print what the event log shows: offered, "
+            "Drive the real ACD with synthetic callers on a virtual clock (no waiting: "
+            "thousands of calls a second) and print what the event log shows: offered, "
             "answered, abandoned, P(wait), ASA, service level, AHT, occupancy. Without "
             "--config, an M/M/c queue with Erlang C's prediction beside each figure."
         ),
@@ -71,7 +68,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )  # fmt: skip
     sim.add_argument("--patience", type=float, metavar="S", help="mean patience (default: none)")
     sim.add_argument("--wrapup", type=float, default=0.0, metavar="S", help="queue wrap-up")
-    sim.add_argument("--strategy", choices=STRATEGIES, default="longest_idle")
+    sim.add_argument(
+        "--strategy", choices=sorted(STRATEGIES), default="longest_idle", metavar="NAME",
+        help=f"queue strategy: {', '.join(sorted(STRATEGIES))} (default longest_idle)",
+    )  # fmt: skip
     sim.add_argument("--threshold", type=float, default=20.0, metavar="S", help="service level T")
     sim.add_argument("--seed", type=int, default=1, metavar="N", help="random seed (default 1)")
     sim.add_argument(
