@@ -86,7 +86,12 @@ Scenario = Callable[[Rig], Awaitable[None]]
 
 
 def play(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture, scenario: Scenario, *, mail: bool = False
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    scenario: Scenario,
+    *,
+    mail: bool = False,
+    max_seconds: float | None = None,
 ) -> list[CallRecord]:
     """Run ``scenario``; with ``mail``, a local SMTP server receives the e-mails."""
     text = CONFIG.replace('prompt_file: "{prompt}"}}\n', 'prompt_file: "{prompt}"}}\n' + APPS)
@@ -105,6 +110,8 @@ def play(
         ],
         "smtp": {"host": "127.0.0.1", "port": port},
     })  # fmt: skip
+    if max_seconds is not None:  # below the configurable minimum, to keep the test short
+        config = config.model_copy(update={"max_seconds": max_seconds})
     data_dir = tmp_path / "data"
     store = open_store(f"sqlite:///{tmp_path}/vm.db")
     smtp = Mailbox()
@@ -289,6 +296,26 @@ def test_pound_ends_the_message_and_tamas_hangs_up(
 
     (rec,) = play(tmp_path, caplog, scenario)
     assert rec.cause == "voicemail-key"
+
+
+def test_max_seconds_ends_the_message_and_tamas_hangs_up(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def scenario(rig: Rig) -> None:
+        call = app_call(rig.media, 5080, "1001", "a1001", "*99")
+        await beep_ended(call)
+        talking = asyncio.ensure_future(talk(call, 3.0))
+        await until(lambda: "BYE" in call.phone.peek(), timeout=5)
+        assert not talking.done()  # cut off while still talking
+        call.phone.reply(call.phone.expect_request("BYE"), 200)
+        await talking
+        call.rtp.close()
+        await until(lambda: len(rig.store.list_messages()) == 1, timeout=10)
+        (message,) = rig.store.list_messages()
+        assert abs(message.duration - 1.5) < 0.1, message.duration
+
+    (rec,) = play(tmp_path, caplog, scenario, max_seconds=1.5)
+    assert rec.cause == "voicemail-max-length"
 
 
 def test_a_message_under_a_second_is_not_kept(
