@@ -87,6 +87,14 @@ def events_of(c: Any) -> list[LogRecord]:
         store.close()
 
 
+def cdr_of(c: Any, call_id: str) -> Any:
+    store = open_store(f"sqlite:///{c.tmp / 'data' / 'tamas.db'}")
+    try:
+        return store_events.get_cdr(store.engine, call_id)
+    finally:
+        store.close()
+
+
 def names(records: list[LogRecord], call_id: str | None = None) -> list[str]:
     return [r.event for r in records if call_id is None or r.call_id == call_id]
 
@@ -108,7 +116,7 @@ def test_ivr_queue_agent_round_trip(
     assert harness.wait_until(lambda: "connected to agent ann" in c.trace(), 15), c.trace()[-3000:]
     thread.join(40)
     assert result and result[0].ok, result and result[0].describe()
-    assert harness.wait_until(lambda: "COMPLETECALLER" in names(events_of(c)), 10)
+    assert harness.wait_until(lambda: "CALLEND" in names(events_of(c)), 10), c.trace()[-5000:]
     records = events_of(c)
     call_id = next(r.call_id for r in records if r.event == "ENTERQUEUE")
     flow = names(records, call_id)
@@ -119,6 +127,10 @@ def test_ivr_queue_agent_round_trip(
     assert login and login[0].agent == "ann"
     connect = next(r for r in records if r.event == "CONNECT")
     assert connect.queue == "sales" and connect.agent == "ann"
+    assert flow[0] == "CALLSTART" and "CALLEND" in flow, " ".join(flow)
+    assert harness.wait_until(lambda: cdr_of(c, call_id) is not None, 10)
+    cdr = cdr_of(c, call_id)
+    assert cdr.result == "answered" and cdr.agents == ("ann",), cdr
     seqs = [r.seq for r in records]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
 
@@ -141,3 +153,5 @@ def test_caller_who_hangs_up_while_waiting_is_an_abandon(
     assert (position, origposition) == ("1", "1")
     assert 2 <= int(waited) <= 6
     assert "CONNECT" not in names(records)
+    assert harness.wait_until(lambda: cdr_of(c, enter.call_id) is not None, 10)
+    assert cdr_of(c, enter.call_id).result == "abandoned"

@@ -179,7 +179,15 @@ class MediaApplication(Section):
 
     number: Annotated[str, AfterValidator(_dial_string), AfterValidator(_not_blank)]
     kind: Literal[
-        "echo", "prompt", "conference", "monitor", "ivr", "queue", "voicemail", "voicemail_main"
+        "echo",
+        "prompt",
+        "conference",
+        "monitor",
+        "ivr",
+        "queue",
+        "voicemail",
+        "voicemail_main",
+        "agent",
     ]
     #: For ``monitor``: what the supervisor does (listen, whisper to the agent, barge in).
     mode: Literal["listen", "whisper", "barge"] = "listen"
@@ -223,6 +231,16 @@ class RecordingConfig(Section):
     layout: Literal["stereo", "mono"] = "stereo"
 
 
+class EventLogConfig(Section):
+    """The event log's journal (docs/event-log.md)."""
+
+    #: always: fsync each append; interval: at most 0.2 s lost on power loss; never: the
+    #: kernel's choice. A kill -9 of Tamas loses nothing in any of them.
+    fsync: Literal["always", "interval", "never"] = "interval"
+    #: Keep journal segments after their records are in the database.
+    keep_segments: bool = False
+
+
 class Config(Section):
     """A whole Tamas configuration (one YAML file)."""
 
@@ -239,6 +257,7 @@ class Config(Section):
     media: MediaConfig = MediaConfig()
     recording: RecordingConfig = RecordingConfig()
     voicemail: VoicemailConfig = VoicemailConfig()
+    events: EventLogConfig = EventLogConfig()
     queues: tuple[QueueConfig, ...] = ()
     agents: tuple[AgentConfig, ...] = ()
     features: FeatureCodes = FeatureCodes()

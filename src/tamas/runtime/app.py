@@ -23,6 +23,7 @@ from tamas.runtime.authn import Authenticator
 from tamas.runtime.b2bua import B2BUA
 from tamas.runtime.callcenter.audio import Speaker
 from tamas.runtime.callcenter.build import build_center
+from tamas.runtime.callcenter.cdrs import CdrWriter
 from tamas.runtime.endpoint import SipEndpoint
 from tamas.runtime.eventlog import EventLog
 from tamas.runtime.gcpolicy import GcPolicy
@@ -291,7 +292,10 @@ async def serve(
     media = await start_media(config, stack, data_dir)
     recordings, recorder = start_recording(config, stack, media, writer)
     # the event log is open (and what a crash left unstored is stored) before any call
-    event_log = await asyncio.to_thread(EventLog.open, data_dir / "events", store)
+    event_log = await asyncio.to_thread(
+        lambda: EventLog.open(data_dir / "events", store, fsync=config.events.fsync,
+                              keep_segments=config.events.keep_segments))  # fmt: skip
+    event_log.subscribe(CdrWriter(writer).on_batch)
     center = None
     if media is not None:
         center = build_center(config, stack.b2bua, media.anchor, media.apps, media.speaker,

@@ -88,6 +88,7 @@ def build_center(
 
     def enter_ivr(call: Call, leg: LegMedia, app: MediaApplication, dialed: str) -> None:
         assert center.ivr is not None and app.flow is not None
+        center.take(call)  # CALLSTART first
         center.ivr.start(call, leg, app.flow)
 
     def enter_queue(call: Call, leg: LegMedia, app: MediaApplication, dialed: str) -> None:

@@ -229,6 +229,8 @@ class CallCenter:
         fork.media.side = "b"
         call.b = fork
         party.agent = command.agent
+        self.log(call.id, "LEGSTART", "b", command.device, agent=command.agent)
+        self.log(call.id, "LEGANSWER", "b", agent=command.agent)
         party.queue = None
         self.speaker.background(call, None)
         self.speaker.stop(call, a.media)
@@ -266,11 +268,21 @@ class CallCenter:
         for agent in list(party.dials):
             self.dialer.stop(party.dials.pop(agent))
 
+    def take(self, call: Call) -> Party:
+        """``call`` is the center's from now on (its CALLSTART is logged once)."""
+        return self._party(call)
+
     def _party(self, call: Call) -> Party:
         party = self.parties.get(call.id)
         if party is None:
-            caller = call.record.caller if call.record is not None else "anonymous"
+            record = call.record
+            caller = record.caller if record is not None else "anonymous"
             party = self.parties[call.id] = Party(call, caller)
+            callee = record.callee if record is not None else ""
+            direction = record.direction.value if record is not None else "internal"
+            trunk = (record.trunk or "") if record is not None else ""
+            self.log(call.id, "CALLSTART", caller, callee, direction, trunk)
+            self.log(call.id, "LEGSTART", "a", caller)
         return party
 
     # -- destinations ----------------------------------------------------------------------
@@ -338,6 +350,11 @@ class CallCenter:
             )
         elif party.queue is not None:
             self.feed(acd.CallerHungUp(call_id=call.id))
+        ended = "normal" if cause.startswith("bye-from-") else cause
+        if party.agent is not None:
+            self.log(call.id, "LEGEND", "b", ended, agent=party.agent)
+        self.log(call.id, "LEGEND", "a", ended)
+        self.log(call.id, "CALLEND", ended)
 
     def _digit(self, digit: CallDigit) -> None:
         party = self.parties.get(digit.call_id)
@@ -374,6 +391,7 @@ class CallCenter:
 
     def feature(self, call: Call, leg: LegMedia, app: MediaApplication, dialed: str) -> None:
         """An agent dialed a feature code from their phone: act, say so, hang up."""
+        self._party(call)
         device = call.a.extension if call.a is not None else None
         agent = self.agent_for_device(device) if device else None
         language = "en"
