@@ -95,6 +95,7 @@ def play(
 ) -> list[CallRecord]:
     """Run ``scenario``; with ``mail``, a local SMTP server receives the e-mails."""
     text = CONFIG.replace('prompt_file: "{prompt}"}}\n', 'prompt_file: "{prompt}"}}\n' + APPS)
+    text += 'voicemail: {{boxes: [{{box: "1001", pin: "1234"}}]}}\n'  # for the config checks
     greeting = tmp_path / "greeting.wav"
     with wave.open(str(greeting), "wb") as w:  # 0.3 s of 500 Hz
         w.setnchannels(1)

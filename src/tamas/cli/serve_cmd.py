@@ -33,8 +33,12 @@ def run(args: argparse.Namespace) -> int:
     # Imported on use: the runtime is heavy, and ``config`` commands must not need it.
     from tamas.runtime.app import Running
     from tamas.runtime.app import run as run_runtime
+    from tamas.runtime.voicemail_messages import MessageService
+    from tamas.store.voicemail import Voicemails
+    from tamas.web.agents import agent_routes
     from tamas.web.recordings import recording_routes
     from tamas.web.status import start_http
+    from tamas.web.voicemail import voicemail_routes
 
     services = []
     if config.server.http_port:
@@ -42,6 +46,12 @@ def run(args: argparse.Namespace) -> int:
 
         async def http(running: Running) -> Callable[[], Awaitable[None]]:
             routes = recording_routes(running.recordings, running.store, token=srv.api_token)
+            agents = {a.id for a in config.agents}
+            service = MessageService(Voicemails(running.store.engine), config.data_dir,
+                                     known_agent=agents.__contains__)  # fmt: skip
+            routes += voicemail_routes(service, token=srv.api_token)
+            if running.center is not None:
+                routes += agent_routes(running.center, token=srv.api_token)
             return await start_http(running.stack, srv.bind, srv.http_port, routes=routes)
 
         services.append(http)

@@ -24,6 +24,7 @@ from tamas.runtime.b2bua import B2BUA
 from tamas.runtime.callcenter.audio import Speaker
 from tamas.runtime.callcenter.build import build_center
 from tamas.runtime.callcenter.cdrs import CdrWriter
+from tamas.runtime.callcenter.center import CallCenter
 from tamas.runtime.endpoint import SipEndpoint
 from tamas.runtime.eventlog import EventLog
 from tamas.runtime.gcpolicy import GcPolicy
@@ -46,7 +47,10 @@ from tamas.runtime.tlscert import ensure_self_signed, server_context
 from tamas.runtime.transports import Transports
 from tamas.runtime.trunks import TrunkRegistrations
 from tamas.runtime.tts import TextToSpeech
+from tamas.runtime.voicemail import Voicemail, access_applications
+from tamas.runtime.voicemail_mail import Mailer
 from tamas.store import Store, open_store
+from tamas.store.voicemail import Voicemails
 
 log = logging.getLogger("tamas")
 
@@ -180,6 +184,7 @@ class Running:
     stack: SipStack
     store: Store
     recordings: RecordingControl
+    center: CallCenter | None = None
 
 
 class _Unanchored:
@@ -302,8 +307,26 @@ async def serve(
                               event_log.append, stack.b2bua.registrar)  # fmt: skip
     elif config.queues or config.ivr:
         log.warning("queues and IVR flows need media.anchor: true; they are not served")
+    voicemail: Voicemail | None = None
+    mailer = Mailer(config.voicemail.smtp)
+    if media is not None:
+        speaker, b2bua = media.speaker, stack.b2bua
+        voicemail = Voicemail(
+            config.voicemail, anchor=media.anchor, recorder=recorder,
+            messages=Voicemails(store.engine), data_dir=data_dir,
+            speak=lambda text, language: speaker.tts.prompt(text, voice=language),
+            load_file=speaker.prompts.load, mailer=mailer,
+            emit=lambda record: event_log.append([record]),
+            hang_up=lambda call, cause: b2bua.hangup(call, cause=cause, notify=(call.a,)),
+        )  # fmt: skip
+        media.apps.handlers["voicemail"] = voicemail.handle_application
+        media.apps.handlers["voicemail_main"] = voicemail.handle_application
+        for app in access_applications(config.voicemail):
+            media.apps.apps.setdefault(app.number, app)
+        if center is not None:
+            center.voicemail = voicemail
     trunk_regs.start()
-    running = Running(stack, store, recordings)
+    running = Running(stack, store, recordings, center)
     stoppers = [await start(running) for start in services]
     gc_policy = GcPolicy()
     gc_policy.start()
@@ -326,7 +349,10 @@ async def serve(
     # Every recording's end is fixed now, its file completed and its row written before the
     # recorder thread and the store writer close: SIGTERM loses no recording's end.
     await recordings.aclose()
+    if voicemail is not None:
+        await voicemail.aclose()  # messages in progress are kept, as on hang-up
     await recorder.aclose()
+    await asyncio.to_thread(mailer.close)
     if center is not None:
         center.close()
     await asyncio.to_thread(event_log.close)

@@ -16,23 +16,24 @@ _TEXTS: dict[str, dict[str, str]] = {
         "position": "You are caller number {position} in line.",
         "wait": "Your estimated waiting time is {wait}.",
         "callback-offer": "To be called back without losing your place, press {key}.",
-        "callback-confirmed": "Thank you. We will call you back as soon as an agent is free. "
-        "Goodbye.",
+        "callback-confirmed": "Thank you. We will call you back in about {wait}, as soon as "
+        "an agent is free. Goodbye.",
     },
     "fa": {
         "periodic": "از شکیبایی شما سپاسگزاریم. تماس شما برای ما مهم است.",
         "position": "شما نفر {position} در صف هستید.",
         "wait": "زمان تقریبی انتظار شما {wait} است.",
         "callback-offer": "برای تماس مجدد بدون از دست دادن نوبت، کلید {key} را فشار دهید.",
-        "callback-confirmed": "سپاسگزاریم. به محض آزاد شدن یک کارشناس با شما تماس می‌گیریم. "
-        "خدانگهدار.",
+        "callback-confirmed": "سپاسگزاریم. حدود {wait} دیگر، به محض آزاد شدن یک کارشناس با "
+        "شما تماس می‌گیریم. خدانگهدار.",
     },
     "ar": {
         "periodic": "شكرا لانتظاركم. اتصالكم مهم لنا.",
         "position": "ترتيبكم في قائمة الانتظار هو {position}.",
         "wait": "مدة الانتظار المتوقعة هي {wait}.",
         "callback-offer": "لمعاودة الاتصال بكم دون أن تفقدوا دوركم، اضغطوا {key}.",
-        "callback-confirmed": "شكرا لكم. سنعاود الاتصال بكم حالما يتوفر موظف. مع السلامة.",
+        "callback-confirmed": "شكرا لكم. سنعاود الاتصال بكم خلال {wait} تقريبا، حالما يتوفر "
+        "موظف. مع السلامة.",
     },
 }
 

@@ -32,13 +32,15 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from enum import Enum
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from tamas.acd import api as acd
 from tamas.config.model import Config, MediaApplication
 from tamas.core.events import LogRecord
 from tamas.runtime.callcenter.announce import announcement
 from tamas.runtime.callcenter.audio import Clip, Speaker
+from tamas.runtime.callcenter.callbacks import Callbacks
 from tamas.runtime.callcenter.dialer import AgentDial, Dialer, FailCause
 
 if TYPE_CHECKING:
@@ -56,6 +58,12 @@ class AcdEngine(Protocol):
 
     def next_deadline(self) -> float | None: ...
 
+    def agent_state(self, agent: str) -> Enum: ...
+
+    def waiting(self, queue: str) -> list[str]: ...
+
+    def estimated_wait(self, queue: str, position: int) -> float: ...
+
 
 class Voicemail(Protocol):
     def leave(self, call: Call, leg: LegMedia, box: str) -> None: ...
@@ -70,6 +78,8 @@ class Party:
     queue: str | None = None
     agent: str | None = None  # connected to this agent
     language: str = "en"
+    #: The call's id in the ACD: the call's own, or the callback it carries out.
+    acd_id: str = ""
     answered: dict[str, Leg] = field(default_factory=dict)  # agent -> answered fork
     dials: dict[str, AgentDial] = field(default_factory=dict)  # agent -> ringing
 
@@ -94,6 +104,7 @@ class CallCenter:
         self.ivr: IvrRunner | None = None
         self.voicemail: Voicemail | None = None
         self.logged_in: dict[str, str] = {}  # agent -> device, as we told the engine
+        self.callbacks = Callbacks(self)
         self._events: deque[acd.Event] = deque()
         self._busy = False
         self._timer: asyncio.TimerHandle | None = None
@@ -158,14 +169,15 @@ class CallCenter:
         elif isinstance(command, acd.RouteCaller):
             party = self.parties.get(command.call_id)
             if party is not None:
+                queue = party.queue
                 self._leave_queue(party)
                 dest = command.destination
-                self.route(party.call, dest.kind.value, dest.target)
+                if dest.kind is acd.DestinationKind.CALLBACK:
+                    self.callbacks.confirm(party, queue)  # the engine keeps the place
+                else:
+                    self.route(party.call, dest.kind.value, dest.target)
         elif isinstance(command, acd.StartCallback):
-            log.warning("callback %s for %s: origination is not available yet",
-                        command.callback_id, command.number)  # fmt: skip
-            self._events.append(acd.CallbackResult(callback_id=command.callback_id,
-                                                   outcome="failed"))  # fmt: skip
+            self.callbacks.start(command)
 
     def _ring(self, command: acd.RingAgents) -> None:
         party = self.parties.get(command.call_id)
@@ -277,7 +289,7 @@ class CallCenter:
         if party is None:
             record = call.record
             caller = record.caller if record is not None else "anonymous"
-            party = self.parties[call.id] = Party(call, caller)
+            party = self.parties[call.id] = Party(call, caller, acd_id=call.id)
             callee = record.callee if record is not None else ""
             direction = record.direction.value if record is not None else "internal"
             trunk = (record.trunk or "") if record is not None else ""
@@ -297,13 +309,12 @@ class CallCenter:
         elif kind == "ivr" and self.ivr is not None:
             self.ivr.start(call, a.media, target)
         elif kind == "voicemail" and self.voicemail is not None:
+            self.speaker.stop(call, a.media)
+            self.speaker.forget(call.id)
             self.voicemail.leave(call, a.media, target)
         elif kind == "callback":
-            party = self._party(call)
-            self.feed(acd.CallbackRequested(call_id=call.id, number=party.caller))
-            self.speaker.say(call, a.media, [Clip(announcement("callback-confirmed", 0, 0.0,
-                                                               party.language))],
-                             lambda: self.hang_up(call, "callback-requested"))  # fmt: skip
+            # only a caller waiting in a queue keeps a place: elsewhere there is none to keep
+            self.hang_up(call, "callback without a queue")
         elif kind == "extension":
             self._party(call)
             self.speaker.background(call, None)
@@ -345,9 +356,9 @@ class CallCenter:
         party.answered.clear()
         party.dials.clear()  # the dialer stops them itself
         if party.agent is not None:
-            self.feed(
-                acd.CallEnded(call_id=call.id, by="agent" if cause == "bye-from-b" else "caller")
-            )
+            agent_side = "bye-from-a" if party.acd_id != call.id else "bye-from-b"  # callback: a
+            by: Literal["caller", "agent"] = "agent" if cause == agent_side else "caller"
+            self.feed(acd.CallEnded(call_id=party.acd_id, by=by))
         elif party.queue is not None:
             self.feed(acd.CallerHungUp(call_id=call.id))
         ended = "normal" if cause.startswith("bye-from-") else cause
@@ -413,6 +424,28 @@ class CallCenter:
             text = "Available."
         self.speaker.say(call, leg, [Clip(text, language)],
                          lambda: self.hang_up(call, f"feature {app.action}"))  # fmt: skip
+
+    def agent_view(self, agent: str) -> dict[str, object]:
+        spec = self.agents[agent]
+        return {"id": agent, "name": spec.name, "state": self.engine.agent_state(agent).value,
+                "device": self.logged_in.get(agent), "queues": dict(spec.queues)}  # fmt: skip
+
+    def agent_views(self) -> list[dict[str, object]]:
+        return [self.agent_view(a) for a in self.agents]
+
+    def queue_views(self) -> list[dict[str, object]]:
+        views: list[dict[str, object]] = []
+        for name in self.queues:
+            line = self.engine.waiting(name)
+            views.append(
+                {
+                    "name": name,
+                    "waiting": len(line),
+                    "calls": line,
+                    "estimated_wait": self.engine.estimated_wait(name, len(line) + 1),
+                }
+            )
+        return views
 
     def registered(self, device: str, registered: bool) -> None:
         """A phone registered or unregistered: agents that log in with it follow."""

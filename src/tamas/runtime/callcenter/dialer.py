@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from tamas.runtime.routing import ExtensionRoute, NoRoute
+from tamas.sip.auth import DigestClient
 from tamas.sip.dialog import Dialog
 from tamas.sip.message import Response
 
@@ -76,35 +77,49 @@ class Dialer:
     def dial(
         self, call: Call, agent: str, device: str, timeout: float, *,
         caller: str, on_answer: Callable[[AgentDial, Leg], None],
-        on_fail: Callable[[AgentDial, FailCause], None],
+        on_fail: Callable[[AgentDial, FailCause], None], anywhere: bool = False,
     ) -> AgentDial:  # fmt: skip
-        """Ring ``device`` for ``call``; exactly one of the callbacks runs later, unless
-        :meth:`stop` is called first. A device that cannot be rung fails on the next turn of
-        the loop (never from inside this call, so the ACD's command loop is not re-entered)."""
+        """Ring ``device`` (an extension; with ``anywhere``, any number the dial plan
+        reaches, trunks included) for ``call``; exactly one of the callbacks runs later,
+        unless :meth:`stop` is called first. A device that cannot be rung fails on the next
+        turn of the loop (never from inside this call, so the ACD's command loop is not
+        re-entered). The offer carries the caller's codecs, or Tamas's own when the call has
+        no caller leg yet (a callback rings the agent first)."""
         b = self.b2bua
         d = AgentDial(call, agent, device, on_answer, on_fail, started=time.time())
         self.active.setdefault(call.id, []).append(d)
         loop = asyncio.get_running_loop()
-        route = b.router.to_extension(device, time.time())
+        now = time.time()
+        route = b.router.dial(device, now) if anywhere else b.router.to_extension(device, now)
         a, anchor = call.a, b.media
-        if not isinstance(route, ExtensionRoute) or a is None or a.media is None or anchor is None:
+        if isinstance(route, NoRoute) or anchor is None or (a is not None and a.media is None):
             status = route.status if isinstance(route, NoRoute) else 480
             loop.call_soon(self._fail, d, _cause(status))
             return d
         if not anchor.ready(1):
             loop.call_soon(self._fail, d, "unreachable")
             return d
-        d.media = anchor.open(call, "agent", route.targets[0].peer.host)
-        offer = anchor.offer(d.media, a.sdp or a.media.sent)
-        for target in route.targets:
-            fork = b.new_b_leg(call, caller, None, target, 70, None, offer, "application/sdp")
+        if isinstance(route, ExtensionRoute):
+            targets, trunk = list(route.targets), None
+        else:
+            targets, trunk = [route.target], route.trunk
+        d.media = anchor.open(call, "agent", targets[0].peer.host)
+        follow = b""
+        if a is not None and a.media is not None:
+            follow = a.sdp or a.media.sent
+        offer = anchor.offer(d.media, follow)
+        for target in targets:
+            fork = b.new_b_leg(call, caller, None, target, 70, trunk, offer, "application/sdp")
             fork.dial = d
-            fork.extension = device
+            fork.extension = device if trunk is None else None
+            if trunk is not None and trunk.auth_user and trunk.password:
+                fork.digest = DigestClient(trunk.auth_user, trunk.password)
             fork.media = d.media if not d.forks else anchor.share(fork, d.media)
             d.forks.append(fork)
             b.send_invite(fork)
         d.timer = loop.call_later(timeout + 1.0, self._expire, d)
-        log.info("call %s: ringing agent %s on %s", call.id, agent, device)
+        log.info("call %s: ringing %s on %s", call.id, f"agent {agent}" if agent else "",
+                 device)  # fmt: skip
         return d
 
     # -- responses -------------------------------------------------------------------------
@@ -117,6 +132,8 @@ class Dialer:
             if fork.cancel_wanted:
                 b.cancel(fork)
             return
+        if resp.status in (401, 407) and b.retry_with_auth(fork, resp):
+            return  # a trunk challenged: answered with its credentials
         if resp.status >= 300:
             self._fork_failed(d, fork, resp.status)
             return
@@ -128,7 +145,7 @@ class Dialer:
         b.endpoint.send_stateless(ack, fork.peer)
         if retransmission:
             return
-        if d.done or fork.cancel_wanted or d.call.a is None:
+        if d.done or fork.cancel_wanted:
             b.send_in_dialog(fork, "BYE")
             b.forget(fork)
             return

@@ -1,0 +1,54 @@
+"""Who may use the HTTP API: loopback, or anyone with the configured bearer token."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+__all__ = ["Handler", "error", "make_guard"]
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def error(status: int, code: str, message: str, **headers: str) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message}, status, headers=headers or None)
+
+
+def _is_loopback(request: Request) -> bool:
+    client = request.client
+    if client is None:
+        return False
+    try:
+        return ipaddress.ip_address(client.host).is_loopback
+    except ValueError:
+        return False
+
+
+def make_guard(
+    token: str | None, *, what: str, trust_loopback: bool = True
+) -> Callable[[Handler], Handler]:
+    """A decorator admitting loopback requests, and others with ``Authorization: Bearer
+    <token>`` (none when ``token`` is None); ``what`` names the API in the refusal."""
+    expected = None if token is None else token.encode()
+
+    def guard(handler: Handler) -> Handler:
+        async def guarded(request: Request) -> Response:
+            if trust_loopback and _is_loopback(request):
+                return await handler(request)
+            if expected is None:
+                return error(403, "forbidden", f"{what} is served to loopback only")
+            scheme, _, credential = request.headers.get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(
+                credential.strip().encode(), expected
+            ):
+                return error(401, "unauthorized", "a valid bearer token is needed",
+                             **{"WWW-Authenticate": 'Bearer realm="tamas"'})  # fmt: skip
+            return await handler(request)
+
+        return guarded
+
+    return guard
