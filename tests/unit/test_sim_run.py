@@ -204,3 +204,26 @@ def test_each_queue_keeps_arriving_until_the_end() -> None:
     both = run(two_queues(ArrivalProfile.constant(per_hour=30.0)), calls=300)
     entered = [r for r in both if r.event == "ENTERQUEUE"]
     assert len(entered) == 300 and {r.queue for r in entered} == {"a", "b"}
+
+
+def test_start_at_an_epoch_midnight() -> None:
+    midnight = 20_422 * 86_400.0  # 2025-12-01 00:00 UTC
+    shift = AgentSchedule(start=9 * HOUR, end=17 * HOUR)
+    plans = (AgentPlan(spec=AgentSpec(id="a", queues={"q": 0}), schedule=shift),)
+    profile = ArrivalProfile(calls=tuple(4.0 if 36 <= slot < 68 else 0.0 for slot in range(96)))
+    scenario = Scenario(
+        queues=(QueueSpec(name="q", wrapup=0.0),),
+        agents=plans,
+        arrivals={"q": profile},
+        handle_time=Exponential(mean=60.0),
+        seed=9,
+    )
+    records: list[LogRecord] = []
+    simulate(scenario, records.append, until=2 * 86_400.0, start=midnight)
+    assert [r.at for r in records if r.event == "AGENTLOGIN"] == [
+        midnight + 9 * HOUR,
+        midnight + 33 * HOUR,
+    ]
+    entered = [r.at - midnight for r in records if r.event == "ENTERQUEUE"]
+    assert entered and all(9 * HOUR <= t % 86_400.0 < 17 * HOUR for t in entered)
+    assert max(entered) < 2 * 86_400.0
