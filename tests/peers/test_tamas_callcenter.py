@@ -155,3 +155,39 @@ def test_caller_who_hangs_up_while_waiting_is_an_abandon(
     assert "CONNECT" not in names(records)
     assert harness.wait_until(lambda: cdr_of(c, enter.call_id) is not None, 10)
     assert cdr_of(c, enter.call_id).result == "abandoned"
+
+
+def test_callback_keeps_the_place_and_calls_the_agent_then_the_customer(
+    start_center: Any, peers: Peers, media_sock: socket.socket
+) -> None:
+    c = start_center(**center_sections(exit_keys={"2": "callback"}))
+    # the customer's phone (extension 1001) answers the callback later, and hangs up after 2 s
+    register_uas(peers, c, "1001", "uas_answer_hangup", media_port=harness.free_port(span=4))
+    thread, result = call_in_background(
+        peers, c, scenario="tamas_call_prompt", user="1001", service="600",
+        variables={"rtp_ip": LOOPBACK, "rtp_port": str(media_sock.getsockname()[1])})  # fmt: skip
+    assert harness.wait_until(lambda: tamas_port_for(c.trace(), "1001") is not None, 15)
+    port = tamas_port_for(c.trace(), "1001")
+    assert port is not None
+    time.sleep(0.5)
+    press(media_sock, port, "2")
+    thread.join(40)  # Tamas says when to expect the call, then hangs up
+    assert result and result[0].ok, result and result[0].describe()
+    assert "ended: callback-requested" in c.trace(), "\n".join(
+        line for line in c.trace().splitlines() if "INFO tamas.c" in line or "ERROR" in line
+    )
+    # an agent logs in (registers): the callback is started, agent first, then the customer
+    register_uas(peers, c, "1002", "uas_answer_play", media_port=harness.free_port(span=4))
+    assert harness.wait_until(lambda: "CALLBACKCOMPLETED" in names(events_of(c)), 20), c.trace()[
+        -4000:
+    ]
+    records = events_of(c)
+    requested = next(r for r in records if r.event == "CALLBACKREQUESTED")
+    assert requested.data[0] == "1001" and requested.queue == "sales"
+    original = names(records, requested.call_id)
+    assert "ABANDON" not in original and "ENTERQUEUE" in original
+    completed = next(r for r in records if r.event == "CALLBACKCOMPLETED")
+    assert completed.call_id == requested.call_id and completed.agent == "ann"
+    start = next(r for r in records if r.event == "CALLBACKSTART")
+    assert start.data[0] == requested.call_id  # the new call says which callback it carries
+    assert harness.wait_until(lambda: "CALLEND" in names(events_of(c), start.call_id), 15)
