@@ -8,12 +8,16 @@ event log in the center's database is read back.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import socket
 import time
+import wave
 from collections.abc import Iterator
 from typing import Any
 
 import harness
+import numpy as np
 import pytest
 from test_tamas_conferencing import tamas_port_for
 from test_tamas_media import call_in_background
@@ -21,8 +25,11 @@ from test_tamas_sipp import register_uas, start_center
 
 from conftest import Peers
 from tamas.core.events import LogRecord
+from tamas.media.g711 import alaw_encode
+from tamas.media.tones import sine
 from tamas.store import events as store_events
 from tamas.store import open_store
+from tamas.store.recordings import Recordings
 
 pytestmark = pytest.mark.peers
 
@@ -36,7 +43,7 @@ FLOW = {
             {"id": "menu", "menu": {
                 "prompt": {"en": "Press 1 for sales."},
                 "timeout": 10, "retries": 2,
-                "options": {"1": {"queue": "sales"}},
+                "options": {"1": {"queue": "sales"}, "0": {"voicemail": "100"}},
                 "fail": {"hangup": True},
             }},
         ],
@@ -51,6 +58,8 @@ def center_sections(**queue: Any) -> dict[str, Any]:
         "agents": [{"id": "ann", "name": "Ann", "extension": "1002", "queues": {"sales": 0},
                     "login_when_registered": True}],
         "ivr": FLOW,
+        "voicemail": {"boxes": [{"box": "100", "pin": "1234", "email": "center@example.com"}],
+                      "smtp": {"host": LOOPBACK, "port": 25}},
         "media": {"applications": [{"number": "100", "kind": "ivr", "flow": "main"},
                                    {"number": "600", "kind": "queue", "queue": "sales"}]},
     }  # fmt: skip
@@ -95,6 +104,16 @@ def cdr_of(c: Any, call_id: str) -> Any:
         store.close()
 
 
+def recording_of(c: Any, call_id: str) -> Any:
+    store = open_store(f"sqlite:///{c.tmp / 'data' / 'tamas.db'}")
+    try:
+        rows = Recordings(store.engine).list_recordings(call_id=call_id)
+    finally:
+        store.close()
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
 def names(records: list[LogRecord], call_id: str | None = None) -> list[str]:
     return [r.event for r in records if call_id is None or r.call_id == call_id]
 
@@ -102,7 +121,7 @@ def names(records: list[LogRecord], call_id: str | None = None) -> list[str]:
 def test_ivr_queue_agent_round_trip(
     start_center: Any, peers: Peers, media_sock: socket.socket
 ) -> None:
-    c = start_center(**center_sections())
+    c = start_center(**center_sections(), recording={"policy": "always"})
     register_uas(peers, c, "1002", "uas_answer_play", media_port=harness.free_port(span=4))
     assert harness.wait_until(lambda: "agent ann logs in on 1002" in c.trace(), 5)
     thread, result = call_in_background(
@@ -131,6 +150,11 @@ def test_ivr_queue_agent_round_trip(
     assert harness.wait_until(lambda: cdr_of(c, call_id) is not None, 10)
     cdr = cdr_of(c, call_id)
     assert cdr.result == "answered" and cdr.agents == ("ann",), cdr
+    recording = recording_of(c, call_id)  # the agent's side recorded on the right channel
+    with wave.open(str(c.tmp / "data" / recording.path)) as w:
+        assert w.getnchannels() == 2 and w.getnframes() / 8000 > 3.0
+        frames = np.frombuffer(w.readframes(w.getnframes()), "<i2").reshape(-1, 2)
+    assert np.abs(frames[:, 1].astype(np.int64)).mean() > 50
     seqs = [r.seq for r in records]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
 
@@ -191,3 +215,72 @@ def test_callback_keeps_the_place_and_calls_the_agent_then_the_customer(
     start = next(r for r in records if r.event == "CALLBACKSTART")
     assert start.data[0] == requested.call_id  # the new call says which callback it carries
     assert harness.wait_until(lambda: "CALLEND" in names(events_of(c), start.call_id), 15)
+
+
+class Inbox:
+    """aiosmtpd handler: keeps every message received."""
+
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(bytes(envelope.original_content))
+        return "250 OK"
+
+
+def talk(sock: socket.socket, port: int, seconds: float, hz: float = 700.0) -> None:
+    """Send a tone as PCMA RTP, 20 ms a packet, to Tamas's port."""
+    payload = alaw_encode((sine(hz, 0.02, -10.0)).astype("int16"))
+    start = time.monotonic()
+    for n in range(round(seconds / 0.02)):
+        header = bytes([0x80, 8]) + (1000 + n).to_bytes(2, "big")
+        header += (n * 160).to_bytes(4, "big") + (0x5151).to_bytes(4, "big")
+        sock.sendto(header + payload, (LOOPBACK, port))
+        time.sleep(max(0.0, start + (n + 1) * 0.02 - time.monotonic()))
+
+
+def test_a_caller_leaves_a_voicemail_from_the_ivr_and_it_is_mailed(
+    start_center: Any, peers: Peers, media_sock: socket.socket
+) -> None:
+    controller_mod = pytest.importorskip("aiosmtpd.controller")
+    smtp_port = harness.free_port(kind="tcp")
+    inbox = Inbox()
+    controller = controller_mod.Controller(inbox, hostname=LOOPBACK, port=smtp_port)
+    controller.start()
+    try:
+        sections = center_sections()
+        sections["voicemail"]["smtp"]["port"] = smtp_port
+        c = start_center(**sections)
+        thread, result = call_in_background(
+            peers, c, scenario="tamas_call_rtp", user="1001", service="100", hold_ms=14000,
+            variables={"rtp_ip": LOOPBACK, "rtp_port": str(media_sock.getsockname()[1])},
+        )  # fmt: skip
+        assert harness.wait_until(lambda: tamas_port_for(c.trace(), "1001") is not None, 15)
+        port = tamas_port_for(c.trace(), "1001")
+        assert port is not None
+        time.sleep(1.0)
+        press(media_sock, port, "0")
+        assert harness.wait_until(lambda: "recording voicemail for 100" in c.trace(), 15), (
+            c.trace()[-3000:]
+        )
+        talk(media_sock, port, 3.0)
+        thread.join(40)
+        assert result and result[0].ok, result and result[0].describe()
+        assert harness.wait_until(lambda: len(inbox.messages) == 1, 20), c.trace()[-3000:]
+    finally:
+        controller.stop()
+    mail = email.message_from_bytes(inbox.messages[0], policy=email.policy.default)
+    assert mail["To"] == "center@example.com"
+    (attachment,) = list(mail.iter_attachments())  # type: ignore[attr-defined]
+    audio = attachment.get_content()
+    wav_path = c.tmp / "mail.wav"
+    wav_path.write_bytes(audio)
+    with wave.open(str(wav_path)) as w:
+        assert (w.getnchannels(), w.getframerate()) == (1, 8000)
+        assert w.getnframes() / 8000 >= 2.5  # the 3 s we said after the beep, at least
+    assert harness.wait_until(lambda: "VOICEMAIL" in names(events_of(c)), 10)
+    records = events_of(c)
+    vm = next(r for r in records if r.event == "VOICEMAIL")
+    assert vm.data[0] == "100"
+    assert harness.wait_until(lambda: getattr(cdr_of(c, vm.call_id), "result", "") == "voicemail",
+                              10)  # fmt: skip
