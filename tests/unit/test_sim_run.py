@@ -227,3 +227,20 @@ def test_start_at_an_epoch_midnight() -> None:
     entered = [r.at - midnight for r in records if r.event == "ENTERQUEUE"]
     assert entered and all(9 * HOUR <= t % 86_400.0 < 17 * HOUR for t in entered)
     assert max(entered) < 2 * 86_400.0
+
+
+def test_full_queue_rejects_callers() -> None:
+    scenario = Scenario(
+        queues=(QueueSpec(name="q", wrapup=0.0, max_callers=2),),
+        agents=(AgentPlan(spec=AgentSpec(id="a", queues={"q": 0})),),
+        arrivals={"q": ArrivalProfile.constant(per_hour=60.0)},  # 2.5 erlangs on one agent
+        handle_time=Exponential(mean=150.0),
+        seed=5,
+    )
+    records = run(scenario, calls=300)
+    fold = SummaryFold()
+    for r in records:
+        fold.add(r)
+    kpis = fold.result(records[-1].at)
+    assert kpis.rejected > 50
+    assert kpis.rejected + kpis.offered == 300 == kpis.rejected + kpis.answered

@@ -34,11 +34,13 @@ def test_fold_counts_waits_and_occupancy() -> None:
         rec(170, "EXITWITHTIMEOUT", "c4"),
         rec(180, "ENTERQUEUE", "c5"),
         rec(190, "ENTERQUEUE", "c6", queue="other"),
+        rec(195, "FULL", "c7"),
         rec(200, "AGENTLOGOFF", agent="a1", queue="NONE"),
     ]:
         fold.add(r)
     k = fold.result(end=300)
     assert (k.offered, k.answered, k.abandoned, k.other_exits, k.waiting_at_end) == (6, 2, 1, 1, 2)
+    assert k.rejected == 1
     assert k.p_wait == pytest.approx(3 / 4)  # c2, c3, c4 waited; c1 did not
     assert k.asa == pytest.approx(25.0)
     assert k.max_wait == 50.0

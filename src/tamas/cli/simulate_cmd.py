@@ -189,6 +189,7 @@ def _print(kpis: Kpis, predicted: dict[str, float] | None) -> None:
         ("answered", f"{kpis.answered}", None),
         ("abandoned", f"{kpis.abandoned}", None),
         ("other exits", f"{kpis.other_exits}", None),
+        ("rejected", f"{kpis.rejected}", None),
         ("waiting at end", f"{kpis.waiting_at_end}", None),
         ("P(wait)", f"{kpis.p_wait:.4f}", "p_wait"),
         ("ASA (s)", f"{kpis.asa:.2f}", "asa"),

@@ -8,7 +8,8 @@ The fold reads only event names and times, in the order the records were written
 * ``ENTERQUEUE`` opens a caller's stay in a queue (keyed by call id and queue). ``CONNECT``
   closes it as answered, with wait = CONNECT time - ENTERQUEUE time; ``ABANDON`` as abandoned;
   ``EXITWITHTIMEOUT``, ``EXITEMPTY``, ``EXITWITHKEY``, ``EXITFULL`` and ``CALLBACKREQUEST`` as
-  other exits. A stay still open at the end is counted as waiting.
+  other exits. A stay still open at the end is counted as waiting. ``FULL`` and
+  ``JOINEMPTY`` (the caller was refused before entering) count as rejected, not offered.
 * ``COMPLETECALLER``/``COMPLETEAGENT`` end a conversation: talk time = end - CONNECT.
 * An agent is *staffed* from ``AGENTLOGIN``/``ADDMEMBER`` to ``AGENTLOGOFF``/``REMOVEMEMBER``,
   except between ``PAUSE`` and ``UNPAUSE``; the records may be repeated per queue, so each is
@@ -48,6 +49,7 @@ class Kpis:
     answered: int
     abandoned: int
     other_exits: int
+    rejected: int
     waiting_at_end: int
     p_wait: float
     asa: float
@@ -83,6 +85,7 @@ class SummaryFold:
     answered: int = 0
     abandoned: int = 0
     other_exits: int = 0
+    rejected: int = 0
     immediate: int = 0
     within: int = 0
     total_wait: float = 0.0
@@ -121,6 +124,8 @@ class SummaryFold:
                     self.abandoned += 1
                 else:
                     self.other_exits += 1
+        elif event == "FULL" or event == "JOINEMPTY":
+            self.rejected += record.at >= self.warmup
         else:
             self._agent_event(record)
 
@@ -158,6 +163,7 @@ class SummaryFold:
             answered=self.answered,
             abandoned=self.abandoned,
             other_exits=self.other_exits,
+            rejected=self.rejected,
             waiting_at_end=len(self._entered),
             p_wait=_ratio(finished - self.immediate, finished),
             asa=_ratio(self.total_wait, self.answered),
