@@ -284,3 +284,28 @@ def test_a_caller_leaves_a_voicemail_from_the_ivr_and_it_is_mailed(
     assert vm.data[0] == "100"
     assert harness.wait_until(lambda: getattr(cdr_of(c, vm.call_id), "result", "") == "voicemail",
                               10)  # fmt: skip
+
+
+def test_post_call_survey_after_the_agent_hangs_up(
+    start_center: Any, peers: Peers, media_sock: socket.socket
+) -> None:
+    c = start_center(**center_sections(survey=True))
+    # the agent answers, talks 2 s, hangs up; the caller stays to rate the call
+    register_uas(peers, c, "1002", "uas_answer_hangup", media_port=harness.free_port(span=4))
+    assert harness.wait_until(lambda: "agent ann logs in on 1002" in c.trace(), 5)
+    thread, result = call_in_background(
+        peers, c, scenario="tamas_call_prompt", user="1001", service="600",
+        variables={"rtp_ip": LOOPBACK, "rtp_port": str(media_sock.getsockname()[1])},
+    )  # fmt: skip
+    assert harness.wait_until(lambda: "asked to rate the call" in c.trace(), 20), c.trace()[-3000:]
+    port = tamas_port_for(c.trace(), "1001")
+    assert port is not None
+    press(media_sock, port, "4")
+    thread.join(40)  # Tamas thanks the caller and hangs up
+    assert result and result[0].ok, result and result[0].describe()
+    assert harness.wait_until(lambda: "SURVEY" in names(events_of(c)), 10)
+    records = events_of(c)
+    survey = next(r for r in records if r.event == "SURVEY")
+    assert (survey.data[:2], survey.agent, survey.queue) == (("4", "5"), "ann", "sales")
+    flow = names(records, survey.call_id)
+    assert flow.index("COMPLETEAGENT") < flow.index("SURVEY") < flow.index("CALLEND")

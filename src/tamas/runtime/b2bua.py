@@ -188,6 +188,9 @@ class B2BUA:
         self.dialer: Dialer | None = None
         #: Run with each call and the cause as it ends (before its legs are let go).
         self.ended_hooks: list[Callable[[Call, str], None]] = []
+        #: Asked when a party of an answered call hangs up: True keeps the call going
+        #: without that leg (the contact center's post-call survey).
+        self.leg_left: Callable[[Call, Leg], bool] | None = None
 
     def anchor_media(self, anchor: MediaAnchor, apps: Applications | None) -> None:
         """Anchor every new call's media at ``anchor`` (see :mod:`tamas.runtime.sessions`)."""
@@ -693,6 +696,9 @@ class B2BUA:
             return
         if req.method == "BYE":
             self.endpoint.reply(txn, req, 200)
+            if self.leg_left is not None and other is not None and self.leg_left(call, leg):
+                self.release(call, leg)  # the call goes on without this leg
+                return
             self.hangup(call, cause=f"bye-from-{leg.side}", notify=(other,))
             return
         if self.sessions is not None and call.state is CallState.ANSWERED and \
@@ -758,6 +764,23 @@ class B2BUA:
         call.a = call.b = None
         call.forks = []
         call.media = None
+
+    def release(self, call: Call, leg: Leg) -> None:
+        """Let ``leg`` go (it hung up) while ``call`` goes on with its other party."""
+        if leg.dialog is not None:
+            leg.dialog.state = DialogState.TERMINATED
+        if leg.media is not None and self.media is not None and call.media is not None:
+            bridged = call.media.bridged
+            if bridged is not None and leg.media.engine in bridged:
+                call.media.bridged = None
+            self.media.close(call, leg.media.engine)
+            leg.media = None
+        if call.b is leg:
+            call.b = None
+        elif call.a is leg:
+            call.a = None
+        self.relay.release(leg, send=False)
+        self.forget(leg)
 
     def media_timeout(self, call: Call, side: str, silent_for: float, at: float) -> None:
         if self.sessions is not None:

@@ -18,6 +18,8 @@ _TEXTS: dict[str, dict[str, str]] = {
         "callback-offer": "To be called back without losing your place, press {key}.",
         "callback-confirmed": "Thank you. We will call you back in about {wait}, as soon as "
         "an agent is free. Goodbye.",
+        "survey": "Please rate the call you just had, from one for poor to five for excellent.",
+        "survey-thanks": "Thank you for your rating. Goodbye.",
     },
     "fa": {
         "periodic": "از شکیبایی شما سپاسگزاریم. تماس شما برای ما مهم است.",
@@ -26,6 +28,8 @@ _TEXTS: dict[str, dict[str, str]] = {
         "callback-offer": "برای تماس مجدد بدون از دست دادن نوبت، کلید {key} را فشار دهید.",
         "callback-confirmed": "سپاسگزاریم. حدود {wait} دیگر، به محض آزاد شدن یک کارشناس با "
         "شما تماس می‌گیریم. خدانگهدار.",
+        "survey": "لطفا به این تماس از یک برای ضعیف تا پنج برای عالی امتیاز دهید.",
+        "survey-thanks": "از امتیاز شما سپاسگزاریم. خدانگهدار.",
     },
     "ar": {
         "periodic": "شكرا لانتظاركم. اتصالكم مهم لنا.",
@@ -34,6 +38,8 @@ _TEXTS: dict[str, dict[str, str]] = {
         "callback-offer": "لمعاودة الاتصال بكم دون أن تفقدوا دوركم، اضغطوا {key}.",
         "callback-confirmed": "شكرا لكم. سنعاود الاتصال بكم خلال {wait} تقريبا، حالما يتوفر "
         "موظف. مع السلامة.",
+        "survey": "يرجى تقييم المكالمة من واحد للضعيف إلى خمسة للممتاز.",
+        "survey-thanks": "شكرا على تقييمكم. مع السلامة.",
     },
 }
 

@@ -50,7 +50,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("tamas.center")
 
-__all__ = ["AcdEngine", "CallCenter", "Voicemail"]
+__all__ = ["SURVEY_SECONDS", "AcdEngine", "CallCenter", "Voicemail"]
+
+#: How long a caller has to press a key 1-5 after the survey question.
+SURVEY_SECONDS = 10.0
 
 
 class AcdEngine(Protocol):
@@ -80,6 +83,11 @@ class Party:
     language: str = "en"
     #: The call's id in the ACD: the call's own, or the callback it carries out.
     acd_id: str = ""
+    #: The queue whose agent the caller was connected to (for the post-call survey).
+    served_by: str | None = None
+    #: The caller is rating the call (the agent has left): the timer that gives up.
+    survey: asyncio.TimerHandle | None = None
+    survey_agent: str | None = None
     answered: dict[str, Leg] = field(default_factory=dict)  # agent -> answered fork
     dials: dict[str, AgentDial] = field(default_factory=dict)  # agent -> ringing
 
@@ -109,6 +117,7 @@ class CallCenter:
         self._busy = False
         self._timer: asyncio.TimerHandle | None = None
         b2bua.ended_hooks.append(self._call_ended)
+        b2bua.leg_left = self._leg_left
         anchor.digit_hooks.append(self._digit)
 
     # -- the engine pump -------------------------------------------------------------------
@@ -241,6 +250,7 @@ class CallCenter:
         fork.media.side = "b"
         call.b = fork
         party.agent = command.agent
+        party.served_by = party.queue
         self.log(call.id, "LEGSTART", "b", command.device, agent=command.agent)
         self.log(call.id, "LEGANSWER", "b", agent=command.agent)
         party.queue = None
@@ -346,6 +356,12 @@ class CallCenter:
     # -- facts from calls ------------------------------------------------------------------
     def _call_ended(self, call: Call, cause: str) -> None:
         party = self.parties.pop(call.id, None)
+        if party is not None and party.survey is not None:
+            party.survey.cancel()
+            party.survey = None
+        if party is not None and party.survey_agent is not None:
+            self.log(call.id, "SURVEY", "", "5", queue=party.served_by or "NONE",
+                     agent=party.survey_agent)  # fmt: skip
         if self.ivr is not None:
             self.ivr.ended(call)
         self.speaker.forget(call.id)
@@ -367,8 +383,54 @@ class CallCenter:
         self.log(call.id, "LEGEND", "a", ended)
         self.log(call.id, "CALLEND", ended)
 
+    # -- the post-call survey --------------------------------------------------------------
+    def _leg_left(self, call: Call, leg: Leg) -> bool:
+        """The agent hung up: a queue with ``survey`` keeps the caller to rate the call."""
+        party = self.parties.get(call.id)
+        if party is None or party.agent is None or leg is not call.b or party.acd_id != call.id:
+            return False
+        spec = self.queues.get(party.served_by or "")
+        a = call.a
+        if spec is None or not spec.survey or a is None or a.media is None:
+            return False
+        agent, party.agent = party.agent, None
+        log.info("call %s: agent %s left; the caller is asked to rate the call", call.id, agent)
+        self.log(call.id, "LEGEND", "b", "normal", agent=agent)
+        self.feed(acd.CallEnded(call_id=call.id, by="agent"))
+        party.survey_agent = agent
+        text = announcement("survey", 0, 0.0, party.language)
+
+        def listen() -> None:
+            party.survey = asyncio.get_running_loop().call_later(
+                SURVEY_SECONDS, self._rated, call, ""
+            )
+
+        self.speaker.say(call, a.media, [Clip(text, party.language)], listen)
+        return True
+
+    def _rated(self, call: Call, score: str) -> None:
+        party = self.parties.get(call.id)
+        if party is None or party.survey_agent is None:
+            return
+        if party.survey is not None:
+            party.survey.cancel()
+            party.survey = None
+        agent, party.survey_agent = party.survey_agent, None
+        self.log(call.id, "SURVEY", score, "5", queue=party.served_by or "NONE", agent=agent)
+        a = call.a
+        if a is None or a.media is None or not score:
+            self.hang_up(call, "survey-timeout" if not score else "survey")
+            return
+        self.speaker.say(call, a.media, [Clip(announcement("survey-thanks", 0, 0.0,
+                                                          party.language), party.language)],
+                         lambda: self.hang_up(call, "survey"))  # fmt: skip
+
     def _digit(self, digit: CallDigit) -> None:
         party = self.parties.get(digit.call_id)
+        if party is not None and party.survey_agent is not None and digit.side == "a":
+            if digit.digit in "12345":
+                self._rated(party.call, digit.digit)
+            return
         if party is not None and party.queue is not None and digit.side == "a":
             self.feed(acd.CallerPressed(call_id=digit.call_id, digit=digit.digit))
             return
