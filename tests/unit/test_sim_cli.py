@@ -76,3 +76,14 @@ def test_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     empty.write_text("extensions: []\n")
     assert simulate(["--config", str(empty), "--calls", "5"]) == 2
     assert "no queues" in capsys.readouterr().err
+
+
+def test_default_rate_shares_85_percent_load(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("queues: [{name: a}, {name: b}]\n")  # no agents: --agents serve both
+    assert simulate(["--config", str(config), "--hours", "1", "--agents", "4"]) == 0
+    out = capsys.readouterr().out
+    # 0.85 x 4 agents x 3600 / 180 s / 2 queues = 34 calls/h in each queue.
+    assert "2 queue(s), 4 agents, 34 calls/h per queue" in out

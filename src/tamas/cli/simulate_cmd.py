@@ -59,7 +59,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sim.add_argument("--agents", type=int, default=10, metavar="N", help="agents (default 10)")
     sim.add_argument(
         "--rate", type=float, metavar="PER_HOUR",
-        help="calls per hour per queue (default: 85%% load, 0.85 x agents x 3600 / aht)",
+        help="calls per hour per queue (default: 85%% load, 0.85 x agents x 3600 / aht / queues)",
     )  # fmt: skip
     sim.add_argument("--aht", type=float, default=180.0, metavar="S", help="mean handle time")
     sim.add_argument(
@@ -151,7 +151,8 @@ def _scenario(args: argparse.Namespace) -> tuple[Scenario, bool]:
         agent_specs = tuple(
             AgentSpec(id=f"agent{i + 1}", queues={"sim": 0}) for i in range(args.agents)
         )
-    rate = args.rate if args.rate is not None else 0.85 * len(agent_specs) * 3600.0 / args.aht
+    full_load = len(agent_specs) * 3600.0 / args.aht / len(queues)
+    rate = args.rate if args.rate is not None else 0.85 * full_load
     scenario = Scenario(
         queues=queues,
         agents=tuple(AgentPlan(spec=a) for a in agent_specs),
