@@ -32,6 +32,7 @@ from tamas.runtime.callcenter.audio import Clip, Speaker
 if TYPE_CHECKING:
     from tamas.runtime.anchor import CallDigit, LegMedia
     from tamas.runtime.b2bua import Call
+    from tamas.runtime.contacts import ContactLookup
 
 log = logging.getLogger("tamas.ivr")
 
@@ -68,8 +69,9 @@ class IvrRunner:
     def __init__(
         self, flows: Mapping[str, Flow], calendars: Mapping[str, Calendar], speaker: Speaker,
         append: Callable[[Sequence[LogRecord]], object], route: RouteTo,
-        *, clock: Callable[[], float] = time.time,
+        *, clock: Callable[[], float] = time.time, contacts: ContactLookup | None = None,
     ) -> None:  # fmt: skip
+        self.contacts = contacts
         self.flows = flows
         self.calendars = calendars
         self.speaker = speaker
@@ -125,8 +127,11 @@ class IvrRunner:
             elif isinstance(command, ivc.HttpRequest):
                 self._http(run, command)
             elif isinstance(command, ivc.LookupContact):
-                result = ive.ContactResult(request_id=command.request_id, contact_id=None)
-                asyncio.get_running_loop().call_soon(self._feed, run, result)
+                if self.contacts is not None:  # answered off the loop, then fed to the session
+                    self.contacts.request(command, lambda result: self._feed(run, result))
+                else:
+                    result = ive.ContactResult(request_id=command.request_id, contact_id=None)
+                    asyncio.get_running_loop().call_soon(self._feed, run, result)
             elif isinstance(command, ivc.Route):
                 self._finish(run)
                 dest = command.destination
