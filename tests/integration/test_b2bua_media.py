@@ -23,9 +23,12 @@ import pytest
 from memsip import HOST, Net, Phone, until
 
 from tamas.config import parse_config
+from tamas.core.events import LogRecord
 from tamas.media.g711 import alaw_decode, alaw_encode, ulaw_encode
 from tamas.runtime.anchor import BridgeLookup, CallDigit
 from tamas.runtime.app import MediaRuntime, build_sip_stack, start_media
+from tamas.runtime.callcenter.build import build_center
+from tamas.runtime.callcenter.center import CallCenter
 from tamas.runtime.mediaengine.leg import UdpLeg
 from tamas.runtime.storewriter import StoreWriter
 from tamas.sip.auth import DigestClient
@@ -69,6 +72,7 @@ class Media:
     net: Net
     runtime: MediaRuntime
     digits: list[CallDigit]
+    center: CallCenter | None = None
 
 
 def play(
@@ -81,10 +85,12 @@ def play(
     config: str | None = None,
     prompt_audio: bytes | None = None,
     checks: Callable[[MediaRuntime], None] | None = None,
+    events: list[LogRecord] | None = None,
 ) -> list[CallRecord]:
     """Run ``scenario`` against a B2BUA with a real media engine built from ``config`` (a
     template with CONFIG's fields; CONFIG itself by default); ``checks`` run on the runtime
-    after the scenario, before it closes."""
+    after the scenario, before it closes. With ``events``, the contact center is built too
+    (queues, IVR, parking...) and its event log records are collected there."""
     prompt = tmp_path / "prompt.wav"
     if prompt_audio is None:  # 0.3 s of a 500 Hz tone
         t = np.arange(2400) / 8000
@@ -108,8 +114,12 @@ def play(
         assert runtime is not None
         digits: list[CallDigit] = []
         runtime.anchor.digit_hooks.append(digits.append)
+        center = None
+        if events is not None:
+            center = build_center(config, stack.b2bua, runtime.anchor, runtime.apps,
+                                  runtime.speaker, events.extend)  # fmt: skip
         try:
-            await scenario(Media(net, runtime, digits))
+            await scenario(Media(net, runtime, digits, center))
             net.assert_quiet()
             b2bua = stack.b2bua
             assert b2bua.calls == {}, "a call is still up"
@@ -120,6 +130,8 @@ def play(
             if checks is not None:
                 checks(runtime)
         finally:
+            if center is not None:
+                center.close()
             await runtime.aclose()
         assert list(runtime.engine.legs) == []
 

@@ -188,6 +188,7 @@ class MediaApplication(Section):
         "voicemail",
         "voicemail_main",
         "agent",
+        "park",
     ]
     #: For ``monitor``: what the supervisor does (listen, whisper to the agent, barge in).
     mode: Literal["listen", "whisper", "barge"] = "listen"
@@ -200,6 +201,8 @@ class MediaApplication(Section):
     #: For ``agent``: what the agent's feature code does (``pause`` may be followed by a
     #: reason digit, see ``features.pause_reasons``).
     action: Literal["login", "logout", "pause", "unpause"] | None = None
+    #: For ``park``: seconds a parked call waits before it rings the extension that parked it.
+    park_seconds: float = Field(default=120.0, gt=0)
     #: For ``queue``: the queue (a name under ``queues:``) the caller joins.
     queue: str | None = None
     #: For ``voicemail``: the mailbox a caller leaves a message in.

@@ -105,6 +105,10 @@ def find_application(apps: Iterable[MediaApplication], number: str) -> MediaAppl
             rest = number[len(app.number) :]
             if number.startswith(app.number) and rest.isdigit():
                 return app
+        elif app.kind == "park":
+            rest = number[len(app.number) :]
+            if number.startswith(app.number) and len(rest) == 1 and rest.isdigit():
+                return app
         elif app.kind == "agent" and app.action == "pause":
             rest = number[len(app.number) :]
             if number.startswith(app.number) and (
@@ -142,12 +146,17 @@ class Applications:
     def legs_needed(self, app: MediaApplication) -> int:
         return 2 if app.kind == "echo" else 1
 
-    def start(self, call: Call, caller: LegMedia, app: MediaApplication) -> None:
-        """The caller's leg is answered and configured: run ``app`` on it."""
+    def start(
+        self, call: Call, caller: LegMedia, app: MediaApplication, dialed: str | None = None
+    ) -> None:
+        """The caller's leg is answered and configured: run ``app`` on it (``dialed``: the
+        number that reached it, when not the call's own, e.g. a transfer's target)."""
         log.info("call %s: application %s (%s)", call.id, app.number, app.kind)
         handler = self.handlers.get(app.kind)
         if handler is not None:
-            handler(call, caller, app, call.record.callee if call.record is not None else "")
+            if dialed is None:
+                dialed = call.record.callee if call.record is not None else ""
+            handler(call, caller, app, dialed)
             return
         if app.kind == "echo":
             idle = self.anchor.open(call, "echo", caller.peer_host)

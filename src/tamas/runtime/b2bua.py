@@ -191,6 +191,9 @@ class B2BUA:
         #: Asked when a party of an answered call hangs up: True keeps the call going
         #: without that leg (the contact center's post-call survey).
         self.leg_left: Callable[[Call, Leg], bool] | None = None
+        #: Run with (call, transferor leg, target number) when a call is transferred to an
+        #: application (a queue, IVR, voicemail or park slot), before the application runs.
+        self.transfer_hooks: list[Callable[[Call, Leg, str], None]] = []
 
     def anchor_media(self, anchor: MediaAnchor, apps: Applications | None) -> None:
         """Anchor every new call's media at ``anchor`` (see :mod:`tamas.runtime.sessions`)."""
@@ -764,6 +767,30 @@ class B2BUA:
         call.a = call.b = None
         call.forks = []
         call.media = None
+
+    def adopt_leg(self, into: Call, leg: Leg) -> None:
+        """Move ``leg`` (the caller of another call Tamas answered, e.g. one picking up a
+        parked call) into ``into`` as its ``b`` leg; its own call ends quietly ("merged")."""
+        old = leg.call
+        if old is into:
+            return
+        lm = leg.media
+        if lm is not None and old.media is not None and into.media is not None:
+            if lm.engine in old.media.legs:
+                old.media.legs.remove(lm.engine)
+            into.media.legs.append(lm.engine)
+            if self.media is not None:
+                self.media.adopt(into, lm)
+        if old.a is leg:
+            old.a = None
+        if old.b is leg:
+            old.b = None
+        leg.call = into
+        leg.side = "b"
+        if lm is not None:
+            lm.side = "b"
+        into.b = leg
+        self._finish(old, cause="merged", status=None)
 
     def release(self, call: Call, leg: Leg) -> None:
         """Let ``leg`` go (it hung up) while ``call`` goes on with its other party."""

@@ -45,12 +45,16 @@ from tamas.sip.transaction import ServerTransaction
 from tamas.sip.uri import SipUri, TelUri, parse_name_addr
 
 if TYPE_CHECKING:
+    from tamas.config.model import MediaApplication
     from tamas.runtime.anchor import LegMedia
     from tamas.runtime.b2bua import B2BUA, Call, Leg
 
 log = logging.getLogger("tamas.calls")
 
 SIPFRAG = "message/sipfrag;version=2.0"
+
+#: Application kinds a call can be transferred to (Tamas takes the transferee itself).
+TO_APPLICATIONS = frozenset({"queue", "ivr", "voicemail", "park", "conference"})
 
 
 @dataclass(eq=False, slots=True)
@@ -113,6 +117,10 @@ class Transfers:
         if call.id in self.active:
             b.endpoint.reply(txn, req, 491, "Transfer In Progress")
             return
+        app = b.apps.find(number) if b.apps is not None else None
+        if app is not None and app.kind in TO_APPLICATIONS and other.media is not None:
+            self._to_application(leg, other, req, txn, app, number)
+            return
         route = b.router.dial(number, time.time())
         if isinstance(route, NoRoute):
             b.endpoint.reply(txn, req, route.status, route.reason)
@@ -155,6 +163,42 @@ class Transfers:
         transfer.timer = asyncio.get_running_loop().call_later(
             timeout, self.on_failure_all, transfer, 480, "No Answer"
         )
+
+    def _to_application(
+        self, leg: Leg, other: Leg, req: Request, txn: ServerTransaction,
+        app: MediaApplication, number: str,
+    ) -> None:  # fmt: skip
+        """A transfer to a number Tamas answers itself (a queue, an IVR, voicemail, a park
+        slot): done at once. The transferee becomes the call's caller leg and the
+        application takes it; the transferor is told 200 and hung up."""
+        b = self.b2bua
+        call = leg.call
+        contact = f"<{b.endpoint.contact_uri(leg.peer.transport)}>"
+        b.endpoint.respond(txn, response_to(req, 202, headers=(("Contact", contact),)))
+        transfer = BlindTransfer(call=call, transferor=leg, transferee=other, target=number)
+        self._notify(transfer, "SIP/2.0 200 OK", final=True)
+        log.info("call %s: %s transferred to %s (%s)", call.id, other.side, number, app.kind)
+        for hook in list(b.transfer_hooks):
+            hook(call, leg, number)
+        anchor = b.media
+        if anchor is not None and leg.media is not None and call.media is not None:
+            anchor.close(call, leg.media.engine)
+            leg.media = None
+        call.a, call.b = other, None
+        other.side = "a"
+        if other.media is not None:
+            other.media.side = "a"
+            if anchor is not None:
+                anchor.play(other.media, None)
+        if call.media is not None:
+            call.media.bridged = None
+        bye = b.send_in_dialog(leg, "BYE")
+        if bye is None:
+            b.forget(leg)
+        else:
+            bye.user_data = Farewell(leg)
+        if b.apps is not None and other.media is not None:
+            b.apps.start(call, other.media, app, number)
 
     # -- the target's answer ------------------------------------------------------------------
     def on_response(self, fork: Leg, resp: Response, retransmission: bool) -> None:

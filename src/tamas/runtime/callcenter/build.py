@@ -98,6 +98,7 @@ def build_center(
     apps.handlers["ivr"] = enter_ivr
     apps.handlers["queue"] = enter_queue
     apps.handlers["agent"] = center.feature
+    apps.handlers["park"] = center.parking.handle
     for app in feature_applications(config):
         apps.apps.setdefault(app.number, app)
     if registrar is not None:

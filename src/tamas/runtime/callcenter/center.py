@@ -42,6 +42,7 @@ from tamas.runtime.callcenter.announce import announcement
 from tamas.runtime.callcenter.audio import Clip, Speaker
 from tamas.runtime.callcenter.callbacks import Callbacks
 from tamas.runtime.callcenter.dialer import AgentDial, Dialer, FailCause
+from tamas.runtime.callcenter.parking import Parking
 
 if TYPE_CHECKING:
     from tamas.runtime.anchor import CallDigit, LegMedia, MediaAnchor
@@ -88,6 +89,9 @@ class Party:
     #: The caller is rating the call (the agent has left): the timer that gives up.
     survey: asyncio.TimerHandle | None = None
     survey_agent: str | None = None
+    entered_at: float = 0.0  # joined its queue
+    connected_at: float = 0.0  # connected to its agent
+    origposition: str = "1"  # its position when it joined (ENTERQUEUE)
     answered: dict[str, Leg] = field(default_factory=dict)  # agent -> answered fork
     dials: dict[str, AgentDial] = field(default_factory=dict)  # agent -> ringing
 
@@ -113,6 +117,8 @@ class CallCenter:
         self.voicemail: Voicemail | None = None
         self.logged_in: dict[str, str] = {}  # agent -> device, as we told the engine
         self.callbacks = Callbacks(self)
+        self.parking = Parking(self)
+        b2bua.transfer_hooks.append(self._transferred)
         self._events: deque[acd.Event] = deque()
         self._busy = False
         self._timer: asyncio.TimerHandle | None = None
@@ -137,6 +143,7 @@ class CallCenter:
                     continue
                 if out.records:
                     self.append(out.records)
+                    self._note(out.records)
                 for command in out.commands:
                     try:
                         self._run(command)
@@ -145,6 +152,13 @@ class CallCenter:
         finally:
             self._busy = False
         self._arm()
+
+    def _note(self, records: Sequence[LogRecord]) -> None:
+        for r in records:
+            if r.event == "ENTERQUEUE" and len(r.data) >= 3:
+                party = self.parties.get(r.call_id)
+                if party is not None:
+                    party.entered_at, party.origposition = r.at, r.data[2]
 
     def _arm(self) -> None:
         if self._timer is not None:
@@ -251,6 +265,7 @@ class CallCenter:
         call.b = fork
         party.agent = command.agent
         party.served_by = party.queue
+        party.connected_at = self.clock()
         self.log(call.id, "LEGSTART", "b", command.device, agent=command.agent)
         self.log(call.id, "LEGANSWER", "b", agent=command.agent)
         party.queue = None
@@ -364,6 +379,7 @@ class CallCenter:
                      agent=party.survey_agent)  # fmt: skip
         if self.ivr is not None:
             self.ivr.ended(call)
+        self.parking.ended(call)
         self.speaker.forget(call.id)
         if party is None:
             return
@@ -382,6 +398,23 @@ class CallCenter:
             self.log(call.id, "LEGEND", "b", ended, agent=party.agent)
         self.log(call.id, "LEGEND", "a", ended)
         self.log(call.id, "CALLEND", ended)
+
+    def _transferred(self, call: Call, transferor: Leg, number: str) -> None:
+        """A blind transfer to an application (queue, IVR, voicemail, park slot): an agent's
+        call ends for the ACD (BLINDTRANSFER, Asterisk's fields) and goes on without them."""
+        self.parking.transferred(call, transferor.extension)
+        party = self.parties.get(call.id)
+        if party is None or party.agent is None:
+            return
+        agent, party.agent = party.agent, None
+        now = self.clock()
+        hold = int(party.connected_at - party.entered_at) if party.entered_at else 0
+        self.log(call.id, "BLINDTRANSFER", number, "", str(hold),
+                 str(int(now - party.connected_at)), party.origposition,
+                 queue=party.served_by or "NONE", agent=agent)  # fmt: skip
+        self.log(call.id, "LEGEND", "b", "transferred", agent=agent)
+        self.feed(acd.CallEnded(call_id=party.acd_id, by="agent"))
+        party.queue = None
 
     # -- the post-call survey --------------------------------------------------------------
     def _leg_left(self, call: Call, leg: Leg) -> bool:
