@@ -21,6 +21,7 @@ from tamas.acd.api import AgentSpec, QueueSpec
 from tamas.acd.strategies import STRATEGIES
 from tamas.config import ConfigError, load_config
 from tamas.core.events import LogRecord
+from tamas.core.queue_log import format_line
 from tamas.runtime.eventlog import encode_record
 from tamas.sim.fromconfig import queue_skills, specs_from_config
 from tamas.sim.models import ArrivalProfile, Distribution, Exponential, LogNormal
@@ -220,7 +221,6 @@ def _writer(suffix: str, out: IO[str], fold: SummaryFold) -> Callable[[LogRecord
 
     def queue_log(record: LogRecord) -> None:
         fold.add(record)
-        fields = [str(int(record.at)), record.call_id, record.queue, record.agent, record.event]
-        out.write("|".join([*fields, *record.data]) + "\n")
+        out.write(format_line(record) + "\n")
 
     return jsonl if suffix == ".jsonl" else queue_log
