@@ -246,3 +246,14 @@ def test_migration_0005_down_and_up_again(store: Store, book: Contacts) -> None:
     assert book.search() == []
     book.add({"code": "1"}, now=2.0)
     assert book.find_by_code("1") is not None
+
+
+def test_the_tables_match_migration_0005(store: Store) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from tamas.store.tables import metadata
+
+    with store.engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert [d for d in differences if "contact" in repr(d)] == []
