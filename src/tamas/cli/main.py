@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tamas import __version__
-from tamas.cli import config_cmd, events_cmd, serve_cmd
+from tamas.cli import config_cmd, events_cmd, serve_cmd, simulate_cmd
 
 DESCRIPTION = "Tamas: a self-hosted contact center (SIP telephony, IVR, queues, reports)."
 
@@ -20,6 +20,7 @@ commands:
   config demo      print the built-in demo configuration
   events export    write the event log as an Asterisk queue_log file or JSON lines
   events import    append a queue_log file to the event log
+  simulate         run the ACD on a virtual clock with synthetic calls; print KPIs
 
 examples:
   tamas serve                              demo center on 127.0.0.1 (extensions 1001-1010)
@@ -27,10 +28,11 @@ examples:
   tamas config demo > tamas.yaml           start your own configuration from the demo
   tamas config check tamas.yaml            exit 0 if valid, 2 with file:line messages if not
   tamas events export --output queue_log   the event log for tools that read Asterisk's
+  tamas simulate --calls 100000 --agents 11 --rate 200   measured KPIs beside Erlang C
   tamas COMMAND --help                     details of one command
 
 exit status: 0 success, 2 invalid configuration or usage, 1 other errors.
-docs: docs/cli.md, docs/configuration.md and docs/event-log.md
+docs: docs/cli.md, docs/configuration.md, docs/event-log.md and docs/simulator.md
 """
 
 
@@ -47,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve(commands)
     config_cmd.add_parser(commands)
     events_cmd.add_parser(commands)
+    simulate_cmd.add_parser(commands)
     return parser
 
 

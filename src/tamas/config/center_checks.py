@@ -69,6 +69,29 @@ def check_center(config: Config) -> Iterator[Issue]:
             yield _issue(("agents", i, "login_when_registered"),
                          "logging in with the device needs the agent's extension",
                          "set extension, or login_when_registered: false")  # fmt: skip
+    for i, ext in enumerate(config.extensions):
+        for why, dest in ext.forward.items():
+            yield from _destination(config, ("extensions", i, "forward", why), dest)
+    for i, app in enumerate(config.media.applications):
+        if app.kind != "ring_group":
+            continue
+        if not app.members:
+            yield _issue(
+                ("media", "applications", i, "members"),
+                "a ring group needs members",
+                "list the extensions it rings, e.g. members: ['1001', '1002']",
+            )
+        for j, member in enumerate(app.members):
+            if member not in extensions:
+                yield _issue(
+                    ("media", "applications", i, "members", j),
+                    "no extension has this number",
+                    _ref_hint(member, extensions, "extension"),
+                    got=repr(member),
+                )
+        if app.fallback is not None:
+            yield from _destination(config, ("media", "applications", i, "fallback"),
+                                    app.fallback)  # fmt: skip
     yield from _calendars(config)
     yield from _ivr(config)
     for i, app in enumerate(config.media.applications):
@@ -88,6 +111,9 @@ def known_names(config: Config) -> Known:
         queues=frozenset(q.name for q in config.queues),
         extensions=frozenset(e.number for e in config.extensions),
         mailboxes=frozenset(b.box for b in config.voicemail.boxes),
+        ring_groups=frozenset(
+            a.number for a in config.media.applications if a.kind == "ring_group"
+        ),
         calendars=frozenset(config.calendars),
         trunks=frozenset(t.name for t in config.trunks),
     )

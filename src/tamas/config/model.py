@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from tamas.config.center import AgentConfig, FeatureCodes, QueueConfig, RawSection
+from tamas.config.center import AgentConfig, Destination, FeatureCodes, QueueConfig, RawSection
 from tamas.config.section import Section
 from tamas.config.voicemail import VoicemailConfig
 
@@ -125,6 +125,10 @@ class Extension(Section):
     ring_timeout: int = Field(default=30, ge=1)
     #: May monitor other extensions' calls (``kind: monitor`` applications).
     supervisor: bool = False
+    #: Conditional forwarding: where an unanswered call goes instead of failing, by why it
+    #: was not answered (``busy``: 486/600; ``no_answer``: rang ``ring_timeout`` seconds or
+    #: 408; ``unavailable``: no phone registered, 480). Destinations as in ``queues:``.
+    forward: dict[Literal["busy", "no_answer", "unavailable"], Destination] = {}
 
     @property
     def display_name(self) -> str:
@@ -189,6 +193,7 @@ class MediaApplication(Section):
         "voicemail_main",
         "agent",
         "park",
+        "ring_group",
     ]
     #: For ``monitor``: what the supervisor does (listen, whisper to the agent, barge in).
     mode: Literal["listen", "whisper", "barge"] = "listen"
@@ -201,6 +206,13 @@ class MediaApplication(Section):
     #: For ``agent``: what the agent's feature code does (``pause`` may be followed by a
     #: reason digit, see ``features.pause_reasons``).
     action: Literal["login", "logout", "pause", "unpause"] | None = None
+    #: For ``ring_group``: the extensions rung, how (all at once, or one after another in
+    #: this order), for how long each round or each member, and where the call goes when
+    #: nobody answers (a destination as in ``queues:``; none: the caller hears busy).
+    members: tuple[str, ...] = ()
+    ring_strategy: Literal["ringall", "hunt"] = "ringall"
+    ring_seconds: float = Field(default=20.0, gt=0)
+    fallback: Destination | None = None
     #: For ``park``: seconds a parked call waits before it rings the extension that parked it.
     park_seconds: float = Field(default=120.0, gt=0)
     #: For ``queue``: the queue (a name under ``queues:``) the caller joins.

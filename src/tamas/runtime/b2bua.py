@@ -143,6 +143,7 @@ class Call:
     keepalive: asyncio.TimerHandle | None = None  # the next probe of its dialogs
     media: CallMedia | None = None  # its engine legs (anchored calls)
     answered_loop: float | None = None  # loop time of the answer (for media timeouts)
+    extension: str | None = None  # the extension it rings (its forwarding applies)
 
     def move(self, new: CallState) -> None:
         if new is self.state:
@@ -194,6 +195,9 @@ class B2BUA:
         #: Run with (call, transferor leg, target number) when a call is transferred to an
         #: application (a queue, IVR, voicemail or park slot), before the application runs.
         self.transfer_hooks: list[Callable[[Call, Leg, str], None]] = []
+        #: Asked when a call is about to fail (status, reason) before anyone answered: True
+        #: if it was taken care of (an extension's conditional forwarding).
+        self.unanswered: Callable[[Call, int, str], bool] | None = None
 
     def anchor_media(self, anchor: MediaAnchor, apps: Applications | None) -> None:
         """Anchor every new call's media at ``anchor`` (see :mod:`tamas.runtime.sessions`)."""
@@ -361,6 +365,7 @@ class B2BUA:
         if isinstance(route, ExtensionRoute):
             targets = list(route.targets)
             timeout = float(route.extension.ring_timeout)
+            call.extension = route.extension.number
         elif isinstance(route, TrunkRoute):
             targets = [route.target]
             timeout = 120.0
@@ -582,6 +587,9 @@ class B2BUA:
         self.endpoint.respond(a.server_txn, resp)
 
     def fail(self, call: Call, status: int, reason: str) -> None:
+        if self.unanswered is not None and call.state is not CallState.ENDED and \
+                call.b is None and self.unanswered(call, status, reason):  # fmt: skip
+            return  # forwarded: Tamas answered the caller and sends it elsewhere
         self.reply_a(call, status, reason)
         self._finish(call, cause=f"{status} {reason}", status=status)
 

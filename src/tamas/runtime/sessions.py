@@ -121,20 +121,37 @@ class AnchoredSessions:
 
     def answer_app(self, call: Call, a: Leg, app: MediaApplication) -> None:
         """Tamas answers the caller itself and runs ``app`` (see :mod:`tamas.runtime.apps`)."""
-        b = self.b2bua
-        lm = a.media
-        assert lm is not None and self.apps is not None
-        offer = sdp_body(a.invite)
-        try:
-            if offer:
-                body = self.anchor.answer(lm, offer, prefer=None)
-            else:
-                body = self.anchor.offer(lm, b"")
-        except NotAcceptableHere:
-            b.fail(call, 488, "Not Acceptable Here")
+        assert self.apps is not None and a.media is not None
+        if not self.answer_self(call, a):
+            self.b2bua.fail(call, 488, "Not Acceptable Here")
             return
-        if not offer:
-            lm.ack_cseq = a.invite.cseq.seq
+        self.apps.start(call, a.media, app)
+
+    def answer_self(self, call: Call, a: Leg) -> bool:
+        """Answer the caller with Tamas's own media leg (an application, or a forwarded call
+        whose callee did not answer); False if the caller's offer has no usable audio.
+
+        If early media already gave the caller Tamas's answer, the 2xx repeats it (RFC 3261
+        section 13.2.1); the callee side's engine leg, whose forks all failed, is closed."""
+        b = self.b2bua
+        lm, media = a.media, call.media
+        if lm is None or media is None:
+            return False
+        offer = sdp_body(a.invite)
+        if media.answer_a:
+            body = media.answer_a
+        else:
+            try:
+                body = self.anchor.answer(lm, offer, prefer=None) if offer else self.anchor.offer(
+                    lm, b"")  # fmt: skip
+            except NotAcceptableHere:
+                return False
+            if not offer:
+                lm.ack_cseq = a.invite.cseq.seq
+        for engine_leg in list(media.legs):
+            if engine_leg is not lm.engine:
+                self.anchor.close(call, engine_leg)
+        media.bridged = None
         from tamas.runtime.b2bua import CallState
 
         call.move(CallState.RINGING)
@@ -145,7 +162,7 @@ class AnchoredSessions:
         call.answered_at = time.time()
         call.answered_loop = asyncio.get_running_loop().time()
         b.keepalive.start(call)
-        self.apps.start(call, lm, app)
+        return True
 
     # -- confirmed calls -----------------------------------------------------------------------
     def in_dialog(self, leg: Leg, req: Request, txn: ServerTransaction) -> bool:

@@ -99,6 +99,7 @@ def build_center(
     apps.handlers["queue"] = enter_queue
     apps.handlers["agent"] = center.feature
     apps.handlers["park"] = center.parking.handle
+    apps.handlers["ring_group"] = center.ring_groups.handle
     for app in feature_applications(config):
         apps.apps.setdefault(app.number, app)
     if registrar is not None:

@@ -36,13 +36,17 @@ from enum import Enum
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from tamas.acd import api as acd
+from tamas.config.center import parse_destination
 from tamas.config.model import Config, MediaApplication
 from tamas.core.events import LogRecord
+from tamas.media.playback import tone_source
+from tamas.media.tones import RINGBACK_ITU
 from tamas.runtime.callcenter.announce import announcement
 from tamas.runtime.callcenter.audio import Clip, Speaker
 from tamas.runtime.callcenter.callbacks import Callbacks
 from tamas.runtime.callcenter.dialer import AgentDial, Dialer, FailCause
 from tamas.runtime.callcenter.parking import Parking
+from tamas.runtime.callcenter.ringgroups import RingGroups
 
 if TYPE_CHECKING:
     from tamas.runtime.anchor import CallDigit, LegMedia, MediaAnchor
@@ -118,6 +122,8 @@ class CallCenter:
         self.logged_in: dict[str, str] = {}  # agent -> device, as we told the engine
         self.callbacks = Callbacks(self)
         self.parking = Parking(self)
+        self.ring_groups = RingGroups(self)
+        b2bua.unanswered = self._unanswered
         b2bua.transfer_hooks.append(self._transferred)
         self._events: deque[acd.Event] = deque()
         self._busy = False
@@ -340,30 +346,78 @@ class CallCenter:
         elif kind == "callback":
             # only a caller waiting in a queue keeps a place: elsewhere there is none to keep
             self.hang_up(call, "callback without a queue")
-        elif kind == "extension":
-            self._party(call)
-            self.speaker.background(call, None)
+        elif kind in ("extension", "external"):
+            party = self._party(call)
+            self.speaker.background(call, lambda: tone_source(RINGBACK_ITU))
+            self.speaker.stop(call, a.media)
+            ext = self.config.extension(target)
+            timeout = float(ext.ring_timeout) if ext is not None else 60.0
             self.dialer.dial(
                 call,
                 "",
                 target,
-                30.0,
-                caller=self._party(call).caller,
-                on_answer=self._extension_answered,
-                on_fail=lambda d, cause: self.hang_up(call, f"extension {cause}"),
+                timeout,
+                caller=party.caller,
+                on_answer=self.connect_extension,
+                anywhere=kind == "external",
+                on_fail=lambda d, cause: self.hang_up(call, f"{kind} {cause}"),
             )
+        elif kind == "ring_group":
+            app = next(
+                (
+                    x
+                    for x in self.config.media.applications
+                    if x.kind == "ring_group" and x.number == target
+                ),
+                None,
+            )
+            if app is None:
+                self.hang_up(call, f"no ring group {target}")
+            else:
+                self.ring_groups.handle(call, a.media, app, target)
         else:
             self.hang_up(call, "hangup" if kind == "hangup" else f"no {kind} destination")
 
-    def _extension_answered(self, d: AgentDial, fork: Leg) -> None:
+    def connect_extension(self, d: AgentDial, fork: Leg) -> None:
+        """An extension (or external number) rung for a call Tamas answered picked up."""
         call, a = d.call, d.call.a
         if a is None or a.media is None or fork.media is None:
             self._hang_up_fork(fork)
             return
         fork.side = fork.media.side = "b"
         call.b = fork
+        self.speaker.background(call, None)
         self.speaker.stop(call, a.media)
         self.anchor.bridge(call, a.media, fork.media)
+        self.log(call.id, "LEGSTART", "b", d.device)
+        self.log(call.id, "LEGANSWER", "b")
+
+    def _unanswered(self, call: Call, status: int, reason: str) -> bool:
+        """An extension's call is about to fail: its conditional forwarding, if it has one."""
+        a, record, sessions = call.a, call.record, self.b2bua.sessions
+        if a is None or a.media is None or record is None or sessions is None:
+            return False
+        ext = self.config.extension(call.extension or record.callee)
+        if ext is None or not ext.forward:
+            return False
+        if status in (486, 600):
+            why = "busy"
+        elif status == 408 or (status == 480 and reason == "No Answer"):
+            why = "no_answer"
+        elif status in (480, 404, 503):
+            why = "unavailable"
+        else:
+            return False
+        dest = ext.forward.get(why)  # type: ignore[call-overload]
+        if dest is None or not sessions.answer_self(call, a):
+            return False
+        kind, target = parse_destination(dest)
+        log.info("call %s: %s is %s; forwarded to %s", call.id, ext.number,
+                 why.replace("_", " "), dest)  # fmt: skip
+        self.take(call)
+        self.log(call.id, "FORWARD", ext.number, why, dest)
+        self.route(call, kind, target)
+        return True
 
     def hang_up(self, call: Call, cause: str) -> None:
         self.b2bua.hangup(call, cause=cause, notify=(call.a, call.b))
