@@ -25,6 +25,7 @@ from tamas.runtime.callcenter.audio import Speaker
 from tamas.runtime.callcenter.build import build_center
 from tamas.runtime.callcenter.cdrs import CdrWriter
 from tamas.runtime.callcenter.center import CallCenter
+from tamas.runtime.contacts import ContactLookup
 from tamas.runtime.endpoint import SipEndpoint
 from tamas.runtime.eventlog import EventLog
 from tamas.runtime.gcpolicy import GcPolicy
@@ -50,6 +51,7 @@ from tamas.runtime.tts import TextToSpeech
 from tamas.runtime.voicemail import Voicemail, access_applications
 from tamas.runtime.voicemail_mail import Mailer
 from tamas.store import Store, open_store
+from tamas.store.contacts import Contacts
 from tamas.store.voicemail import Voicemails
 
 log = logging.getLogger("tamas")
@@ -302,9 +304,11 @@ async def serve(
                               keep_segments=config.events.keep_segments))  # fmt: skip
     event_log.subscribe(CdrWriter(writer).on_batch)
     center = None
+    contact_lookup = ContactLookup(Contacts(store.engine))
     if media is not None:
         center = build_center(config, stack.b2bua, media.anchor, media.apps, media.speaker,
-                              event_log.append, stack.b2bua.registrar)  # fmt: skip
+                              event_log.append, stack.b2bua.registrar,
+                              contacts=contact_lookup)  # fmt: skip
     elif config.queues or config.ivr:
         log.warning("queues and IVR flows need media.anchor: true; they are not served")
     voicemail: Voicemail | None = None
@@ -355,6 +359,7 @@ async def serve(
     await asyncio.to_thread(mailer.close)
     if center is not None:
         center.close()
+    await contact_lookup.aclose()  # look-ups under way finish before the store closes
     await asyncio.to_thread(event_log.close)
     await asyncio.sleep(0.05)
     if media is not None:

@@ -2,6 +2,8 @@
 
 ``open_store(url)`` migrates to the newest schema and returns a Store whose repositories
 (``registrations``, ``calls``, ``bans``, ``recordings``) read and write the frozen records below.
+Other repositories are built from ``store.engine`` where they are used: ``events`` (the event
+log's tables and CDRs), ``voicemail.Voicemails`` and ``contacts.Contacts``.
 """
 
 from tamas.store.errors import StoreError

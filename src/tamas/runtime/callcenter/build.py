@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from tamas.runtime.anchor import LegMedia, MediaAnchor
     from tamas.runtime.apps import Applications
     from tamas.runtime.b2bua import B2BUA, Call
+    from tamas.runtime.contacts import ContactLookup
     from tamas.runtime.registrar import Registrar
 
 log = logging.getLogger("tamas.center")
@@ -71,6 +72,7 @@ def feature_applications(config: Config) -> tuple[MediaApplication, ...]:
 def build_center(
     config: Config, b2bua: B2BUA, anchor: MediaAnchor, apps: Applications, speaker: Speaker,
     append: Callable[[Sequence[LogRecord]], object], registrar: Registrar | None = None,
+    contacts: ContactLookup | None = None,
 ) -> CallCenter:  # fmt: skip
     """The call center of ``config``, wired to the B2BUA's applications and hooks."""
     options = acd.AcdOptions(callback_attempts=max(1, max(
@@ -84,7 +86,7 @@ def build_center(
     def route(call: Call, kind: str, target: str, language: str) -> None:
         center.route(call, kind, target, language=language)
 
-    center.ivr = IvrRunner(flows, calendars, speaker, append, route)
+    center.ivr = IvrRunner(flows, calendars, speaker, append, route, contacts=contacts)
 
     def enter_ivr(call: Call, leg: LegMedia, app: MediaApplication, dialed: str) -> None:
         assert center.ivr is not None and app.flow is not None

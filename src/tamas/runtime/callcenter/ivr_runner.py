@@ -5,7 +5,8 @@ files, via the :class:`~tamas.runtime.callcenter.audio.Speaker`; a key stops a b
 playback), ``CollectDigits`` (nothing to do: every key of the caller is given to the session,
 which keeps its own time), ``HttpRequest`` (a GET off the loop with its timeout; only to
 loopback or addresses the administrator wrote in the flow), ``LookupContact`` (answered
-"not found" until the CRM exists), ``Log`` (the event log) and ``Route`` (the destination,
+by the :class:`~tamas.runtime.contacts.ContactLookup` given as ``contacts``, else "not
+found"), ``Log`` (the event log) and ``Route`` (the destination,
 through the center). Timers: one loop timer per session at its ``next_deadline()``.
 """
 
