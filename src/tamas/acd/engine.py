@@ -49,6 +49,9 @@ __all__ = ["Acd", "AcdError"]
 
 _IN_CALL = (AgentState.RESERVED, AgentState.ON_CALL, AgentState.ON_HOLD)
 _MISS_CAUSES = ("no-answer", "rejected")
+#: Waits are compared with thresholds with this tolerance, so that the Tick at
+#: ``entered_at + t`` sees a wait of ``t`` despite float rounding.
+_EPS = 1e-6
 _HANGUP = api.Destination(kind=api.DestinationKind.HANGUP)
 
 
@@ -373,7 +376,7 @@ class Acd:
                 return
             if c.ringing or c.retry_until > now:
                 continue
-            wait = now - c.entered_at
+            wait = now - c.entered_at + _EPS
             c.required = self._required(c, wait)
             cands = [m for m in q.available.values() if self._eligible(m, c, wait)]
             if not cands:
@@ -827,14 +830,15 @@ class Acd:
         """The next time more members may become eligible (tier opens, skill relaxes)."""
         spec = c.queue.spec
         now = self._now
+        wait = now - c.entered_at + _EPS
         best: float | None = None
         for t in spec.tier_wait:
-            if c.entered_at + t > now:
+            if t > wait:
                 best = c.entered_at + t
                 break
-        if spec.skill_relax and any(lvl > 1 for lvl in c.required.values()):
-            k = int((now - c.entered_at) // spec.skill_relax) + 1
-            at = c.entered_at + k * spec.skill_relax
+        step = spec.skill_relax
+        if step and any(lvl > 1 for lvl in self._required(c, wait).values()):
+            at = c.entered_at + (int(wait // step) + 1) * step
             best = at if best is None else min(best, at)
         return best
 

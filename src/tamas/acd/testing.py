@@ -25,6 +25,7 @@ class Driver:
     ) -> None:
         self.acd = Acd(queues, agents, options)
         self.now = 0.0
+        self.last_tick = -1.0
         self.records: list[LogRecord] = []
         self.commands: list[api.Command] = []
 
@@ -35,12 +36,17 @@ class Driver:
         return out
 
     def advance(self, t: float) -> None:
-        """Move the clock to ``t``, ticking at every deadline on the way."""
+        """Move the clock to ``t``, ticking at every deadline on the way.
+
+        Raises AssertionError if the engine keeps asking for a Tick at an instant already
+        ticked (it would spin forever in a simulator).
+        """
         while True:
             deadline = self.acd.next_deadline()
             if deadline is None or deadline > t:
                 break
-            self.now = max(self.now, deadline)
+            assert deadline > self.last_tick, f"deadline {deadline} already ticked"
+            self.now = self.last_tick = max(self.now, deadline)
             self._take(self.acd.handle(api.Tick(), self.now))
         self.now = max(self.now, t)
 
