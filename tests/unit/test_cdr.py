@@ -105,7 +105,7 @@ def unanswered(*middle: LogRecord, cause: str = "cancelled") -> list[LogRecord]:
                     r(65, "EXITWITHTIMEOUT", "1", "1", "60", queue="q"), cause="normal"),
          CallResult.MISSED),
         (unanswered(r(5, "ENTERQUEUE", "", "0912", "1", queue="q"),
-                    r(30, "CALLBACKREQUEST", "0912", queue="q"), cause="normal"),
+                    r(30, "CALLBACKREQUESTED", "0912", "1", "", queue="q"), cause="normal"),
          CallResult.CALLBACK),
         (unanswered(r(5, "ENTERQUEUE", "", "0912", "1", queue="q"),
                     r(30, "EXITWITHKEY", "1", "1", "1", "25", queue="q"),

@@ -12,7 +12,7 @@ in ``seq`` order (``at`` for records not yet numbered), into one :class:`Cdr`:
 * ``agents`` are the agent fields of CONNECT and LEGANSWER records in order, without
   repeats: a transfer from one agent to another gives a chain of two;
 * the result is decided once, in this order: answered; voicemail (VOICEMAIL); callback
-  (CALLBACKREQUEST); abandoned (ABANDON, or a CALLEND cause ``cancelled``); missed (the call
+  (CALLBACKREQUESTED); abandoned (ABANDON, or a CALLEND cause ``cancelled``); missed (the call
   left a queue unanswered, or CALLEND ``no_answer``/``busy``/``unavailable``); failed
   (anything else, including a call whose CALLEND has not been written yet);
 * hold is the sum of HOLD..UNHOLD spans (an open hold ends with the call), talk is the time
@@ -41,7 +41,7 @@ QUEUE_EXITS = frozenset(
         "EXITWITHTIMEOUT",
         "EXITWITHKEY",
         "EXITEMPTY",
-        "CALLBACKREQUEST",
+        "CALLBACKREQUESTED",
         "VOICEMAIL",
     }
 )
@@ -214,7 +214,7 @@ def _result(f: _Fold) -> CallResult:
         return CallResult.ANSWERED
     if "VOICEMAIL" in f.events:
         return CallResult.VOICEMAIL
-    if "CALLBACKREQUEST" in f.events:
+    if "CALLBACKREQUESTED" in f.events:
         return CallResult.CALLBACK
     if "ABANDON" in f.events or f.cause == "cancelled":
         return CallResult.ABANDONED
