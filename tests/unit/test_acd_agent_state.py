@@ -75,3 +75,17 @@ def test_missing_moves_raise(state: AgentState, event: AgentInput) -> None:
     with pytest.raises(InvalidTransition) as info:
         next_state(state, event)
     assert info.value.state is state and info.value.event is event
+
+
+def test_docs_print_the_table() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).parents[2] / "docs" / "acd.md").read_text()
+    rows = {
+        tuple(cell.strip() for cell in line.strip("|").split("|"))
+        for line in text.splitlines()
+        if line.count("|") == 4
+    }
+    for s, moves in TRANSITIONS.items():
+        for e, t in moves.items():
+            assert (s.value, e.value, t.value) in rows

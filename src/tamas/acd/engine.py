@@ -99,6 +99,7 @@ class Acd:
                 queue = self._queue(qname)
                 member = Member(agent, queue, penalty, len(queue.members))
                 queue.members.append(member)
+                queue.penalties = queue.penalties or penalty != 0
                 agent.members.append(member)
         self._by_device: dict[str, Agent] = {}
         self._callers: dict[str, Caller] = {}
@@ -371,14 +372,17 @@ class Acd:
         now = self._now
         spec = q.spec
         strategy = q.strategy
-        for c in list(q.line):
+        for c in q.line:  # (nothing below adds to or removes from the line)
             if not q.available:
                 return
             if c.ringing or c.retry_until > now:
                 continue
             wait = now - c.entered_at + _EPS
             c.required = self._required(c, wait)
-            cands = [m for m in q.available.values() if self._eligible(m, c, wait)]
+            if c.required or (q.penalties and spec.tier_wait):
+                cands = [m for m in q.available.values() if self._eligible(m, c, wait)]
+            else:
+                cands = list(q.available.values())
             if not cands:
                 continue
             if c.tried:
@@ -391,10 +395,9 @@ class Acd:
                         c.retry_until = now + spec.retry
                         self._schedule(c)
                         continue
-            if strategy.penalty_first:
+            if strategy.penalty_first and q.penalties:
                 low = min(m.penalty for m in cands)
                 cands = [m for m in cands if m.penalty == low]
-            cands.sort(key=lambda m: m.order)
             chosen = strategy.choose(cands, c, now=now)
             if c.is_callback:
                 chosen = chosen[:1]

@@ -193,6 +193,7 @@ class Queue:
         "logged_in",
         "members",
         "name",
+        "penalties",
         "spec",
         "strategy",
     )
@@ -202,6 +203,7 @@ class Queue:
         self.name = spec.name
         self.strategy = strategy
         self.members: list[Member] = []
+        self.penalties = False  # does any member have a penalty other than 0?
         self.line: list[Caller] = []  # sorted by Caller.key: priority, then arrival
         self.available: dict[str, Member] = {}  # members whose agent is AVAILABLE
         self.logged_in = 0

@@ -6,7 +6,8 @@ round-robin memory is per queue) and passes the random generator in, so runs are
 
 The engine has already filtered the candidates: every one is available (not paused, not in
 wrap-up, not ringing, not on a call), has the caller's (relaxed) skills, and belongs to a
-penalty tier open for this caller's wait. They arrive in the queue's member order. Unless a
+penalty tier open for this caller's wait. They come in no particular order (but the same
+order for the same history, so runs repeat); ``order`` is the member's place. Unless a
 strategy sets ``penalty_first = False``, only the lowest penalty present is passed (as
 Asterisk rings its lowest-penalty members first). ``candidates`` is never empty.
 """
@@ -93,7 +94,7 @@ class RingAll(Strategy):
     name = "ringall"
 
     def choose(self, candidates: Sequence[AgentView], call: CallerView, *, now: float) -> list[str]:
-        return [a.id for a in candidates]
+        return [a.id for a in sorted(candidates, key=lambda a: a.order)]
 
 
 @_register
@@ -155,7 +156,7 @@ class RandomChoice(Strategy):
     name = "random"
 
     def choose(self, candidates: Sequence[AgentView], call: CallerView, *, now: float) -> list[str]:
-        return [self.rng.choice(candidates).id]
+        return [self.rng.choice(sorted(candidates, key=lambda a: a.order)).id]
 
 
 @_register
@@ -177,7 +178,8 @@ class Hunt3Random(Strategy):
     name = "hunt3_random"
 
     def choose(self, candidates: Sequence[AgentView], call: CallerView, *, now: float) -> list[str]:
-        return [a.id for a in self.rng.sample(list(candidates), min(3, len(candidates)))]
+        ordered = sorted(candidates, key=lambda a: a.order)
+        return [a.id for a in self.rng.sample(ordered, min(3, len(ordered)))]
 
 
 @_register
