@@ -20,7 +20,12 @@ from tamas.config import (
 def test_demo_center() -> None:
     config = load_config(None)
     assert config.server.bind == "127.0.0.1"
-    assert config.trunks == ()
+    # one pretend carrier on loopback (its DID reaches the IVR): no registration, and only
+    # INVITEs from 127.0.0.1:5080 are its calls, so phones on this machine stay extensions
+    (carrier,) = config.trunks
+    assert (carrier.host, carrier.port, carrier.match_port, carrier.register) == (
+        "127.0.0.1", 5080, True, False)  # fmt: skip
+    assert [(r.did, r.destination) for r in config.inbound] == [("02191000100", "100")]
     assert [e.number for e in config.extensions] == [str(n) for n in range(1001, 1011)]
     first = config.extensions[0]
     assert (first.name, first.password, first.enabled) == ("Demo 1001", "demo1001", True)

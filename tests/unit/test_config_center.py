@@ -105,3 +105,34 @@ def test_the_demo_is_a_small_call_center() -> None:
     assert [(a.number, a.flow) for a in ivr] == [("100", "main")]
     assert {a.extension for a in config.agents} <= {e.number for e in config.extensions}
     assert config.voicemail.mailbox("100") is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            EXT + "media:\n  applications:\n    - {number: '*53', kind: echo}\n",
+            "features.agent_unpause: this number is taken by an extension or application",
+        ),
+        (
+            "agents:\n  - {id: a, pin: '1234'}\n  - {id: b, pin: '1234'}\n",
+            "agents[1].pin: agents[0] has the same PIN",
+        ),
+    ],
+)
+def test_feature_codes_and_pins(text: str, expected: str) -> None:
+    assert expected in error_of(text)
+
+
+def test_login_code_takes_a_pin_and_pause_a_reason_digit() -> None:
+    from tamas.runtime.apps import find_application
+    from tamas.runtime.callcenter.build import feature_applications
+
+    apps = feature_applications(parse_config("", "empty.yaml"))
+    login = find_application(apps, "*50")
+    assert login is not None and login.action == "login"
+    assert find_application(apps, "*501234") is login
+    assert find_application(apps, "*50x") is None
+    pause = find_application(apps, "*522")
+    assert pause is not None and pause.action == "pause"
+    assert find_application(apps, "*5222") is None

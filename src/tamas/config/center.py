@@ -120,8 +120,8 @@ class AgentConfig(Section):
     name: str = ""
     #: The extension this agent logs in on by default (and ``login_when_registered``).
     extension: DialNumber | None = None
-    #: Digits an agent dials after the login code on another phone (``*50`` + id + ``#`` +
-    #: pin): required to log in on a device that is not ``extension``.
+    #: Digits an agent dials after the login code to log in on any phone (``*50`` + PIN);
+    #: ``*50`` alone logs in the agent whose ``extension`` is the phone dialing.
     pin: Annotated[str, Field(pattern=r"^[0-9]{4,12}$")] | None = None
     skills: dict[Name, Level] = {}
     #: Queues served, each with a penalty (0 is rung first; higher tiers open as calls wait).

@@ -92,6 +92,19 @@ def check_center(config: Config) -> Iterator[Issue]:
         if app.fallback is not None:
             yield from _destination(config, ("media", "applications", i, "fallback"),
                                     app.fallback)  # fmt: skip
+    taken = {e.number for e in config.extensions} | {a.number for a in config.media.applications}
+    codes = config.features.model_dump(exclude={"pause_reasons"})
+    for key, number in codes.items():
+        if number in taken:
+            yield _issue(("features", key), "this number is taken by an extension or application",
+                         "choose a number nothing else uses", got=repr(number))  # fmt: skip
+    pins: dict[str, int] = {}
+    for i, agent in enumerate(config.agents):
+        if agent.pin is not None and agent.pin in pins:
+            yield _issue(("agents", i, "pin"), f"agents[{pins[agent.pin]}] has the same PIN",
+                         "give each agent a PIN of their own")  # fmt: skip
+        elif agent.pin is not None:
+            pins[agent.pin] = i
     yield from _calendars(config)
     yield from _ivr(config)
     for i, app in enumerate(config.media.applications):

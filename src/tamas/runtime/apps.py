@@ -98,8 +98,8 @@ class EchoTap:
 
 def find_application(apps: Iterable[MediaApplication], number: str) -> MediaApplication | None:
     """The application a dialed number reaches: its own number, a monitor prefix followed
-    by the digits of an extension (the bare prefix reaches nothing), or an agent's pause code
-    alone or followed by one reason digit."""
+    by the digits of an extension (the bare prefix reaches nothing), an agent's login code alone
+    or followed by a PIN, or the pause code alone or followed by one reason digit."""
     for app in apps:
         if app.kind == "monitor":
             rest = number[len(app.number) :]
@@ -108,6 +108,10 @@ def find_application(apps: Iterable[MediaApplication], number: str) -> MediaAppl
         elif app.kind == "park":
             rest = number[len(app.number) :]
             if number.startswith(app.number) and len(rest) == 1 and rest.isdigit():
+                return app
+        elif app.kind == "agent" and app.action == "login":
+            rest = number[len(app.number) :]
+            if number.startswith(app.number) and (rest == "" or rest.isdigit()):
                 return app
         elif app.kind == "agent" and app.action == "pause":
             rest = number[len(app.number) :]

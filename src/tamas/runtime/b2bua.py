@@ -313,7 +313,10 @@ class B2BUA:
         caller: str
         app = self.apps.find(dialed) if self.apps is not None and trunk is None else None
         if trunk is not None:
-            route = self.router.inbound(trunk, dialed, now)
+            dest = self.router.inbound_destination(trunk, dialed)
+            if dest is not None and self.apps is not None:
+                app = self.apps.find(dest)  # a DID routed to an IVR, a queue...
+            route = self.router.inbound(trunk, dialed, now) if app is None else NoRoute(404, "")
             caller = _user_of(req.from_.uri) or "anonymous"
             direction = CallDirection.INBOUND
             trunk_name: str | None = trunk.name

@@ -153,10 +153,17 @@ class Router:
                 return TrunkRoute(trunk, number, target)
         return NoRoute(404, "Not Found")
 
-    def inbound(self, trunk: Trunk, did: str, now: float) -> Route:
+    def inbound_destination(self, trunk: Trunk, did: str) -> str | None:
+        """The number a call to ``did`` on ``trunk`` goes to (first matching DID route)."""
         for r in self.config.inbound:
             if r.trunk not in (None, trunk.name):
                 continue
             if r.did in ("*", did):
-                return self.to_extension(r.destination, now)
-        return NoRoute(404, "Not Found")
+                return r.destination
+        return None
+
+    def inbound(self, trunk: Trunk, did: str, now: float) -> Route:
+        destination = self.inbound_destination(trunk, did)
+        if destination is None:
+            return NoRoute(404, "Not Found")
+        return self.to_extension(destination, now)

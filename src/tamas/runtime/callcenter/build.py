@@ -75,8 +75,11 @@ def build_center(
     contacts: ContactLookup | None = None,
 ) -> CallCenter:  # fmt: skip
     """The call center of ``config``, wired to the B2BUA's applications and hooks."""
-    options = acd.AcdOptions(callback_attempts=max(1, max(
-        (q.callback_retries for q in config.queues), default=3)))  # fmt: skip
+    # one callback policy for the center: the most generous of the queues' settings
+    options = acd.AcdOptions(
+        callback_attempts=max(1, max((q.callback_retries for q in config.queues), default=3)),
+        callback_retry=max((q.callback_retry_delay for q in config.queues), default=300.0),
+    )
     engine = Acd([queue_spec(q) for q in config.queues],
                  [agent_spec(a) for a in config.agents], options)  # fmt: skip
     center = CallCenter(config, b2bua, anchor, engine, speaker, append)

@@ -303,7 +303,9 @@ class CallCenter:
         party.language = language or (spec.language if spec is not None else "en")
         self.speaker.background(call, self.anchor.music.source)
         self.speaker.stop(call, a.media)
-        self.feed(acd.CallerArrived(call_id=call.id, queue=queue, caller=party.caller))
+        skills = dict(spec.skills) if spec is not None else {}
+        self.feed(acd.CallerArrived(call_id=call.id, queue=queue, caller=party.caller,
+                                    skills=skills))  # fmt: skip
 
     def _leave_queue(self, party: Party) -> None:
         party.queue = None
@@ -554,9 +556,12 @@ class CallCenter:
         self._party(call)
         device = call.a.extension if call.a is not None else None
         agent = self.agent_for_device(device) if device else None
+        pin = dialed[len(app.number) :] if app.action == "login" else ""
+        if pin:  # *50 + PIN: the agent with that PIN logs in on this phone
+            agent = next((a.id for a in self.config.agents if a.pin == pin), None)
         language = "en"
         if agent is None or device is None:
-            text = "No agent uses this phone."
+            text = "No agent has this PIN." if pin else "No agent uses this phone."
         elif app.action == "login":
             self.login(agent, device)
             text = f"Agent {self.agents[agent].name or agent} logged in."
