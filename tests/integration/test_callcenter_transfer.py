@@ -116,12 +116,20 @@ def test_transfer_to_a_queue_reaches_its_agent(
         await until(lambda: "INVITE" in c.peek(), 5)  # the queue rings its agent
         c_invite = c.expect_request("INVITE")
         rtp_c = RtpPort()
-        c.answer(c_invite, "ctag", body=rtp_c.sdp())
+        c_dialog = c.answer(c_invite, "ctag", body=rtp_c.sdp())
         c.expect("ACK")
         _, c_port, _, _ = media_of(c_invite.body)
         call.rtp_a.send(call.tamas_a_port, b"\x33" * 160)
         await until(lambda: rtp_c.poll() >= 1)
         assert rtp_c.received[-1][1] == (HOST, c_port)
+        # the agent holds the call, then resumes it: the ACD follows
+        center = media.center
+        assert center.engine.agent_state("cy").value == "on_call"
+        for cseq, direction, state in ((2, "sendonly", "on_hold"), (3, "sendrecv", "on_call")):
+            c.request(c_dialog, "INVITE", body=rtp_c.sdp(direction=direction, version=cseq))
+            c.expect("100 INVITE", "200 INVITE")
+            c.request(c_dialog, "ACK", cseq=cseq)
+            assert center.engine.agent_state("cy").value == state
         call.carrier.request(call.a_dialog, "BYE")
         call.carrier.expect("200 BYE")
         c.reply(c.expect_request("BYE"), 200)
@@ -130,7 +138,9 @@ def test_transfer_to_a_queue_reaches_its_agent(
 
     events: list[LogRecord] = []
     (rec,) = play(tmp_path, caplog, scenario, config=QUEUE, events=events)
-    assert events_named(events, "ENTERQUEUE", "CONNECT", "COMPLETECALLER") == [
-        "ENTERQUEUE", "CONNECT", "COMPLETECALLER",
+    assert events_named(events, "ENTERQUEUE", "CONNECT", "HOLD", "UNHOLD", "COMPLETECALLER") == [
+        "ENTERQUEUE", "CONNECT", "HOLD", "UNHOLD", "COMPLETECALLER",
     ]  # fmt: skip
+    hold = next(r for r in events if r.event == "HOLD")
+    assert (hold.queue, hold.agent) == ("sales", "cy")
     assert rec.cause == "bye-from-a"

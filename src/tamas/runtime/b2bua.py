@@ -198,6 +198,8 @@ class B2BUA:
         #: Asked when a call is about to fail (status, reason) before anyone answered: True
         #: if it was taken care of (an extension's conditional forwarding).
         self.unanswered: Callable[[Call, int, str], bool] | None = None
+        #: Run with (call, leg, held) when a party puts an answered call on hold or resumes.
+        self.hold_hooks: list[Callable[[Call, Leg, bool], None]] = []
 
     def anchor_media(self, anchor: MediaAnchor, apps: Applications | None) -> None:
         """Anchor every new call's media at ``anchor`` (see :mod:`tamas.runtime.sessions`)."""

@@ -195,7 +195,11 @@ class AnchoredSessions:
             if held != lm.holding:
                 log.info("call %s: %s %s", call.id, leg.side,
                          "holds the call" if held else "resumes the call")  # fmt: skip
+            changed = held != lm.holding
             self.anchor.hold(lm, other.media if other is not None else None, held)
+            if changed:
+                for hook in list(b.hold_hooks):
+                    hook(call, leg, held)
             leg.sdp = offer
         elif req.method == "INVITE":
             body = self.anchor.reoffer(lm)

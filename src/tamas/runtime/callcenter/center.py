@@ -124,6 +124,7 @@ class CallCenter:
         self.parking = Parking(self)
         self.ring_groups = RingGroups(self)
         b2bua.unanswered = self._unanswered
+        b2bua.hold_hooks.append(self._held)
         b2bua.transfer_hooks.append(self._transferred)
         self._events: deque[acd.Event] = deque()
         self._busy = False
@@ -393,6 +394,20 @@ class CallCenter:
         self.anchor.bridge(call, a.media, fork.media)
         self.log(call.id, "LEGSTART", "b", d.device)
         self.log(call.id, "LEGANSWER", "b")
+
+    def _held(self, call: Call, leg: Leg, held: bool) -> None:
+        """A party held or resumed a call: HOLD/UNHOLD (hold time in CDRs); an agent's hold
+        is the ACD's on-hold state."""
+        party = self.parties.get(call.id)
+        if party is None:
+            return
+        if party.agent is not None and leg is (call.a if party.acd_id != call.id else call.b):
+            event = acd.AgentHold if held else acd.AgentUnhold
+            self.feed(event(agent=party.agent))  # the ACD logs HOLD/UNHOLD with its queue
+            return
+        side = "a" if leg is call.a else "b"
+        agent = party.agent if party.agent is not None else "NONE"
+        self.log(call.id, "HOLD" if held else "UNHOLD", side, agent=agent)
 
     def _unanswered(self, call: Call, status: int, reason: str) -> bool:
         """An extension's call is about to fail: its conditional forwarding, if it has one."""
