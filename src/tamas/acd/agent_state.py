@@ -26,6 +26,7 @@ __all__ = ["TRANSITIONS", "AgentInput", "AgentState", "InvalidTransition", "allo
 
 
 class AgentState(Enum):
+    __hash__ = object.__hash__  # members are singletons; C-level hashing keeps lookups fast
     LOGGED_OUT = "logged_out"
     AVAILABLE = "available"
     RESERVED = "reserved"  # ringing for one caller (or being called for a callback)
@@ -36,6 +37,7 @@ class AgentState(Enum):
 
 
 class AgentInput(Enum):
+    __hash__ = object.__hash__
     LOGIN = "login"
     LOGOUT = "logout"
     PAUSE = "pause"

@@ -49,6 +49,7 @@ __all__ = ["Acd", "AcdError"]
 
 _IN_CALL = (AgentState.RESERVED, AgentState.ON_CALL, AgentState.ON_HOLD)
 _MISS_CAUSES = ("no-answer", "rejected")
+_NOT_SERVING = (AgentState.LOGGED_OUT, AgentState.PAUSED)
 #: Waits are compared with thresholds with this tolerance, so that the Tick at
 #: ``entered_at + t`` sees a wait of ``t`` despite float rounding.
 _EPS = 1e-6
@@ -146,6 +147,9 @@ class Acd:
                 assert agent.call is not None and agent.call.phase is CallerPhase.CONNECTED
             for m in agent.members:
                 assert (agent.state is AgentState.AVAILABLE) == (agent.id in m.queue.available)
+        for q in self._queues.values():
+            assert q.serving == sum(m.agent.state not in _NOT_SERVING for m in q.members)
+            assert q.logged_in == sum(m.agent.state is not AgentState.LOGGED_OUT for m in q.members)
         for c in self._callers.values():
             for agent in c.ringing.values():
                 assert agent.state is AgentState.RESERVED and agent.call is c, c.call_id
@@ -194,6 +198,10 @@ class Acd:
         elif new is AgentState.LOGGED_OUT:
             for m in agent.members:
                 m.queue.logged_in -= 1
+        serving = (old in _NOT_SERVING) - (new in _NOT_SERVING)
+        if serving:
+            for m in agent.members:
+                m.queue.serving += serving
         if new not in _IN_CALL:
             agent.call = None
         elif how is AgentInput.RING or how is AgentInput.ANSWER:

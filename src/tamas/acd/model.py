@@ -105,6 +105,7 @@ class Member:
 
 
 class CallerPhase(Enum):
+    __hash__ = object.__hash__
     WAITING = "waiting"  # in the line (may be ringing agents or pausing between rounds)
     SCHEDULED = "scheduled"  # a callback waiting for its time, out of the line
     CONNECTED = "connected"
@@ -194,6 +195,7 @@ class Queue:
         "members",
         "name",
         "penalties",
+        "serving",
         "spec",
         "strategy",
     )
@@ -207,6 +209,7 @@ class Queue:
         self.line: list[Caller] = []  # sorted by Caller.key: priority, then arrival
         self.available: dict[str, Member] = {}  # members whose agent is AVAILABLE
         self.logged_in = 0
+        self.serving = 0  # members logged in and not paused
         self.live = 0  # callers in the line with a channel (not callbacks)
         self.handle_times: deque[float] = deque(maxlen=max(1, aht_window))
         self.aht_sum = 0.0
@@ -229,12 +232,5 @@ class Queue:
     def aht(self, default: float) -> float:
         return self.aht_sum / len(self.handle_times) if self.handle_times else default
 
-    def serving(self) -> int:
-        return sum(
-            1
-            for m in self.members
-            if m.agent.state not in (AgentState.LOGGED_OUT, AgentState.PAUSED)
-        )
-
     def ewt(self, position: int, default_aht: float) -> float:
-        return position * self.aht(default_aht) / max(1, self.serving())
+        return position * self.aht(default_aht) / max(1, self.serving)

@@ -69,19 +69,6 @@ class Strategy(ABC):
     ) -> list[str]: ...
 
 
-STRATEGIES: dict[str, type[Strategy]] = {}
-
-
-def _register(cls: type[Strategy]) -> type[Strategy]:
-    STRATEGIES[cls.name] = cls
-    return cls
-
-
-def make_strategy(name: str, rng: random.Random) -> Strategy:
-    """A new instance of the strategy called ``name`` (KeyError names the unknown one)."""
-    return STRATEGIES[name](rng)
-
-
 def _least(key: Callable[[AgentView], float]) -> Callable[[Sequence[AgentView]], str]:
     def pick(candidates: Sequence[AgentView]) -> str:
         return min(candidates, key=lambda a: (key(a), a.order)).id
@@ -89,7 +76,6 @@ def _least(key: Callable[[AgentView], float]) -> Callable[[Sequence[AgentView]],
     return pick
 
 
-@_register
 class RingAll(Strategy):
     name = "ringall"
 
@@ -97,7 +83,6 @@ class RingAll(Strategy):
         return [a.id for a in sorted(candidates, key=lambda a: a.order)]
 
 
-@_register
 class LongestIdle(Strategy):
     name = "longest_idle"
     _pick = staticmethod(_least(lambda a: a.idle_since))
@@ -106,7 +91,6 @@ class LongestIdle(Strategy):
         return [self._pick(candidates)]
 
 
-@_register
 class LeastTalk(Strategy):
     name = "least_talk"
     _pick = staticmethod(_least(lambda a: a.talk_time))
@@ -115,7 +99,6 @@ class LeastTalk(Strategy):
         return [self._pick(candidates)]
 
 
-@_register
 class FewestCalls(Strategy):
     name = "fewest_calls"
     _pick = staticmethod(_least(lambda a: a.calls_answered))
@@ -124,7 +107,6 @@ class FewestCalls(Strategy):
         return [self._pick(candidates)]
 
 
-@_register
 class RoundRobin(Strategy):
     """The next member after the one rung last (in member order), wrapping around."""
 
@@ -141,7 +123,6 @@ class RoundRobin(Strategy):
         return [chosen.id]
 
 
-@_register
 class Sequential(Strategy):
     """Always the first available member in the queue's fixed order."""
 
@@ -151,7 +132,6 @@ class Sequential(Strategy):
         return [min(candidates, key=lambda a: a.order).id]
 
 
-@_register
 class RandomChoice(Strategy):
     name = "random"
 
@@ -159,7 +139,6 @@ class RandomChoice(Strategy):
         return [self.rng.choice(sorted(candidates, key=lambda a: a.order)).id]
 
 
-@_register
 class Hunt3Priority(Strategy):
     """The best three by penalty, then member order, rung at once (all penalties passed)."""
 
@@ -171,7 +150,6 @@ class Hunt3Priority(Strategy):
         return [a.id for a in ranked[:3]]
 
 
-@_register
 class Hunt3Random(Strategy):
     """Three candidates drawn at random, rung at once."""
 
@@ -182,7 +160,6 @@ class Hunt3Random(Strategy):
         return [a.id for a in self.rng.sample(ordered, min(3, len(ordered)))]
 
 
-@_register
 class BestSkill(Strategy):
     """Highest total level in the caller's required skills; ties go to the longest idle."""
 
@@ -196,3 +173,26 @@ class BestSkill(Strategy):
             return (-score, a.idle_since, a.order)
 
         return [min(candidates, key=rank).id]
+
+
+#: The registry: strategy name -> class (a plain dict, so mypyc can compile the classes).
+STRATEGIES: dict[str, type[Strategy]] = {
+    cls.name: cls
+    for cls in (
+        RingAll,
+        LongestIdle,
+        LeastTalk,
+        FewestCalls,
+        RoundRobin,
+        Sequential,
+        RandomChoice,
+        Hunt3Priority,
+        Hunt3Random,
+        BestSkill,
+    )
+}
+
+
+def make_strategy(name: str, rng: random.Random) -> Strategy:
+    """A new instance of the strategy called ``name`` (KeyError names the unknown one)."""
+    return STRATEGIES[name](rng)
