@@ -36,6 +36,8 @@ events = st.one_of(
               at=st.sampled_from([None, 30.0])),
     st.builds(api.CallbackResult, callback_id=call,
               outcome=st.sampled_from(["answered", "failed"])),
+    st.builds(api.TransferredToQueue, call_id=call, queue=st.sampled_from(["q", "r"]),
+              from_agent=agent),
 )  # fmt: skip
 
 

@@ -388,3 +388,25 @@ def test_unregistered_available_agent_is_logged_out() -> None:
     d.login(0, "a")
     d.at(1, api.DeviceState(device="dev-a", state="unregistered"))
     assert d.acd.agent_state("a") is AgentState.LOGGED_OUT
+
+
+def test_agent_transfers_caller_to_another_queue() -> None:
+    qs = [api.QueueSpec(name="q", wrapup=5), api.QueueSpec(name="billing")]
+    agents = [api.AgentSpec(id="a", queues={"q": 0}), api.AgentSpec(id="b", queues={"billing": 0})]
+    d = Driver(qs, agents)
+    d.login(0, "a", "b")
+    d.at(0, api.AgentPause(agent="b", reason="x"))
+    d.at(1, api.CallerArrived(call_id="x", queue="q", caller="555"))
+    d.at(2, api.RingAnswered(call_id="x", agent="a"))
+    d.at(3, api.TransferredToQueue(call_id="x", queue="billing", from_agent="b"))  # not b's
+    assert d.acd.agent_state("a") is AgentState.ON_CALL
+    d.at(32, api.TransferredToQueue(call_id="x", queue="billing", from_agent="a"))
+    assert d.events("BLINDTRANSFER")[0].data == ("billing", "queue", "1", "30", "1")
+    assert d.acd.agent_state("a") is AgentState.WRAPUP
+    assert d.acd.waiting("billing") == ["x"]
+    assert d.events("ENTERQUEUE")[-1].queue == "billing"
+    assert d.events("ENTERQUEUE")[-1].data == ("", "555", "1")
+    d.at(40, api.AgentUnpause(agent="b"))
+    d.at(41, api.RingAnswered(call_id="x", agent="b"))
+    d.at(50, api.CallEnded(call_id="x", by="caller"))
+    assert [r.agent for r in d.events("COMPLETECALLER")] == ["b"]

@@ -57,6 +57,7 @@ __all__ = [
     "StartCallback",
     "StopRinging",
     "Tick",
+    "TransferredToQueue",
 ]
 
 AgentId = str
@@ -288,6 +289,23 @@ class CallbackResult:
     outcome: Literal["answered", "failed"]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransferredToQueue:
+    """``from_agent`` transferred the connected caller ``call_id`` into ``queue``.
+
+    The call ends for the agent (BLINDTRANSFER, then wrap-up) and the caller joins ``queue``
+    as a new arrival (ENTERQUEUE; full/empty rules apply). ``caller`` empty: the number the
+    call came with. A call the ACD does not know joins the queue like CallerArrived.
+    """
+
+    call_id: CallId
+    queue: str
+    from_agent: AgentId
+    caller: str = ""
+    priority: int = 0
+    skills: Mapping[str, int] = field(default_factory=dict)
+
+
 Event = (
     CallerArrived
     | CallerHungUp
@@ -305,6 +323,7 @@ Event = (
     | Tick
     | CallbackRequested
     | CallbackResult
+    | TransferredToQueue
 )
 
 

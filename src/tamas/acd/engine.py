@@ -259,6 +259,24 @@ class Acd:
         self._dispatch(q)
         self._schedule(c)
 
+    def _on_transferred(self, ev: api.TransferredToQueue) -> None:
+        """An agent sent their connected caller into a queue (or the IVR sent a new call)."""
+        self._queue(ev.queue)
+        c = self._callers.get(ev.call_id)
+        caller, priority, skills = ev.caller, ev.priority, ev.skills
+        if c is not None:
+            if c.phase is not CallerPhase.CONNECTED or c.agent is None:
+                return  # still waiting somewhere: not ours to move
+            if c.agent.id != ev.from_agent:
+                return
+            caller = caller or c.caller
+            self._end_call(c, "agent", to_queue=ev.queue)
+        self._on_arrived(
+            api.CallerArrived(
+                call_id=ev.call_id, queue=ev.queue, caller=caller, priority=priority, skills=skills
+            )
+        )
+
     def _overflow(self, q: Queue, reason: str) -> api.Destination:
         return q.spec.overflow.get(reason, _HANGUP)
 
@@ -616,8 +634,14 @@ class Acd:
         elif c.phase is CallerPhase.WAITING and not c.is_callback:
             self._on_hungup(api.CallerHungUp(call_id=c.call_id))
 
-    def _close_call(self, c: Caller, by: str, *, lost: bool = False) -> tuple[Agent, float]:
-        """Log the end of a connected call and count it; returns the agent and its wrap-up."""
+    def _close_call(
+        self, c: Caller, by: str, *, lost: bool = False, to_queue: str | None = None
+    ) -> tuple[Agent, float]:
+        """Log the end of a connected call and count it; returns the agent and its wrap-up.
+
+        ``to_queue``: the agent transferred the caller there (BLINDTRANSFER, Asterisk's
+        extension|context|holdtime|calltime|origposition with the queue as extension).
+        """
         agent = c.agent
         assert agent is not None
         del self._callers[c.call_id]
@@ -627,24 +651,20 @@ class Acd:
         talk = now - c.connected_at
         agent.talk_time += talk
         agent.idle_since = now
-        event = "COMPLETECALLER" if by == "caller" else "COMPLETEAGENT"
-        self._log(
-            c.call_id,
-            q.name,
-            agent.id,
-            event,
-            _s(c.connected_at - c.entered_at),
-            _s(talk),
-            str(c.origposition),
-        )
+        times = (_s(c.connected_at - c.entered_at), _s(talk), str(c.origposition))
+        if to_queue is not None:
+            self._log(c.call_id, q.name, agent.id, "BLINDTRANSFER", to_queue, "queue", *times)
+        else:
+            event = "COMPLETECALLER" if by == "caller" else "COMPLETEAGENT"
+            self._log(c.call_id, q.name, agent.id, event, *times)
         wrapup = agent.spec.wrapup if agent.spec.wrapup is not None else q.spec.wrapup
         if lost:
             wrapup = 0.0
         q.add_handle_time(talk + wrapup)
         return agent, wrapup
 
-    def _end_call(self, c: Caller, by: str) -> None:
-        agent, wrapup = self._close_call(c, by)
+    def _end_call(self, c: Caller, by: str, to_queue: str | None = None) -> None:
+        agent, wrapup = self._close_call(c, by, to_queue=to_queue)
         if wrapup > 0:
             self._move(agent, AgentInput.CALL_END)
             agent.wrapup_until = self._now + wrapup
@@ -958,4 +978,5 @@ _HANDLERS: dict[type, Callable[[Acd, Any], None]] = {
     api.Tick: Acd._on_tick,
     api.CallbackRequested: Acd._on_callback_requested,
     api.CallbackResult: Acd._on_callback_result,
+    api.TransferredToQueue: Acd._on_transferred,
 }
