@@ -410,3 +410,12 @@ def test_agent_transfers_caller_to_another_queue() -> None:
     d.at(41, api.RingAnswered(call_id="x", agent="b"))
     d.at(50, api.CallEnded(call_id="x", by="caller"))
     assert [r.agent for r in d.events("COMPLETECALLER")] == ["b"]
+
+
+def test_a_device_taken_over_stays_with_its_new_agent() -> None:
+    d = center({"a": 0, "b": 0})
+    d.at(0, api.AgentLogin(agent="a", device="desk1"))
+    d.at(1, api.AgentLogin(agent="b", device="desk1"))
+    d.at(2, api.AgentLogout(agent="a"))
+    d.at(3, api.DeviceState(device="desk1", state="unregistered"))
+    assert d.acd.agent_state("b") is AgentState.LOGGED_OUT

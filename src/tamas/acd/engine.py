@@ -698,7 +698,7 @@ class Acd:
             return
         first = agent.state is AgentState.LOGGED_OUT
         if agent.device:
-            self._by_device.pop(agent.device, None)
+            self._forget_device(agent)
         agent.device = ev.device
         self._by_device[ev.device] = agent
         self._move(agent, AgentInput.LOGIN)
@@ -731,12 +731,16 @@ class Acd:
         for m in agent.members:
             self._log(NONE, m.queue.name, agent.id, "REMOVEMEMBER", agent.device)
         self._log(NONE, NONE, agent.id, "AGENTLOGOFF", agent.device, _s(self._now - agent.login_at))
-        self._by_device.pop(agent.device, None)
+        self._forget_device(agent)
         for m in agent.members:
             q = m.queue
             if q.spec.leave_empty and q.logged_in == 0:
                 for c in [c for c in q.line if not c.is_callback]:
                     self._redispatch(self._exit(c, "EXITEMPTY", "empty"))
+
+    def _forget_device(self, agent: Agent) -> None:
+        if self._by_device.get(agent.device) is agent:
+            del self._by_device[agent.device]
 
     def _unring(self, agent: Agent) -> None:
         """Withdraw a reserved agent from its caller's ring (RINGCANCELED, StopRinging)."""
