@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import itertools
 import socket
 import time
 import wave
@@ -74,15 +75,21 @@ def media_sock() -> Iterator[socket.socket]:
     sock.close()
 
 
+_PRESSES = itertools.count()
+
+
 def press(sock: socket.socket, port: int, digit: str) -> None:
-    """Send one RFC 4733 key press (three updates, three end packets) to Tamas's port."""
+    """Send one RFC 4733 key press (three updates, three end packets) to Tamas's port; each
+    press has its own timestamp and sequence numbers (one event per timestamp)."""
     event = "0123456789*#".index(digit)
-    ts = 160_000
+    n0 = next(_PRESSES)
+    ts = 160_000 + n0 * 8_000
     for n in range(6):
         end = n >= 3
         duration = 160 * (n + 1) if not end else 640
         payload = bytes([event, (0x80 if end else 0) | 10]) + duration.to_bytes(2, "big")
-        header = bytes([0x80, (0x80 if n == 0 else 0) | 101]) + (500 + n).to_bytes(2, "big")
+        seq = (500 + n0 * 10 + n) & 0xFFFF
+        header = bytes([0x80, (0x80 if n == 0 else 0) | 101]) + seq.to_bytes(2, "big")
         sock.sendto(header + ts.to_bytes(4, "big") + (0x4242).to_bytes(4, "big") + payload,
                     (LOOPBACK, port))  # fmt: skip
         time.sleep(0.02)
@@ -194,9 +201,13 @@ def test_callback_keeps_the_place_and_calls_the_agent_then_the_customer(
     port = tamas_port_for(c.trace(), "1001")
     assert port is not None
     time.sleep(0.5)
-    press(media_sock, port, "2")
+    press(media_sock, port, "2")  # the callback key: Tamas reads back the number to call
+    assert harness.wait_until(lambda: "confirm the callback number" in c.trace(), 10)
+    press(media_sock, port, "1")  # confirmed
     thread.join(40)  # Tamas says when to expect the call, then hangs up
-    assert result and result[0].ok, result and result[0].describe()
+    assert result and result[0].ok, "\n".join(
+        line for line in c.trace().splitlines() if "INFO tamas.c" in line or "ERROR" in line
+    )
     assert "ended: callback-requested" in c.trace(), "\n".join(
         line for line in c.trace().splitlines() if "INFO tamas.c" in line or "ERROR" in line
     )

@@ -1,9 +1,11 @@
 """Callbacks: the caller hangs up keeping their place; Tamas calls the agent, then them.
 
 1. A waiting caller presses the queue's callback key (or is offered it when the estimated wait
-   is long). The ACD logs CALLBACKREQUESTED and keeps the caller's place in the line; the
-   caller hears when to expect the call (:meth:`Callbacks.confirm`: "in about three
-   minutes") and Tamas hangs up.
+   is long). Tamas reads back the number it will call (the caller's own) and asks: 1 to
+   confirm, 2 to enter another number (then ``#``) (:meth:`Callbacks.ask`); the caller keeps
+   waiting meanwhile. Confirmed, the ACD logs CALLBACKREQUESTED and keeps the caller's place
+   in the line; the caller hears when to expect the call (:meth:`Callbacks.confirm`: "in
+   about three minutes") and Tamas hangs up. Silence for ten seconds drops the question.
 2. When the callback reaches the head of the line and an agent is free, the ACD says
    StartCallback. Tamas creates a new call (its own id; the ACD knows it by the callback id),
    rings the agent's phone, and when the agent answers tells them whom they are calling and
@@ -19,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tamas.acd import api as acd
@@ -37,9 +40,75 @@ log = logging.getLogger("tamas.center")
 __all__ = ["Callbacks"]
 
 
+#: Seconds the caller has for each answer while confirming a callback number.
+ASK_SECONDS = 10.0
+
+
+@dataclass(eq=False, slots=True)
+class Asking:
+    """A waiting caller being asked which number to call back."""
+
+    number: str
+    entering: bool = False
+    digits: str = ""
+    timer: asyncio.TimerHandle | None = None
+
+
 class Callbacks:
     def __init__(self, center: CallCenter) -> None:
         self.center = center
+        self.asking: dict[str, Asking] = {}  # by call id
+
+    def ask(self, party: Party) -> None:
+        """The waiting caller pressed the callback key: which number, 1 or 2?"""
+        number = party.caller if party.caller.lstrip("+").isdigit() else ""
+        state = Asking(number, entering=not number)
+        self.asking[party.call.id] = state
+        log.info("call %s: asks the caller to confirm the callback number", party.call.id)
+        self._prompt(party, state)
+
+    def _prompt(self, party: Party, state: Asking) -> None:
+        c = self.center
+        a = party.call.a
+        if a is None or a.media is None:
+            return
+        kind = "callback-enter" if state.entering else "callback-ask"
+        text = announcement(kind, 0, 0.0, party.language, number=state.number)
+        if state.timer is not None:
+            state.timer.cancel()
+
+        def wait() -> None:
+            state.timer = asyncio.get_running_loop().call_later(
+                ASK_SECONDS, self.drop, party.call.id
+            )
+
+        c.speaker.say(party.call, a.media, [Clip(text, party.language)], wait)
+
+    def digit(self, party: Party, digit: str) -> bool:
+        """A key of a caller being asked (True if it was theirs to take)."""
+        state = self.asking.get(party.call.id)
+        if state is None:
+            return False
+        if state.entering:
+            if digit == "#" and 3 <= len(state.digits) <= 20:
+                state.number, state.digits, state.entering = state.digits, "", False
+                self._prompt(party, state)
+            elif digit.isdigit():
+                state.digits += digit
+            return True
+        if digit == "1":
+            self.drop(party.call.id)
+            self.center.callback_confirmed(party, state.number)
+        elif digit == "2":
+            state.entering, state.digits = True, ""
+            self._prompt(party, state)
+        return True
+
+    def drop(self, call_id: str) -> None:
+        """Stop asking (answered, connected to an agent, silent, or gone)."""
+        state = self.asking.pop(call_id, None)
+        if state is not None and state.timer is not None:
+            state.timer.cancel()
 
     def confirm(self, party: Party, queue: str | None) -> None:
         """The caller chose a callback: tell them when to expect it, then hang up."""

@@ -270,6 +270,7 @@ class CallCenter:
         fork.side = "b"
         fork.media.side = "b"
         call.b = fork
+        self.callbacks.drop(call.id)
         party.agent = command.agent
         party.served_by = party.queue
         party.connected_at = self.clock()
@@ -308,7 +309,15 @@ class CallCenter:
         self.feed(acd.CallerArrived(call_id=call.id, queue=queue, caller=party.caller,
                                     skills=skills))  # fmt: skip
 
+    def callback_confirmed(self, party: Party, number: str) -> None:
+        """The waiting caller confirmed the number to call back: they keep their place."""
+        queue = party.queue
+        self.feed(acd.CallbackRequested(call_id=party.acd_id, number=number))
+        self._leave_queue(party)
+        self.callbacks.confirm(party, queue)
+
     def _leave_queue(self, party: Party) -> None:
+        self.callbacks.drop(party.call.id)
         party.queue = None
         self.speaker.background(party.call, None)
         for agent in list(party.dials):
@@ -451,6 +460,7 @@ class CallCenter:
         if self.ivr is not None:
             self.ivr.ended(call)
         self.parking.ended(call)
+        self.callbacks.drop(call.id)
         self.speaker.forget(call.id)
         if party is None:
             return
@@ -536,6 +546,12 @@ class CallCenter:
                 self._rated(party.call, digit.digit)
             return
         if party is not None and party.queue is not None and digit.side == "a":
+            if self.callbacks.digit(party, digit.digit):
+                return  # answering "which number shall we call back?"
+            spec = self.queues.get(party.queue)
+            if spec is not None and spec.exit_keys.get(digit.digit) == "callback":
+                self.callbacks.ask(party)
+                return
             self.feed(acd.CallerPressed(call_id=digit.call_id, digit=digit.digit))
             return
         if self.ivr is not None:
