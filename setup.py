@@ -11,7 +11,9 @@ builds the server this way, and scripts/test.sh runs the suite against both buil
 ``TAMAS_TEST_COMPILED=1`` (as .ci/run does).
 
 Which modules: the sans-IO ``tamas.core`` and ``tamas.sip`` packages, plus the runtime
-modules every call passes through (``endpoint``, ``routing``, ``b2bua``). ``relay`` and
+modules every call passes through (``endpoint``, ``routing``, ``b2bua``), and the ACD's
+engine (``acd.engine``, ``model``, ``agent_state``, ``strategies``: the simulator runs a
+month of a 200-agent center about twice as fast compiled). ``relay`` and
 ``transfer`` stay interpreted: they name ``b2bua``'s classes only under TYPE_CHECKING (a
 real import would be circular), and compiled with it their import crashed (segmentation
 fault in module creation, mypy 2.4.1).
@@ -29,6 +31,8 @@ HERE = Path(__file__).parent
 #: mypy version the compiled build is made and tested with, and the stubs mypy --strict needs.
 BUILD_REQUIREMENTS = ["mypy==2.4.1", "types-PyYAML"]
 RUNTIME_HOT = ("endpoint", "routing", "b2bua")
+#: The ACD: every queue event and every simulated call passes through it.
+ACD_HOT = ("engine", "model", "agent_state", "strategies")
 #: Kept interpreted. errors.py: a compiled exception class loses its class-level defaults
 #: (``ParseError().status`` raised AttributeError with mypy 2.4.1); errors are off the hot path.
 INTERPRETED = {"__init__.py", "errors.py"}
@@ -39,6 +43,7 @@ def compiled_modules() -> list[str]:
     src = HERE / "src" / "tamas"
     paths = sorted(src.glob("core/*.py")) + sorted(src.glob("sip/*.py"))
     paths += [src / "runtime" / f"{name}.py" for name in RUNTIME_HOT]
+    paths += [src / "acd" / f"{name}.py" for name in ACD_HOT]
     return [str(p.relative_to(HERE)) for p in paths if p.name not in INTERPRETED]
 
 
