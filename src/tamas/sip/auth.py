@@ -301,6 +301,7 @@ class AuthResult:
 
 
 _NONCE_MAC_BYTES = 16
+_NONCE_STAMP_BYTES = 16  # issue time (double) and serial number (unsigned 64-bit)
 _NC_WINDOW = 64
 
 
@@ -332,11 +333,16 @@ class DigestServer:
         self._dummy_password = self._mac(b"dummy-password").hex()
         # (nonce, cnonce or None) -> (nonce timestamp, highest nc, bitmap of seen nc below it)
         self._seen: dict[tuple[str, str | None], tuple[float, int, int]] = {}
+        self._serial = 0
 
     def challenges(self, *, now: float, stale: bool = False) -> list[Challenge]:
         """One challenge per configured algorithm, most preferred first, sharing one nonce."""
-        timestamp = struct.pack(">d", now)
-        nonce = self._b64(timestamp + self._mac(b"nonce", timestamp))
+        # the issue time and a serial number: two challenges at the same instant (one loop
+        # turn) still get different nonces, so two clients that pick the same cnonce (SIPp
+        # processes do: an unseeded rand()) cannot look like a replay of each other
+        self._serial += 1
+        stamp = struct.pack(">dQ", now, self._serial)
+        nonce = self._b64(stamp + self._mac(b"nonce", stamp))
         return [
             Challenge(
                 realm=self.realm,
@@ -497,12 +503,12 @@ class DigestServer:
             raw = base64.urlsafe_b64decode(nonce + "=" * (-len(nonce) % 4))
         except (binascii.Error, ValueError):
             return None
-        if len(raw) != 8 + _NONCE_MAC_BYTES or self._b64(raw) != nonce:
+        if len(raw) != _NONCE_STAMP_BYTES + _NONCE_MAC_BYTES or self._b64(raw) != nonce:
             return None
-        timestamp, mac = raw[:8], raw[8:]
-        if not hmac.compare_digest(mac, self._mac(b"nonce", timestamp)):
+        stamp, mac = raw[:_NONCE_STAMP_BYTES], raw[_NONCE_STAMP_BYTES:]
+        if not hmac.compare_digest(mac, self._mac(b"nonce", stamp)):
             return None
-        issued: float = struct.unpack(">d", timestamp)[0]
+        issued: float = struct.unpack(">dQ", stamp)[0]
         return issued
 
 
