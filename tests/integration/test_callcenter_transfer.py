@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from memsip import HOST, until
 from test_b2bua_media import (
+    B_PORT,
     C_PORT,
     CONFIG,
     PHONE_PORT,
@@ -144,3 +145,63 @@ def test_transfer_to_a_queue_reaches_its_agent(
     hold = next(r for r in events if r.event == "HOLD")
     assert (hold.queue, hold.agent) == ("sales", "cy")
     assert rec.cause == "bye-from-a"
+
+
+def test_attended_transfer_joins_the_caller_with_the_consulted_party(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def scenario(media: Media) -> None:
+        call = Anchored(media)  # the carrier's caller talks to 2000 (B)
+        b, c = call.b, media.net.phone(C_PORT, "c")
+        # B consults 3000 (C) in a second call through Tamas
+        b_as_2000 = media.net.phone(B_PORT, "2000")
+        rtp_b2, rtp_c = RtpPort(), RtpPort()
+        consult = authed_invite(b_as_2000, "sip:3000@127.0.0.1:5060", rtp_b2.sdp(), "b2000")
+        await until(lambda: "INVITE" in c.peek())
+        c_invite = c.expect_request("INVITE")
+        c.answer(c_invite, "ctag", body=rtp_c.sdp())
+        c.expect("ACK")
+        ok = resp(b.take()[-1])
+        assert ok.status == 200
+        consult_dialog = b_as_2000.dialog_as_uac(consult, ok)
+        b_as_2000.ack(consult_dialog, consult)
+        # B transfers: the caller to C, replacing the consultation dialog
+        replaces = (f"{consult_dialog.call_id}%3Bto-tag%3D{consult_dialog.remote_tag}"
+                    f"%3Bfrom-tag%3D{consult_dialog.local_tag}")  # fmt: skip
+        refer_to = f"<sip:3000@tamas.local?Replaces={replaces}>"
+        b.request(call.b_dialog, "REFER", headers=(("Refer-To", refer_to),))
+        _, done, bye1, bye2 = b.expect("202 REFER", "NOTIFY", "BYE", "BYE")
+        assert b"SIP/2.0 200" in req(done).body
+        for msg in (done, bye1, bye2):
+            b.reply(req(msg), 200)
+        _, c_port, _, _ = media_of(c_invite.body)
+        call.rtp_a.send(call.tamas_a_port, b"\x77" * 160)
+        await until(lambda: rtp_c.poll() >= 1)
+        assert rtp_c.received[-1][1] == (HOST, c_port)
+        call.carrier.request(call.a_dialog, "BYE")
+        call.carrier.expect("200 BYE")
+        c.reply(c.expect_request("BYE"), 200)
+        for port in (call.rtp_a, call.rtp_b, rtp_b2, rtp_c):
+            port.close()
+
+    records = play(tmp_path, caplog, scenario, events=[])
+    assert sorted(r.cause for r in records) == ["bye-from-a", "merged"]
+    assert "attended transfer of a to 3000" in caplog.text
+
+
+def test_a_replaces_naming_no_dialog_is_481(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def scenario(media: Media) -> None:
+        call = Anchored(media)
+        call.b.request(
+            call.b_dialog,
+            "REFER",
+            headers=(
+                ("Refer-To", "<sip:3000@tamas.local?Replaces=nope%3Bto-tag%3Dx%3Bfrom-tag%3Dy>"),
+            ),
+        )
+        call.b.expect("481 REFER")
+        call.hang_up()
+
+    play(tmp_path, caplog, scenario)

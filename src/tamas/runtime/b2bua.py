@@ -195,6 +195,9 @@ class B2BUA:
         #: Run with (call, transferor leg, target number) when a call is transferred to an
         #: application (a queue, IVR, voicemail or park slot), before the application runs.
         self.transfer_hooks: list[Callable[[Call, Leg, str], None]] = []
+        #: Run with (call, transferor leg, consultation call, target leg) when an attended
+        #: transfer joins the call with the target of the transferor's consultation call.
+        self.attended_hooks: list[Callable[[Call, Leg, Call, Leg], None]] = []
         #: Asked when a call is about to fail (status, reason) before anyone answered: True
         #: if it was taken care of (an extension's conditional forwarding).
         self.unanswered: Callable[[Call, int, str], bool] | None = None

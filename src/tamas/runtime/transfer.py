@@ -13,7 +13,8 @@ support it); it performs the transfer itself:
    on between transferor and transferee.
 
 The call keeps its one call id and record: it is accounted once, with the transfer in its log.
-Attended transfer (Refer-To with ``Replaces``) is answered 501 for now.
+Attended transfer (Refer-To with ``Replaces``, RFC 3891) joins the transferee with the party
+of the transferor's consultation call through Tamas (:meth:`Transfers._attended`).
 
 **With anchored media** (:mod:`tamas.runtime.anchor`) the transferee's RTP never moves: the
 target is offered Tamas's own SDP from a new engine leg (carrying the transferee's codecs),
@@ -32,6 +33,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 from tamas.media.playback import tone_source
 from tamas.media.tones import RINGBACK_ITU
@@ -107,7 +109,7 @@ class Transfers:
             return
         uri = refer_to.uri
         if isinstance(uri, SipUri) and uri.headers and "replaces" in uri.headers.lower():
-            b.endpoint.reply(txn, req, 501, "Attended Transfer Not Implemented")
+            self._attended(leg, other, req, txn, uri.headers)
             return
         number = uri.user_unquoted if isinstance(uri, SipUri) else (
             uri.number if isinstance(uri, TelUri) else None)  # fmt: skip
@@ -199,6 +201,60 @@ class Transfers:
             bye.user_data = Farewell(leg)
         if b.apps is not None and other.media is not None:
             b.apps.start(call, other.media, app, number)
+
+    def _attended(
+        self, leg: Leg, other: Leg, req: Request, txn: ServerTransaction, headers: str
+    ) -> None:
+        """Attended (consultative) transfer, RFC 5589 section 7: the transferor (``leg``)
+        talked to the target in a second call through Tamas and now REFERs its first call's
+        other party (``other``) to it with ``Replaces`` naming that second dialog. Tamas
+        joins the two itself: the target's leg moves into this call and is bridged with the
+        transferee, and both of the transferor's legs are hung up. Nobody is re-INVITEd.
+        """
+        b = self.b2bua
+        call = leg.call
+        found = _replaced_leg(b, headers)
+        if found is None or found.call is call or found.extension != leg.extension:
+            # unknown dialog, or one that is not the transferor's own (RFC 3891 section 3)
+            b.endpoint.reply(txn, req, 481 if found is None else 403)
+            return
+        consult = found.call
+        target = consult.other(found)
+        if target is None or target.dialog is None or target.media is None \
+                or other.media is None or b.media is None:  # fmt: skip
+            b.endpoint.reply(txn, req, 488, "Not Acceptable Here")
+            return
+        contact = f"<{b.endpoint.contact_uri(leg.peer.transport)}>"
+        b.endpoint.respond(txn, response_to(req, 202, headers=(("Contact", contact),)))
+        transfer = BlindTransfer(call=call, transferor=leg, transferee=other,
+                                 target=target.extension or "")  # fmt: skip
+        self._notify(transfer, "SIP/2.0 200 OK", final=True)
+        log.info("call %s: attended transfer of %s to %s (call %s)", call.id, other.side,
+                 target.extension or "the target", consult.id)  # fmt: skip
+        for hook in list(b.attended_hooks):
+            hook(call, leg, consult, target)
+        anchor = b.media
+        for gone in (leg, found):  # both of the transferor's legs
+            if gone.media is not None and gone.call.media is not None:
+                anchor.close(gone.call, gone.media.engine)
+                gone.media = None
+            bye = b.send_in_dialog(gone, "BYE")
+            if bye is None:
+                b.forget(gone)
+            else:
+                bye.user_data = Farewell(gone)
+        if consult.a is found:
+            consult.a = None
+        if consult.b is found:
+            consult.b = None
+        call.a, call.b = other, None
+        other.side = "a"
+        other.media.side = "a"
+        if call.media is not None:
+            call.media.bridged = None
+        anchor.play(other.media, None)
+        b.adopt_leg(call, target)  # ends the consultation call ("merged")
+        anchor.bridge(call, other.media, target.media)
 
     # -- the target's answer ------------------------------------------------------------------
     def on_response(self, fork: Leg, resp: Response, retransmission: bool) -> None:
@@ -365,3 +421,22 @@ class Transfers:
                      ("Content-Type", SIPFRAG)),
         )  # fmt: skip
         self.b2bua.endpoint.request(notify, leg.peer)
+
+
+def _replaced_leg(b2bua: B2BUA, headers: str) -> Leg | None:
+    """The leg whose dialog a Refer-To's ``Replaces`` header names (RFC 3891 section 6.1):
+    ``call-id;to-tag=...;from-tag=...`` from the transferor's point of view, so ``to-tag``
+    is Tamas's tag of that dialog."""
+    for part in headers.split("&"):
+        name, _, value = part.partition("=")
+        if name.strip().lower() != "replaces":
+            continue
+        fields = unquote(value).split(";")
+        call_id = fields[0].strip()
+        params = dict(p.strip().partition("=")[::2] for p in fields[1:])
+        to_tag = params.get("to-tag", "")
+        leg = b2bua.legs.get((call_id, to_tag))
+        if leg is not None and leg.dialog is not None \
+                and leg.dialog.remote_tag == params.get("from-tag"):  # fmt: skip
+            return leg
+    return None

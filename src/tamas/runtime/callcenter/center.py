@@ -126,6 +126,7 @@ class CallCenter:
         b2bua.unanswered = self._unanswered
         b2bua.hold_hooks.append(self._held)
         b2bua.transfer_hooks.append(self._transferred)
+        b2bua.attended_hooks.append(self._attended)
         self._events: deque[acd.Event] = deque()
         self._busy = False
         self._timer: asyncio.TimerHandle | None = None
@@ -496,6 +497,26 @@ class CallCenter:
         self.log(call.id, "LEGEND", "b", "transferred", agent=agent)
         self.feed(acd.CallEnded(call_id=party.acd_id, by="agent"))
         party.queue = None
+
+    def _attended(self, call: Call, transferor: Leg, consult: Call, target: Leg) -> None:
+        """An attended transfer joined ``call`` with the party of ``consult``: an agent's
+        call ends for the ACD (ATTENDEDTRANSFER, Asterisk's fields, method BRIDGE) and goes
+        on with the target as its ``b`` leg."""
+        party = self.parties.get(call.id)
+        if party is None:
+            return
+        who = target.extension or (consult.record.callee if consult.record else "")
+        if party.agent is not None:
+            agent, party.agent = party.agent, None
+            now = self.clock()
+            hold = int(party.connected_at - party.entered_at) if party.entered_at else 0
+            self.log(call.id, "ATTENDEDTRANSFER", "BRIDGE", f"{call.id}|{consult.id}",
+                     str(hold), str(int(now - party.connected_at)), party.origposition,
+                     queue=party.served_by or "NONE", agent=agent)  # fmt: skip
+            self.log(call.id, "LEGEND", "b", "transferred", agent=agent)
+            self.feed(acd.CallEnded(call_id=party.acd_id, by="agent"))
+        self.log(call.id, "LEGSTART", "b", who)
+        self.log(call.id, "LEGANSWER", "b")
 
     # -- the post-call survey --------------------------------------------------------------
     def _leg_left(self, call: Call, leg: Leg) -> bool:
