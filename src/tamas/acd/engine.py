@@ -41,7 +41,7 @@ from typing import Any
 from tamas.acd import api
 from tamas.acd.agent_state import AgentInput, AgentState, allowed, next_state
 from tamas.acd.model import Agent, Caller, CallerPhase, Member, Queue
-from tamas.acd.strategies import make_strategy
+from tamas.acd.strategies import AgentView, Ranked, make_strategy
 from tamas.core.errors import TamasError
 from tamas.core.events import NONE, LogRecord
 
@@ -148,6 +148,12 @@ class Acd:
             for m in agent.members:
                 assert (agent.state is AgentState.AVAILABLE) == (agent.id in m.queue.available)
         for q in self._queues.values():
+            strategy = q.strategy
+            if isinstance(strategy, Ranked):
+                ids = strategy.indexed()
+                assert sorted(ids) == sorted(q.available), q.name
+                ranks = [(strategy.rank(q.available[i]), q.available[i].order) for i in ids]
+                assert ranks == sorted(ranks), q.name
             assert q.serving == sum(m.agent.state not in _NOT_SERVING for m in q.members)
             assert q.logged_in == sum(m.agent.state is not AgentState.LOGGED_OUT for m in q.members)
         for c in self._callers.values():
@@ -188,10 +194,14 @@ class Acd:
         agent.since = self._now
         if old is AgentState.AVAILABLE:
             for m in agent.members:
-                del m.queue.available[agent.id]
+                q = m.queue
+                del q.available[agent.id]
+                q.strategy.removed(m)
         elif new is AgentState.AVAILABLE:
             for m in agent.members:
-                m.queue.available[agent.id] = m
+                q = m.queue
+                q.available[agent.id] = m
+                q.strategy.added(m)
         if old is AgentState.LOGGED_OUT:
             for m in agent.members:
                 m.queue.logged_in += 1
@@ -397,7 +407,8 @@ class Acd:
             return
         now = self._now
         spec = q.spec
-        strategy = q.strategy
+        # A ranked strategy picks from its index, unless penalties must be compared first.
+        ranked = q.strategy.ranked and not q.penalties
         for c in q.line:  # (nothing below adds to or removes from the line)
             if not q.available:
                 return
@@ -405,26 +416,9 @@ class Acd:
                 continue
             wait = now - c.entered_at + _EPS
             c.required = self._required(c, wait)
-            if c.required or (q.penalties and spec.tier_wait):
-                cands = [m for m in q.available.values() if self._eligible(m, c, wait)]
-            else:
-                cands = list(q.available.values())
-            if not cands:
+            chosen = self._pick_ranked(c, wait) if ranked else self._pick_scan(c, wait)
+            if not chosen:
                 continue
-            if c.tried:
-                untried = [m for m in cands if m.agent.id not in c.tried]
-                if untried:
-                    cands = untried
-                else:  # everyone eligible was tried: a new round, after a pause
-                    c.tried.clear()
-                    if not c.retry_until:  # (none since the last ring: busy, unreachable)
-                        c.retry_until = now + spec.retry
-                        self._schedule(c)
-                        continue
-            if strategy.penalty_first and q.penalties:
-                low = min(m.penalty for m in cands)
-                cands = [m for m in cands if m.penalty == low]
-            chosen = strategy.choose(cands, c, now=now)
             if c.is_callback:
                 chosen = chosen[:1]
             agents = [self._agents[a] for a in chosen]
@@ -465,6 +459,65 @@ class Acd:
                 )
             self._schedule(c)
 
+    def _new_round(self, c: Caller) -> bool:
+        """Everyone eligible was tried: start a new round; False if it starts after a pause."""
+        c.tried.clear()
+        if c.retry_until:
+            return True
+        c.retry_until = self._now + c.queue.spec.retry  # (no ring since: busy, unreachable)
+        self._schedule(c)
+        return False
+
+    def _pick_scan(self, c: Caller, wait: float) -> list[str]:
+        """The strategy's choice among the eligible members (none: ring nobody now)."""
+        q = c.queue
+        if c.required or (q.penalties and q.spec.tier_wait):
+            cands = [m for m in q.available.values() if self._eligible(m, c, wait)]
+        else:
+            cands = list(q.available.values())
+        if not cands:
+            return []
+        if c.tried:
+            tried = c.tried
+            untried = [m for m in cands if m.agent.id not in tried]
+            if untried:
+                cands = untried
+            elif not self._new_round(c):
+                return []
+        strategy = q.strategy
+        if strategy.penalty_first and q.penalties:
+            low = min(m.penalty for m in cands)
+            cands = [m for m in cands if m.penalty == low]
+        return strategy.choose(cands, c, now=self._now)
+
+    def _pick_ranked(self, c: Caller, wait: float) -> list[str]:
+        """As :meth:`_pick_scan`, for a ranked strategy: the first acceptable in its index."""
+        q = c.queue
+        strategy = q.strategy
+        assert isinstance(strategy, Ranked)
+        accept: Callable[[AgentView], bool] | None = None
+        if c.required or (q.penalties and q.spec.tier_wait):
+
+            def accept(m: AgentView) -> bool:
+                return self._eligible(m, c, wait)
+
+        pick: AgentView | None = None
+        if c.tried:
+            tried = c.tried
+            if accept is None:
+                pick = strategy.first(lambda m: m.id not in tried)
+            else:
+                eligible = accept
+                pick = strategy.first(lambda m: m.id not in tried and eligible(m))
+        if pick is None:
+            pick = strategy.first(accept)
+            if pick is None:
+                return []
+            if c.tried and not self._new_round(c):
+                return []
+        strategy.picked(pick)
+        return [pick.id]
+
     def _required(self, c: Caller, wait: float) -> dict[str, int]:
         step = c.queue.spec.skill_relax
         if not c.skills or not step:
@@ -472,11 +525,11 @@ class Acd:
         drop = int(wait // step)
         return {s: max(1, lvl - drop) for s, lvl in c.skills.items()}
 
-    def _eligible(self, m: Member, c: Caller, wait: float) -> bool:
+    def _eligible(self, m: AgentView, c: Caller, wait: float) -> bool:
         tiers = c.queue.spec.tier_wait
         if m.penalty > 0 and tiers and wait < tiers[min(m.penalty, len(tiers)) - 1]:
             return False
-        skills = m.agent.spec.skills
+        skills = m.skills
         return all(skills.get(s, 0) >= lvl for s, lvl in c.required.items())
 
     def _cancel_ring(self, c: Caller) -> list[Agent]:
@@ -701,11 +754,12 @@ class Acd:
             self._forget_device(agent)
         agent.device = ev.device
         self._by_device[ev.device] = agent
+        if first:  # (before the move: a ranked strategy files the agent by its idle time)
+            agent.login_at = agent.idle_since = self._now
+            agent.misses = 0
         self._move(agent, AgentInput.LOGIN)
         self._log(NONE, NONE, agent.id, "AGENTLOGIN", ev.device)
         if first:
-            agent.login_at = agent.idle_since = self._now
-            agent.misses = 0
             for m in agent.members:
                 self._log(NONE, m.queue.name, agent.id, "ADDMEMBER", ev.device)
         self._redispatch([agent])

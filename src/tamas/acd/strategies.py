@@ -10,16 +10,30 @@ penalty tier open for this caller's wait. They come in no particular order (but 
 order for the same history, so runs repeat); ``order`` is the member's place. Unless a
 strategy sets ``penalty_first = False``, only the lowest penalty present is passed (as
 Asterisk rings its lowest-penalty members first). ``candidates`` is never empty.
+
+Ranked strategies (:class:`Ranked`: longest idle, least talk, fewest calls, sequential,
+round robin) pick one agent by a fixed ranking; they also keep the queue's available members
+in rank order, told by the engine through :meth:`Strategy.added` / :meth:`Strategy.removed`,
+so the engine asks :meth:`Ranked.first` for the best acceptable one without scanning
+(unless the queue has penalties: then it scans, as for the other strategies).
 """
 
 from __future__ import annotations
 
+import bisect
 import random
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from typing import ClassVar, Protocol
 
-__all__ = ["STRATEGIES", "AgentView", "CallerView", "Strategy", "make_strategy"]
+__all__ = [
+    "STRATEGIES",
+    "AgentView",
+    "CallerView",
+    "Ranked",
+    "Strategy",
+    "make_strategy",
+]
 
 
 class AgentView(Protocol):
@@ -59,9 +73,17 @@ class Strategy(ABC):
 
     name: ClassVar[str]
     penalty_first: ClassVar[bool] = True
+    #: A :class:`Ranked` strategy (one agent, by a fixed ranking, kept in an index).
+    ranked: ClassVar[bool] = False
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
+
+    def added(self, agent: AgentView) -> None:  # noqa: B027 (a hook; most keep no index)
+        """``agent`` (a member of this strategy's queue) became available."""
+
+    def removed(self, agent: AgentView) -> None:  # noqa: B027
+        """``agent`` is no longer available (ringing, on a call, paused, logged out...)."""
 
     @abstractmethod
     def choose(
@@ -69,45 +91,95 @@ class Strategy(ABC):
     ) -> list[str]: ...
 
 
-def _least(key: Callable[[AgentView], float]) -> Callable[[Sequence[AgentView]], str]:
-    def pick(candidates: Sequence[AgentView]) -> str:
-        return min(candidates, key=lambda a: (key(a), a.order)).id
+class Ranked(Strategy):
+    """One agent: the lowest ``(rank(a), a.order)``, from an index kept as agents come and go.
 
-    return pick
+    Theory of operation. The engine tells the queue's strategy when a member becomes
+    available (:meth:`added`) and when it stops being available (:meth:`removed`); a ranked
+    strategy keeps those members in a list sorted by ``(rank, order)`` (bisect: O(log n) to
+    find, a C memmove to insert). A rank must not change while its member is available
+    (idle since, talk time and calls answered change only at a call's end or at login,
+    when the agent is not available), so the list stays sorted. :meth:`first` then walks it
+    from the front and stops at the first member the engine accepts (skills, tiers, agents
+    already tried): O(1) when every available member is eligible. :meth:`choose` over
+    explicit candidates gives the same answer, by the same key, for the engine's other paths.
+    """
 
+    ranked = True
 
-class RingAll(Strategy):
-    name = "ringall"
+    def __init__(self, rng: random.Random) -> None:
+        super().__init__(rng)
+        self._index: list[tuple[float, int, AgentView]] = []  # sorted by (rank, order)
+        self._entries: dict[str, tuple[float, int, AgentView]] = {}
+
+    @abstractmethod
+    def rank(self, agent: AgentView) -> float: ...
+
+    def added(self, agent: AgentView) -> None:
+        entry = (self.rank(agent), agent.order, agent)
+        self._entries[agent.id] = entry
+        bisect.insort(self._index, entry)
+
+    def removed(self, agent: AgentView) -> None:
+        entry = self._entries.pop(agent.id)
+        index = self._index
+        del index[bisect.bisect_left(index, entry)]
+
+    def indexed(self) -> list[str]:
+        """The ids in the index, in rank order (for invariant checks)."""
+        return [entry[2].id for entry in self._index]
+
+    def first(self, accept: Callable[[AgentView], bool] | None) -> AgentView | None:
+        """The best-ranked available member that ``accept`` takes (all, if None)."""
+        index = self._index
+        if accept is None:
+            return index[0][2] if index else None
+        for entry in index:
+            if accept(entry[2]):
+                return entry[2]
+        return None
+
+    def picked(self, agent: AgentView) -> None:
+        """The engine rings ``agent``, as chosen by :meth:`first`."""
 
     def choose(self, candidates: Sequence[AgentView], call: CallerView, *, now: float) -> list[str]:
-        return [a.id for a in sorted(candidates, key=lambda a: a.order)]
+        rank = self.rank
+        chosen = min(candidates, key=lambda a: (rank(a), a.order))
+        self.picked(chosen)
+        return [chosen.id]
 
 
-class LongestIdle(Strategy):
+class LongestIdle(Ranked):
     name = "longest_idle"
-    _pick = staticmethod(_least(lambda a: a.idle_since))
 
-    def choose(self, candidates: Sequence[AgentView], call: CallerView, *, now: float) -> list[str]:
-        return [self._pick(candidates)]
+    def rank(self, agent: AgentView) -> float:
+        return agent.idle_since
 
 
-class LeastTalk(Strategy):
+class LeastTalk(Ranked):
     name = "least_talk"
-    _pick = staticmethod(_least(lambda a: a.talk_time))
 
-    def choose(self, candidates: Sequence[AgentView], call: CallerView, *, now: float) -> list[str]:
-        return [self._pick(candidates)]
+    def rank(self, agent: AgentView) -> float:
+        return agent.talk_time
 
 
-class FewestCalls(Strategy):
+class FewestCalls(Ranked):
     name = "fewest_calls"
-    _pick = staticmethod(_least(lambda a: a.calls_answered))
 
-    def choose(self, candidates: Sequence[AgentView], call: CallerView, *, now: float) -> list[str]:
-        return [self._pick(candidates)]
+    def rank(self, agent: AgentView) -> float:
+        return float(agent.calls_answered)
 
 
-class RoundRobin(Strategy):
+class Sequential(Ranked):
+    """Always the first available member in the queue's fixed order."""
+
+    name = "sequential"
+
+    def rank(self, agent: AgentView) -> float:
+        return 0.0
+
+
+class RoundRobin(Ranked):
     """The next member after the one rung last (in member order), wrapping around."""
 
     name = "round_robin"
@@ -116,6 +188,27 @@ class RoundRobin(Strategy):
         super().__init__(rng)
         self.last_order = -1
 
+    def rank(self, agent: AgentView) -> float:
+        return 0.0
+
+    def first(self, accept: Callable[[AgentView], bool] | None) -> AgentView | None:
+        index = self._index
+        if not index:
+            return None
+        start = bisect.bisect_left(index, (0.0, self.last_order + 1))
+        if accept is None:
+            return index[start if start < len(index) else 0][2]
+        for i in range(start, len(index)):
+            if accept(index[i][2]):
+                return index[i][2]
+        for i in range(start):
+            if accept(index[i][2]):
+                return index[i][2]
+        return None
+
+    def picked(self, agent: AgentView) -> None:
+        self.last_order = agent.order
+
     def choose(self, candidates: Sequence[AgentView], call: CallerView, *, now: float) -> list[str]:
         after = [a for a in candidates if a.order > self.last_order]
         chosen = min(after or candidates, key=lambda a: a.order)
@@ -123,13 +216,11 @@ class RoundRobin(Strategy):
         return [chosen.id]
 
 
-class Sequential(Strategy):
-    """Always the first available member in the queue's fixed order."""
-
-    name = "sequential"
+class RingAll(Strategy):
+    name = "ringall"
 
     def choose(self, candidates: Sequence[AgentView], call: CallerView, *, now: float) -> list[str]:
-        return [min(candidates, key=lambda a: a.order).id]
+        return [a.id for a in sorted(candidates, key=lambda a: a.order)]
 
 
 class RandomChoice(Strategy):
