@@ -155,7 +155,9 @@ class ManagedProcess:
     def alive(self) -> bool:
         return self.popen.poll() is None
 
-    def stop(self, grace: float = 5.0) -> int | None:
+    def stop(self, grace: float = 15.0) -> int | None:
+        """SIGTERM (or the stop signal), then SIGKILL after ``grace`` seconds: a loaded 2-core
+        machine can take seconds to let Tamas flush its store on the way out."""
         if self.popen.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 self.popen.send_signal(self.stop_signal)
