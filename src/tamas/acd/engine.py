@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 import random
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -50,6 +51,8 @@ __all__ = ["Acd", "AcdError"]
 _IN_CALL = (AgentState.RESERVED, AgentState.ON_CALL, AgentState.ON_HOLD)
 _MISS_CAUSES = ("no-answer", "rejected")
 _NOT_SERVING = (AgentState.LOGGED_OUT, AgentState.PAUSED)
+_AVAILABLE = AgentState.AVAILABLE
+_LOGGED_OUT = AgentState.LOGGED_OUT
 #: Waits are compared with thresholds with this tolerance, so that the Tick at
 #: ``entered_at + t`` sees a wait of ``t`` despite float rounding.
 _EPS = 1e-6
@@ -192,26 +195,24 @@ class Acd:
             return
         agent.state = new
         agent.since = self._now
-        if old is AgentState.AVAILABLE:
+        aid = agent.id
+        if old is _AVAILABLE:
             for m in agent.members:
                 q = m.queue
-                del q.available[agent.id]
+                del q.available[aid]
                 q.strategy.removed(m)
-        elif new is AgentState.AVAILABLE:
+        elif new is _AVAILABLE:
             for m in agent.members:
                 q = m.queue
-                q.available[agent.id] = m
+                q.available[aid] = m
                 q.strategy.added(m)
-        if old is AgentState.LOGGED_OUT:
-            for m in agent.members:
-                m.queue.logged_in += 1
-        elif new is AgentState.LOGGED_OUT:
-            for m in agent.members:
-                m.queue.logged_in -= 1
+        logged_in = (new is not _LOGGED_OUT) - (old is not _LOGGED_OUT)
         serving = (old in _NOT_SERVING) - (new in _NOT_SERVING)
-        if serving:
+        if logged_in or serving:
             for m in agent.members:
-                m.queue.serving += serving
+                q = m.queue
+                q.logged_in += logged_in
+                q.serving += serving
         if new not in _IN_CALL:
             agent.call = None
         elif how is AgentInput.RING or how is AgentInput.ANSWER:
@@ -415,7 +416,8 @@ class Acd:
             if c.ringing or c.retry_until > now:
                 continue
             wait = now - c.entered_at + _EPS
-            c.required = self._required(c, wait)
+            if c.skills:  # (without skills ``required`` stays the empty ``skills``)
+                c.required = self._required(c, wait)
             chosen = self._pick_ranked(c, wait) if ranked else self._pick_scan(c, wait)
             if not chosen:
                 continue
@@ -553,13 +555,17 @@ class Acd:
         self._apply_pending(agent)
 
     def _redispatch(self, agents: Iterable[Agent]) -> None:
-        queues: dict[str, Queue] = {}
+        """Dispatch the queues of the agents now available, the longest-waiting line first."""
+        queues: list[Queue] = []
         for agent in agents:
-            if agent.state is AgentState.AVAILABLE:
+            if agent.state is _AVAILABLE:
                 for m in agent.members:
-                    queues[m.queue.name] = m.queue
-        ordered = sorted((q for q in queues.values() if q.line), key=lambda q: q.line[0].key)
-        for q in ordered:
+                    q = m.queue
+                    if q.line and q not in queues:
+                        queues.append(q)
+        if len(queues) > 1:
+            queues.sort(key=lambda q: q.line[0].key)
+        for q in queues:
             self._dispatch(q)
 
     def _missed(self, c: Caller, agent: Agent, cause: str) -> None:
@@ -603,12 +609,13 @@ class Acd:
             return  # stale, or the agent leg of a callback (the customer is dialled next)
         agent = c.ringing.pop(ev.agent)
         others = list(c.ringing.values())
-        c.ringing.clear()
         q = c.queue
-        ms = str(int((self._now - c.ring_started) * 1000))
-        for other in others:
-            self._log(c.call_id, q.name, other.id, "RINGCANCELED", ms)
-            self._free_after_ring(other)
+        if others:
+            c.ringing.clear()
+            ms = str(int((self._now - c.ring_started) * 1000))
+            for other in others:
+                self._log(c.call_id, q.name, other.id, "RINGCANCELED", ms)
+                self._free_after_ring(other)
         self._connect(c, agent)
         self._log(
             c.call_id,
@@ -622,7 +629,8 @@ class Acd:
         if others:
             self._emit(api.StopRinging(call_id=c.call_id, agents=tuple(a.id for a in others)))
         self._emit(api.Connect(call_id=c.call_id, agent=agent.id, device=agent.device))
-        self._redispatch(others)
+        if others:
+            self._redispatch(others)
 
     def _connect(self, c: Caller, agent: Agent) -> None:
         q = c.queue
@@ -896,24 +904,25 @@ class Acd:
         if c.phase is CallerPhase.SCHEDULED:
             self._wake(c, c.not_before)
             return
-        times: list[float] = []
         spec = c.queue.spec
+        best = math.inf  # the earliest of the times that apply
         if not c.is_callback:
             if spec.max_wait is not None:
-                times.append(c.entered_at + spec.max_wait)
-            if c.next_periodic is not None:
-                times.append(c.next_periodic)
-            if c.next_position is not None:
-                times.append(c.next_position)
+                best = c.entered_at + spec.max_wait
+            if c.next_periodic is not None and c.next_periodic < best:
+                best = c.next_periodic
+            if c.next_position is not None and c.next_position < best:
+                best = c.next_position
+        due: float | None
         if c.ringing:
-            times.append(c.ring_deadline)
+            due = c.ring_deadline
         elif c.retry_until > self._now:
-            times.append(c.retry_until)
+            due = c.retry_until
         else:
-            step = self._next_step(c)
-            if step is not None:
-                times.append(step)
-        self._wake(c, min(times) if times else None)
+            due = self._next_step(c)
+        if due is not None and due < best:
+            best = due
+        self._wake(c, best if best < math.inf else None)
 
     def _next_step(self, c: Caller) -> float | None:
         """The next time more members may become eligible (tier opens, skill relaxes)."""
