@@ -81,8 +81,8 @@ class Phone:
         return self.register(user, auth=value, **kw)
 
 
-def _server(tmp: Path, port: int, **security: Any) -> ManagedProcess:
-    cfg = tamas_loadgen_config(sip_port=port, data_dir=tmp / "data", log_level="info")
+def _server(tmp: Path, port: int, *, data: Path | None = None, **security: Any) -> ManagedProcess:
+    cfg = tamas_loadgen_config(sip_port=port, data_dir=data or tmp / "data", log_level="info")
     cfg["extensions"].append({"number": "1005", "name": "E", "password": "demo1005"})
     cfg["security"]["auth_ban"].update(security)
     return start_tamas(cfg, tmp, port)
@@ -90,7 +90,10 @@ def _server(tmp: Path, port: int, **security: Any) -> ManagedProcess:
 
 def test_register_and_bindings_survive_restart(tmp_path: Path) -> None:
     port = free_port("udp")
-    proc = _server(tmp_path, port)
+    data = tmp_path / "data"
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    proc = _server(tmp_path / "first", port, data=data)  # each run keeps its own log
     phone = Phone(port)
     try:
         assert phone.register("1005").status == 401
@@ -101,12 +104,15 @@ def test_register_and_bindings_survive_restart(tmp_path: Path) -> None:
     finally:
         proc.stop()
     assert "Traceback" not in proc.output()
-    proc = _server(tmp_path, port)
+    first = proc.output()
+    proc = _server(tmp_path / "second", port, data=data)
     try:
         # A REGISTER without Contact queries the bindings (RFC 3261 section 10.2.3).
         query = phone.register_with_password("1005", "demo1005", contact=False)
         assert query.status == 200
-        assert [str(c.uri) for c in query.contacts] == [f"sip:1005@{LOOPBACK}:{phone.port}"]
+        assert [str(c.uri) for c in query.contacts] == [f"sip:1005@{LOOPBACK}:{phone.port}"], (
+            first[-3000:] + "\n---\n" + proc.output()[-3000:]
+        )
         gone = phone.register_with_password("1005", "demo1005", expires=0)
         assert gone.status == 200 and gone.contacts == []
     finally:

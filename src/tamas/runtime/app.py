@@ -356,7 +356,6 @@ async def serve(
     if voicemail is not None:
         await voicemail.aclose()  # messages in progress are kept, as on hang-up
     await recorder.aclose()
-    await asyncio.to_thread(mailer.close)
     if center is not None:
         center.close()
     await contact_lookup.aclose()  # look-ups under way finish before the store closes
@@ -367,6 +366,9 @@ async def serve(
     await transports.close()
     writer.close()
     store.close()
+    # last: mail still queued is sent (it may wait on a slow SMTP server) once every record is
+    # safe in the store, so a supervisor's SIGKILL after its grace time loses no data
+    await asyncio.to_thread(mailer.close)
     return 0
 
 
