@@ -678,7 +678,18 @@ def start_tamas(
         out = proc.output()[-4000:]
         proc.stop()
         raise RuntimeError(f"tamas did not answer OPTIONS on {sip_port}: {out}")
+    http_port = int(server.get("http_port") or 0)
+    if http_port and not wait_until(lambda: _tcp_open(http_port), ready_timeout, interval=0.1):
+        out = proc.output()[-4000:]  # SIP answers first; the HTTP API starts a bit later
+        proc.stop()
+        raise RuntimeError(f"tamas's HTTP API did not listen on {http_port}: {out}")
     return proc
+
+
+def _tcp_open(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(0.3)
+        return s.connect_ex((LOOPBACK, port)) == 0
 
 
 # --------------------------------------------------------------------------- Kamailio

@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import LOOPBACK, ManagedProcess, free_port, start_tamas, tamas_loadgen_config
+from harness import (
+    LOOPBACK,
+    ManagedProcess,
+    free_port,
+    start_tamas,
+    tamas_loadgen_config,
+    wait_until,
+)
 
 from tamas.core.ids import new_id
 from tamas.sip.auth import DigestClient, parse_challenge
@@ -235,6 +242,8 @@ def test_status_api_lists_registrations(tmp_path: Path) -> None:
     phone = Phone(port)
     base = f"http://{LOOPBACK}:{http_port}"
     try:
+        # SIP answers first; the HTTP API starts once the rest of the server is up
+        assert wait_until(lambda: _answers(f"{base}/health"), 15.0), proc.output()[-2000:]
         assert _get_json(f"{base}/health")["status"] == "ok"
         assert _get_json(f"{base}/api/v1/registrations") == {"registrations": {}}
         assert phone.register_with_password("1005", "demo1005").status == 200
@@ -250,6 +259,14 @@ def test_status_api_lists_registrations(tmp_path: Path) -> None:
         phone.close()
         proc.stop()
     assert "Traceback" not in proc.output()
+
+
+def _answers(url: str) -> bool:
+    try:
+        _get_json(url)
+    except OSError:
+        return False
+    return True
 
 
 def _get_json(url: str) -> Any:
