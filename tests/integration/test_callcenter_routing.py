@@ -109,3 +109,38 @@ def test_a_hunt_group_rings_its_members_in_turn(
     group = next(r for r in events if r.event == "RINGGROUP")
     assert group.data == ("650", "hunt", "2000 3000")
     assert rec.cause == "bye-from-a"
+
+
+UNAVAILABLE = CONFIG.replace(
+    '  - {{number: "1001", name: Al, password: a1001}}',
+    '  - {{number: "1001", name: Al, password: a1001, forward: {{unavailable: "extension:3000"}}}}',
+).replace('destination: "2000", trunk: carrier', 'destination: "1001", trunk: carrier')
+
+
+def test_a_did_to_an_unregistered_extension_forwards(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def scenario(media: Media) -> None:
+        net = media.net
+        carrier, c = net.phone(CARRIER, "carrier"), net.phone(C_PORT, "c")
+        rtp_a, rtp_c = RtpPort(), RtpPort()
+        invite = carrier.invite("sip:5551000@127.0.0.1:5060", body=rtp_a.sdp(codecs="0 8 101"))
+        await until(lambda: "INVITE" in c.peek())  # 1001 has no phone: straight to 3000
+        c_invite = c.expect_request("INVITE")
+        ok = resp(carrier.take()[-1])
+        assert ok.status == 200
+        dialog = carrier.dialog_as_uac(invite, ok)
+        carrier.ack(dialog, invite)
+        c.answer(c_invite, "ctag", body=rtp_c.sdp())
+        c.expect("ACK")
+        carrier.request(dialog, "BYE")
+        carrier.expect("200 BYE")
+        c.reply(c.expect_request("BYE"), 200)
+        rtp_a.close()
+        rtp_c.close()
+
+    events: list[LogRecord] = []
+    (rec,) = play(tmp_path, caplog, scenario, config=UNAVAILABLE, events=events)
+    forward = next(r for r in events if r.event == "FORWARD")
+    assert forward.data == ("1001", "unavailable", "extension:3000")
+    assert rec.cause == "bye-from-a"

@@ -343,6 +343,10 @@ class B2BUA:
         txn.user_data = a
         self.legs[(a.call_id, a.local_tag)] = a
         self.calls[call.id] = call
+        if trunk is not None and app is None:
+            # the extension a DID reaches: its forwarding applies even when no phone of it is
+            # registered (the call fails before any fork is sent)
+            call.extension = self.router.inbound_destination(trunk, dialed)
         call.record = CallRecord(call_id=call.id, caller=caller, callee=dialed,
                                  direction=direction, started_at=now, trunk=trunk_name)  # fmt: skip
         log.info("call %s: %s -> %s (%s)", call.id, caller, dialed, direction.value)
