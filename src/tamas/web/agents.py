@@ -36,7 +36,7 @@ async def _body(request: Request) -> dict[str, Any]:
 
 
 def agent_routes(center: CallCenter, *, token: str | None = None) -> list[BaseRoute]:
-    guard = make_guard(token, what="the agents API")
+    guard = make_guard(token, api="agents")
 
     async def list_agents(request: Request) -> Response:
         return JSONResponse({"agents": center.agent_views()})

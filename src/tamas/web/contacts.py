@@ -55,7 +55,7 @@ def contact_routes(
     contacts: Contacts, *, token: str | None = None, clock: Callable[[], float] = time.time
 ) -> list[BaseRoute]:
     """The routes of the contacts API (``token`` as for the other APIs)."""
-    guard = make_guard(token, what="the contacts API")
+    guard = make_guard(token, api="contacts")
 
     async def search(request: Request) -> Response:
         query = request.query_params

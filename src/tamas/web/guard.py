@@ -29,10 +29,12 @@ def _is_loopback(request: Request) -> bool:
 
 
 def make_guard(
-    token: str | None, *, what: str, trust_loopback: bool = True
+    token: str | None, *, api: str, trust_loopback: bool = True
 ) -> Callable[[Handler], Handler]:
     """A decorator admitting loopback requests, and others with ``Authorization: Bearer
-    <token>`` (none when ``token`` is None); ``what`` names the API in the refusal."""
+    <token>`` (none when ``token`` is None); ``api`` names the API in the refusal.
+    ``trust_loopback=False`` asks for the token from loopback too (e.g. when a reverse proxy
+    on the same machine forwards outside requests without saying so)."""
     expected = None if token is None else token.encode()
 
     def guard(handler: Handler) -> Handler:
@@ -40,7 +42,7 @@ def make_guard(
             if trust_loopback and _is_loopback(request):
                 return await handler(request)
             if expected is None:
-                return error(403, "forbidden", f"{what} is served to loopback only")
+                return error(403, "forbidden", f"the {api} API is served to loopback only")
             scheme, _, credential = request.headers.get("authorization", "").partition(" ")
             if scheme.lower() != "bearer" or not hmac.compare_digest(
                 credential.strip().encode(), expected

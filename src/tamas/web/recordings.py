@@ -16,11 +16,8 @@ domain errors of :mod:`tamas.runtime.recording_control` become 404/409 here, wit
 from __future__ import annotations
 
 import asyncio
-import hmac
-import ipaddress
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -40,12 +37,12 @@ from tamas.runtime.recording_control import (
 )
 from tamas.store import RecordingRecord, Store, StoreError
 from tamas.store.recordings import MAX_PAGE
+from tamas.web.guard import error, make_guard
 
 __all__ = ["recording_routes"]
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Request], Awaitable[Response]]
 
 _ERRORS: Final[dict[type[RecordingError], tuple[int, str]]] = {
     NoSuchCall: (404, "no_such_call"),
@@ -61,9 +58,6 @@ class _BadRequest(Exception):
     pass
 
 
-def error(status: int, code: str, message: str, **headers: str) -> JSONResponse:
-    return JSONResponse({"error": code, "message": message}, status, headers=headers or None)
-
 
 def recording_routes(
     control: RecordingControl,
@@ -78,24 +72,7 @@ def recording_routes(
     only). ``trust_loopback=False`` asks for the token from loopback too (e.g. when a reverse
     proxy on the same machine forwards outside requests without saying so).
     """
-    expected = None if token is None else token.encode()
-
-    def guard(handler: Handler) -> Handler:
-        async def guarded(request: Request) -> Response:
-            if trust_loopback and _is_loopback(request):
-                return await handler(request)
-            if expected is None:
-                return error(403, "forbidden", "recordings are served to loopback only")
-            given = request.headers.get("authorization", "")
-            scheme, _, credential = given.partition(" ")
-            if scheme.lower() != "bearer" or not hmac.compare_digest(
-                credential.strip().encode(), expected
-            ):
-                return error(401, "unauthorized", "a valid bearer token is needed",
-                             **{"WWW-Authenticate": 'Bearer realm="tamas"'})  # fmt: skip
-            return await handler(request)
-
-        return guarded
+    guard = make_guard(token, api="recordings", trust_loopback=trust_loopback)
 
     async def control_call(request: Request) -> Response:
         call_id = request.path_params["call_id"]
@@ -174,15 +151,6 @@ def recording_routes(
         Route("/api/v1/recordings/{recording_id}/audio", guard(get_audio), methods=["GET"]),
     ]
 
-
-def _is_loopback(request: Request) -> bool:
-    client = request.client
-    if client is None:
-        return False
-    try:
-        return ipaddress.ip_address(client.host).is_loopback
-    except ValueError:
-        return False
 
 
 def _confined(data_dir: Path, relative: str) -> Path | None:

@@ -17,10 +17,8 @@ from anywhere with ``Authorization: Bearer <token>`` when a token is configured.
 from __future__ import annotations
 
 import asyncio
-import hmac
-import ipaddress
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, Final
 
 from starlette.requests import Request
@@ -29,39 +27,20 @@ from starlette.routing import BaseRoute, Route
 
 from tamas.runtime.voicemail_messages import MessageService, NoSuchAgent, NoSuchMessage
 from tamas.store.voicemail import MAX_PAGE, MessageStatus, VoicemailMessage
+from tamas.web.guard import Handler, error, make_guard
 
 __all__ = ["voicemail_routes"]
 
-Handler = Callable[[Request], Awaitable[Response]]
 _DEFAULT_PAGE: Final = 50
 _MAX_AGENT: Final = 128
 
-
-def error(status: int, code: str, message: str, **headers: str) -> JSONResponse:
-    return JSONResponse({"error": code, "message": message}, status, headers=headers or None)
 
 
 def voicemail_routes(
     service: MessageService, *, token: str | None = None, trust_loopback: bool = True
 ) -> list[BaseRoute]:
     """The routes of the voicemail API (``token`` and ``trust_loopback`` as for recordings)."""
-    expected = None if token is None else token.encode()
-
-    def guard(handler: Handler) -> Handler:
-        async def guarded(request: Request) -> Response:
-            if trust_loopback and _is_loopback(request):
-                return await handler(request)
-            if expected is None:
-                return error(403, "forbidden", "voicemail is served to loopback only")
-            scheme, _, credential = request.headers.get("authorization", "").partition(" ")
-            if scheme.lower() != "bearer" or not hmac.compare_digest(
-                credential.strip().encode(), expected
-            ):
-                return error(401, "unauthorized", "a valid bearer token is needed",
-                             **{"WWW-Authenticate": 'Bearer realm="tamas"'})  # fmt: skip
-            return await handler(request)
-
-        return guarded
+    guard = make_guard(token, api="voicemail", trust_loopback=trust_loopback)
 
     def about(handler: Callable[[str], VoicemailMessage]) -> Handler:
         async def run(request: Request) -> Response:
@@ -129,15 +108,6 @@ def voicemail_routes(
         Route(one + "/assign", guard(assign), methods=["POST"]),
     ]
 
-
-def _is_loopback(request: Request) -> bool:
-    client = request.client
-    if client is None:
-        return False
-    try:
-        return ipaddress.ip_address(client.host).is_loopback
-    except ValueError:
-        return False
 
 
 def _int(text: str | None, default: int, name: str, low: int, high: int) -> int:
