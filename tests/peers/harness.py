@@ -678,11 +678,15 @@ def start_tamas(
         out = proc.output()[-4000:]
         proc.stop()
         raise RuntimeError(f"tamas did not answer OPTIONS on {sip_port}: {out}")
-    http_port = int(server.get("http_port") or 0)
-    if http_port and not wait_until(lambda: _tcp_open(http_port), ready_timeout, interval=0.1):
-        out = proc.output()[-4000:]  # SIP answers first; the HTTP API starts a bit later
-        proc.stop()
-        raise RuntimeError(f"tamas's HTTP API did not listen on {http_port}: {out}")
+    # UDP answers first; the stream listeners (TLS, WS, WSS) and the HTTP API start a bit later.
+    for key in ("tls_port", "ws_port", "wss_port", "http_port"):
+        tcp_port = int(server.get(key) or 0)
+        if tcp_port and not wait_until(
+            lambda: _tcp_open(tcp_port), ready_timeout, interval=0.1  # noqa: B023
+        ):
+            out = proc.output()[-4000:]
+            proc.stop()
+            raise RuntimeError(f"tamas did not listen on {key} {tcp_port}: {out}")
     return proc
 
 
