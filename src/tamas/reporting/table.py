@@ -89,8 +89,9 @@ def columns(*specs: tuple[str, str, Kind] | Column) -> tuple[Column, ...]:
     """Shorthand: ``columns(("queue", "Queue", Kind.TEXT), ...)``."""
     out: list[Column] = []
     for spec in specs:
-        out.append(spec if isinstance(spec, Column) else Column(key=spec[0], title=spec[1],
-                                                                kind=spec[2]))
+        out.append(
+            spec if isinstance(spec, Column) else Column(key=spec[0], title=spec[1], kind=spec[2])
+        )
     return tuple(out)
 
 
