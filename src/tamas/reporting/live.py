@@ -8,7 +8,8 @@ records (the same records the historical reports are built from) into that pictu
 
 * a caller waits in a queue from ENTERQUEUE until the record that takes them out of it
   (CONNECT, ABANDON, EXIT*, CALLBACKREQUESTED, BLINDTRANSFER into another queue writes a
-  new ENTERQUEUE there); a callback that keeps its place is counted apart (``callbacks``);
+  new ENTERQUEUE there); a callback is counted apart, as pending from CALLBACKREQUESTED until
+  CALLBACKCOMPLETED or CALLBACKLISTED (``callbacks``);
 * an agent's state follows AGENTLOGIN/AGENTLOGOFF, PAUSE/UNPAUSE (and the *ALL forms),
   the ringing of an agent's leg (LEGSTART with the agent) until RINGNOANSWER/RINGCANCELED/
   CONNECT, CONNECT (on call), HOLD/UNHOLD with the agent set (on hold), the end of the call
@@ -166,6 +167,12 @@ class LiveBoard:
         return sorted((w for w in self._waiting.values() if w.queue == queue),
                       key=lambda w: (w.since, w.call_id))  # fmt: skip
 
+    def callbacks(self, queue: str) -> list[Waiting]:
+        """Callbacks of ``queue`` not yet completed or given up (in line, ringing, or waiting
+        to be retried)."""
+        return sorted((c for c in self._callbacks.values() if c.queue == queue),
+                      key=lambda c: (c.since, c.call_id))  # fmt: skip
+
     def agent(self, agent: str) -> AgentNow | None:
         return self._agents.get(agent)
 
@@ -181,7 +188,7 @@ class LiveBoard:
             queues[queue] = {
                 "waiting": len(waiting),
                 "longest_wait": round(now - waiting[0].since, 3) if waiting else 0.0,
-                "callbacks_waiting": sum(1 for c in self._callbacks.values() if c.queue == queue),
+                "callbacks_pending": len(self.callbacks(queue)),
                 "agents_logged_in": sum(states.values()),
                 "agents": states,
                 "callers": [
