@@ -38,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from tamas.store.voicemail import Voicemails
     from tamas.web.agents import agent_routes
     from tamas.web.contacts import contact_routes
+    from tamas.web.realtime import realtime_routes
     from tamas.web.recordings import recording_routes
     from tamas.web.status import start_http
     from tamas.web.voicemail import voicemail_routes
@@ -53,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
                                      known_agent=agents.__contains__)  # fmt: skip
             routes += voicemail_routes(service, token=srv.api_token)
             routes += contact_routes(Contacts(running.store.engine), token=srv.api_token)
+            if running.live is not None:
+                routes += realtime_routes(running.live, token=srv.api_token)
             if running.center is not None:
                 routes += agent_routes(running.center, token=srv.api_token)
             return await start_http(running.stack, srv.bind, srv.http_port, routes=routes)

@@ -29,6 +29,7 @@ from tamas.runtime.contacts import ContactLookup
 from tamas.runtime.endpoint import SipEndpoint
 from tamas.runtime.eventlog import EventLog
 from tamas.runtime.gcpolicy import GcPolicy
+from tamas.runtime.live import LiveService
 from tamas.runtime.logs import setup_logging
 from tamas.runtime.mediaengine import LocalMediaEngine, MediaEvent
 from tamas.runtime.mediaengine.api import LegStats, MediaEngine, MediaError, MediaLeg, Tap
@@ -187,6 +188,7 @@ class Running:
     store: Store
     recordings: RecordingControl
     center: CallCenter | None = None
+    live: LiveService | None = None
 
 
 class _Unanchored:
@@ -303,6 +305,12 @@ async def serve(
         lambda: EventLog.open(data_dir / "events", store, fsync=config.events.fsync,
                               keep_segments=config.events.keep_segments))  # fmt: skip
     event_log.subscribe(CdrWriter(writer).on_batch)
+    members: dict[str, list[str]] = {q.name: [] for q in config.queues}
+    for agent in config.agents:
+        for queue in agent.queues:
+            members.setdefault(queue, []).append(agent.id)
+    live = LiveService(members)
+    event_log.subscribe(live.on_batch)
     center = None
     contact_lookup = ContactLookup(Contacts(store.engine))
     if media is not None:
@@ -330,7 +338,7 @@ async def serve(
         if center is not None:
             center.voicemail = voicemail
     trunk_regs.start()
-    running = Running(stack, store, recordings, center)
+    running = Running(stack, store, recordings, center, live)
     stoppers = [await start(running) for start in services]
     gc_policy = GcPolicy()
     gc_policy.start()

@@ -6,10 +6,10 @@ import hmac
 import ipaddress
 from collections.abc import Awaitable, Callable
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 
-__all__ = ["Handler", "error", "make_guard"]
+__all__ = ["Handler", "error", "make_guard", "refusal"]
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -18,7 +18,7 @@ def error(status: int, code: str, message: str, **headers: str) -> JSONResponse:
     return JSONResponse({"error": code, "message": message}, status, headers=headers or None)
 
 
-def _is_loopback(request: Request) -> bool:
+def _is_loopback(request: HTTPConnection) -> bool:
     client = request.client
     if client is None:
         return False
@@ -26,6 +26,23 @@ def _is_loopback(request: Request) -> bool:
         return ipaddress.ip_address(client.host).is_loopback
     except ValueError:
         return False
+
+
+def refusal(
+    conn: HTTPConnection, expected: bytes | None, *, api: str, trust_loopback: bool = True
+) -> JSONResponse | None:
+    """Why ``conn`` (a request or a WebSocket) may not use ``api``, or None if it may."""
+    if trust_loopback and _is_loopback(conn):
+        return None
+    if expected is None:
+        return error(403, "forbidden", f"the {api} API is served to loopback only")
+    scheme, _, credential = conn.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        credential.strip().encode(), expected
+    ):
+        return error(401, "unauthorized", "a valid bearer token is needed",
+                     **{"WWW-Authenticate": 'Bearer realm="tamas"'})  # fmt: skip
+    return None
 
 
 def make_guard(
@@ -39,17 +56,8 @@ def make_guard(
 
     def guard(handler: Handler) -> Handler:
         async def guarded(request: Request) -> Response:
-            if trust_loopback and _is_loopback(request):
-                return await handler(request)
-            if expected is None:
-                return error(403, "forbidden", f"the {api} API is served to loopback only")
-            scheme, _, credential = request.headers.get("authorization", "").partition(" ")
-            if scheme.lower() != "bearer" or not hmac.compare_digest(
-                credential.strip().encode(), expected
-            ):
-                return error(401, "unauthorized", "a valid bearer token is needed",
-                             **{"WWW-Authenticate": 'Bearer realm="tamas"'})  # fmt: skip
-            return await handler(request)
+            refused = refusal(request, expected, api=api, trust_loopback=trust_loopback)
+            return refused if refused is not None else await handler(request)
 
         return guarded
 

@@ -1,0 +1,80 @@
+"""Real-time figures for wallboards: the live board as JSON, and pushed over a WebSocket.
+
+    GET /api/v1/realtime        the board now (queues: waiting, longest wait, agents by
+                                state, callers; agents: state, since, reason, call)
+    WS  /api/v1/realtime/ws     the board on connect, then again whenever an event changes
+                                it (at most every ``min_interval`` s), and at least every
+                                ``heartbeat`` s so that wait times stay fresh
+
+Each pushed message is the same JSON as ``GET /api/v1/realtime``, with ``seq`` the last
+event log record folded in: a wallboard that sees ``seq`` grow knows it missed nothing.
+Answered from loopback, or with ``Authorization: Bearer <api_token>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from tamas.runtime.live import LiveService
+from tamas.web.guard import make_guard, refusal
+
+__all__ = ["realtime_routes"]
+
+
+def realtime_routes(
+    live: LiveService,
+    *,
+    token: str | None = None,
+    min_interval: float = 0.5,
+    heartbeat: float = 5.0,
+) -> list[BaseRoute]:
+    guard = make_guard(token, api="realtime")
+    expected = None if token is None else token.encode()
+
+    async def board(_: Request) -> Response:
+        return JSONResponse(live.snapshot())
+
+    async def stream(ws: WebSocket) -> None:
+        refused = refusal(ws, expected, api="realtime")
+        if refused is not None:
+            await ws.close(code=1008, reason="not allowed")  # policy violation
+            return
+        await ws.accept()
+        changed = live.listen()
+        receiver = asyncio.create_task(_drain(ws))
+        try:
+            while not receiver.done():
+                changed.clear()
+                await ws.send_json(live.snapshot())
+                waiter = asyncio.create_task(changed.wait())
+                await asyncio.wait({waiter, receiver}, timeout=heartbeat,
+                                   return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
+                waiter.cancel()
+                await asyncio.sleep(min_interval)  # coalesce a burst of events into one push
+        except (WebSocketDisconnect, RuntimeError):
+            pass  # the client went away while we were sending
+        finally:
+            live.forget(changed)
+            receiver.cancel()
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
+                await receiver
+
+    return [
+        Route("/api/v1/realtime", guard(board)),
+        WebSocketRoute("/api/v1/realtime/ws", stream),
+    ]
+
+
+async def _drain(ws: WebSocket) -> None:
+    """Read (and ignore) what the client sends until it disconnects."""
+    with contextlib.suppress(WebSocketDisconnect):
+        while True:
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
