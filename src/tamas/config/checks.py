@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from tamas.config.center_checks import check_center, dialable_numbers
 from tamas.config.errors import Issue
 from tamas.config.model import Config
+from tamas.config.reports import check_reports
 from tamas.config.voicemail import check_voicemail
 
 
@@ -26,6 +27,7 @@ def check(config: Config) -> list[Issue]:
         *_recording(config),
         *check_center(config),
         *check_voicemail(config),
+        *check_reports(config),
     ]
 
 

@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from tamas.config.center import AgentConfig, Destination, FeatureCodes, QueueConfig, RawSection
+from tamas.config.reports import ReportsConfig
 from tamas.config.section import Section
 from tamas.config.voicemail import VoicemailConfig
 
@@ -273,6 +274,7 @@ class Config(Section):
     recording: RecordingConfig = RecordingConfig()
     voicemail: VoicemailConfig = VoicemailConfig()
     events: EventLogConfig = EventLogConfig()
+    reports: ReportsConfig = ReportsConfig()
     queues: tuple[QueueConfig, ...] = ()
     agents: tuple[AgentConfig, ...] = ()
     features: FeatureCodes = FeatureCodes()
