@@ -1,0 +1,248 @@
+"""Additive per-interval counters: one row per queue and per agent for every 15 minutes.
+
+Theory of operation
+-------------------
+Reports never re-read the raw event log: ``tamas.reporting.aggregator.Aggregator`` folds the
+records into *deltas* for 15-minute rows (``INTERVAL`` = 900 s, aligned to multiples of 900
+epoch seconds, UTC), and the store adds each delta to its row ("x = x + dx"). Every counter is
+a sum or a count, so any longer period (30/60 min, day, week, month, a team, the whole
+center) is the sum of its rows, and a row can be corrected later by adding to it (a call's
+talk time lands in the row of the interval where it *entered the queue*, when the call
+ends). The one exception is ``max_wait``, merged with ``max``.
+
+Waits are also counted by band: ``answered_within[i]`` counts answered calls whose wait was
+at most ``BANDS[i]`` seconds (``abandoned_within`` likewise), so any service-level threshold
+that is a band edge is exact after summing.
+
+Agent time (login, available, talk, hold, after-call work, pause by reason) is cut at interval
+boundaries: an 8-hour login gives 32 rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+
+__all__ = [
+    "AGENT_COUNTERS",
+    "BANDS",
+    "INTERVAL",
+    "QUEUE_COUNTERS",
+    "AgentInterval",
+    "Deltas",
+    "QueueInterval",
+    "band_index",
+    "bucket",
+    "sum_agent_rows",
+    "sum_queue_rows",
+]
+
+INTERVAL = 900
+#: Wait bands (seconds): answered/abandoned within each edge are counted.
+BANDS: tuple[int, ...] = (5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600)
+
+
+def bucket(at: float, size: int = INTERVAL) -> int:
+    """The start of the ``size``-second interval holding ``at`` (epoch seconds, UTC)."""
+    return int(at // size) * size
+
+
+def band_index(threshold: float) -> int:
+    """Index of the largest band edge <= ``threshold`` (-1: below the first edge)."""
+    index = -1
+    for i, edge in enumerate(BANDS):
+        if edge <= threshold:
+            index = i
+    return index
+
+
+@dataclass(slots=True, kw_only=True)
+class QueueInterval:
+    """Counters of one queue (or a sum of queues) for one interval (or a sum of them).
+
+    Calls count in the interval where they entered the queue. Seconds are floats.
+    """
+
+    queue: str
+    start: int
+    offered: int = 0
+    answered: int = 0
+    abandoned: int = 0
+    short_abandoned: int = 0
+    timeouts: int = 0
+    exit_key: int = 0
+    exit_empty: int = 0
+    rejected: int = 0  # FULL / JOINEMPTY: refused before entering (not offered)
+    disconnected: int = 0  # the call ended while waiting without ABANDON (a failure)
+    callbacks_requested: int = 0
+    callbacks_completed: int = 0
+    callbacks_failed: int = 0  # failed attempts
+    callbacks_listed: int = 0  # given up after the last attempt
+    wait_answered: float = 0.0
+    wait_abandoned: float = 0.0
+    ring: float = 0.0  # CONNECT ringtime of answered calls
+    talk: float = 0.0
+    hold: float = 0.0
+    acw: float = 0.0
+    handled: int = 0  # conversations ended
+    rang_unanswered: int = 0  # some agent was rung and did not answer (RINGNOANSWER)
+    missed: int = 0  # rang an agent (no answer), then left unanswered
+    transferred: int = 0  # the agent transferred the call (blind or attended)
+    csat_sum: float = 0.0  # scores on a 1..5 scale
+    csat_count: int = 0
+    csat_satisfied: int = 0
+    repeat_contacts: int = 0  # answered calls whose caller called again within fcr_window
+    max_wait: float = 0.0
+    answered_within: list[int] = field(default_factory=lambda: [0] * len(BANDS))
+    abandoned_within: list[int] = field(default_factory=lambda: [0] * len(BANDS))
+
+    def add(self, other: QueueInterval) -> None:
+        """Add ``other``'s counters to this row (``max_wait``: the larger)."""
+        for name in QUEUE_COUNTERS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.max_wait = max(self.max_wait, other.max_wait)
+        for i in range(len(BANDS)):
+            self.answered_within[i] += other.answered_within[i]
+            self.abandoned_within[i] += other.abandoned_within[i]
+
+    def columns(self) -> dict[str, float]:
+        """The flat counters as stored (bands as ``answered_within_20`` ...)."""
+        out: dict[str, float] = {n: getattr(self, n) for n in QUEUE_COUNTERS}
+        out["max_wait"] = self.max_wait
+        for i, edge in enumerate(BANDS):
+            out[f"answered_within_{edge}"] = self.answered_within[i]
+            out[f"abandoned_within_{edge}"] = self.abandoned_within[i]
+        return out
+
+    @classmethod
+    def from_columns(cls, queue: str, start: int, values: Mapping[str, object]) -> QueueInterval:
+        row = cls(queue=queue, start=start)
+        for name in (*QUEUE_COUNTERS, "max_wait"):
+            setattr(row, name, _number(values.get(name), _INT_QUEUE_COUNTERS, name))
+        row.answered_within = [int(_num(values.get(f"answered_within_{e}"))) for e in BANDS]
+        row.abandoned_within = [int(_num(values.get(f"abandoned_within_{e}"))) for e in BANDS]
+        return row
+
+
+@dataclass(slots=True, kw_only=True)
+class AgentInterval:
+    """Counters of one agent (or a sum of agents) for one interval (or a sum of them).
+
+    Time is cut at interval boundaries; counts are in the interval of the event.
+    ``login`` = available + talk + hold + acw + the pauses (time on a call without a login,
+    as in an imported Asterisk log of static members, counts as login time too).
+    """
+
+    agent: str
+    start: int
+    answered: int = 0
+    handled: int = 0  # conversations ended
+    ring_missed: int = 0
+    transfers: int = 0
+    talk: float = 0.0
+    hold: float = 0.0
+    acw: float = 0.0
+    login: float = 0.0
+    available: float = 0.0
+    paused: float = 0.0
+    csat_sum: float = 0.0
+    csat_count: int = 0
+    csat_satisfied: int = 0
+    paused_by: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def busy(self) -> float:
+        return self.talk + self.hold + self.acw
+
+    def add(self, other: AgentInterval) -> None:
+        for name in AGENT_COUNTERS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for reason, seconds in other.paused_by.items():
+            self.paused_by[reason] = self.paused_by.get(reason, 0.0) + seconds
+
+    def columns(self) -> dict[str, float]:
+        return {n: getattr(self, n) for n in AGENT_COUNTERS}
+
+    @classmethod
+    def from_columns(
+        cls,
+        agent: str,
+        start: int,
+        values: Mapping[str, object],
+        paused_by: Mapping[str, float] | None = None,
+    ) -> AgentInterval:
+        row = cls(agent=agent, start=start, paused_by=dict(paused_by or {}))
+        for name in AGENT_COUNTERS:
+            setattr(row, name, _number(values.get(name), _INT_AGENT_COUNTERS, name))
+        return row
+
+
+_QUEUE_SKIP = {"queue", "start", "max_wait", "answered_within", "abandoned_within"}
+#: The additive scalar counters of a queue row, in declaration order.
+QUEUE_COUNTERS: tuple[str, ...] = tuple(
+    f.name for f in fields(QueueInterval) if f.name not in _QUEUE_SKIP
+)
+_INT_QUEUE_COUNTERS = frozenset(f.name for f in fields(QueueInterval) if f.type == "int")
+#: The additive scalar counters of an agent row (``paused_by`` is kept apart).
+AGENT_COUNTERS: tuple[str, ...] = tuple(
+    f.name for f in fields(AgentInterval) if f.name not in {"agent", "start", "paused_by"}
+)
+_INT_AGENT_COUNTERS = frozenset(f.name for f in fields(AgentInterval) if f.type == "int")
+
+
+def _num(value: object) -> float:
+    if isinstance(value, int | float):
+        return value
+    return 0.0 if value is None else float(str(value))
+
+
+def _number(value: object, ints: frozenset[str], name: str) -> int | float:
+    number = _num(value)
+    return round(number) if name in ints else float(number)
+
+
+@dataclass(slots=True)
+class Deltas:
+    """What a batch of records changes: rows to add to, by (queue|agent, start)."""
+
+    queues: dict[tuple[str, int], QueueInterval] = field(default_factory=dict)
+    agents: dict[tuple[str, int], AgentInterval] = field(default_factory=dict)
+    #: Records that could not be used (a CONNECT of a call never seen entering, ...).
+    unusable: int = 0
+
+    def queue(self, queue: str, start: int) -> QueueInterval:
+        row = self.queues.get((queue, start))
+        if row is None:
+            row = self.queues[(queue, start)] = QueueInterval(queue=queue, start=start)
+        return row
+
+    def agent(self, agent: str, start: int) -> AgentInterval:
+        row = self.agents.get((agent, start))
+        if row is None:
+            row = self.agents[(agent, start)] = AgentInterval(agent=agent, start=start)
+        return row
+
+    def merge(self, other: Deltas) -> None:
+        for (q, s), qrow in other.queues.items():
+            self.queue(q, s).add(qrow)
+        for (a, s), arow in other.agents.items():
+            self.agent(a, s).add(arow)
+        self.unusable += other.unusable
+
+    def __bool__(self) -> bool:
+        return bool(self.queues or self.agents)
+
+
+def sum_queue_rows(rows: Iterable[QueueInterval], *, queue: str, start: int) -> QueueInterval:
+    """One row holding the sum of ``rows``, labelled ``queue`` and ``start``."""
+    total = QueueInterval(queue=queue, start=start)
+    for row in rows:
+        total.add(row)
+    return total
+
+
+def sum_agent_rows(rows: Iterable[AgentInterval], *, agent: str, start: int) -> AgentInterval:
+    total = AgentInterval(agent=agent, start=start)
+    for row in rows:
+        total.add(row)
+    return total
