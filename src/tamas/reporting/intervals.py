@@ -22,11 +22,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 __all__ = [
+    "AGENT_COLUMNS",
     "AGENT_COUNTERS",
     "BANDS",
     "INTERVAL",
+    "QUEUE_COLUMNS",
     "QUEUE_COUNTERS",
     "AgentInterval",
     "Deltas",
@@ -115,7 +118,7 @@ class QueueInterval:
         return out
 
     @classmethod
-    def from_columns(cls, queue: str, start: int, values: Mapping[str, object]) -> QueueInterval:
+    def from_columns(cls, queue: str, start: int, values: Mapping[Any, Any]) -> QueueInterval:
         row = cls(queue=queue, start=start)
         for name in (*QUEUE_COUNTERS, "max_wait"):
             setattr(row, name, _number(values.get(name), _INT_QUEUE_COUNTERS, name))
@@ -168,7 +171,7 @@ class AgentInterval:
         cls,
         agent: str,
         start: int,
-        values: Mapping[str, object],
+        values: Mapping[Any, Any],
         paused_by: Mapping[str, float] | None = None,
     ) -> AgentInterval:
         row = cls(agent=agent, start=start, paused_by=dict(paused_by or {}))
@@ -188,6 +191,17 @@ AGENT_COUNTERS: tuple[str, ...] = tuple(
     f.name for f in fields(AgentInterval) if f.name not in {"agent", "start", "paused_by"}
 )
 _INT_AGENT_COUNTERS = frozenset(f.name for f in fields(AgentInterval) if f.type == "int")
+#: Every stored column of a queue row as (name, is an integer), in order.
+QUEUE_COLUMNS: tuple[tuple[str, bool], ...] = (
+    *((n, n in _INT_QUEUE_COUNTERS) for n in QUEUE_COUNTERS),
+    ("max_wait", False),
+    *((f"answered_within_{e}", True) for e in BANDS),
+    *((f"abandoned_within_{e}", True) for e in BANDS),
+)
+#: Every stored column of an agent row as (name, is an integer), in order.
+AGENT_COLUMNS: tuple[tuple[str, bool], ...] = tuple(
+    (n, n in _INT_AGENT_COUNTERS) for n in AGENT_COUNTERS
+)
 
 
 def _num(value: object) -> float:
