@@ -145,9 +145,7 @@ def test_filters_and_short_threshold() -> None:
     assert [row["call_id"] for row in support.rows] == ["c3", "c5", "c7", "c11", "c15"]
     assert support.params["queues"] == "support"
     # with a 40 s threshold c1 (40 s) is not short (strictly less), c14 (20 s) is
-    found = {
-        m.call_id: m for m in find_missed(day_log(), start=START, end=END, short_abandon=40)
-    }
+    found = {m.call_id: m for m in find_missed(day_log(), start=START, end=END, short_abandon=40)}
     assert not found["c1"].short and found["c14"].short and found["c2"].short
     # a range of the first 10 minutes: entries at 5 .. 300 (c1-c4)
     first = missed_calls(day_log(), start=START, end=START + 301)
