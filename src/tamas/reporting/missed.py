@@ -46,6 +46,7 @@ evidence, also records after ``end``: ask with the records up to now to get toda
 
 from __future__ import annotations
 
+import enum
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -64,8 +65,8 @@ __all__ = [
 ]
 
 
-class MissedKind:
-    """The kinds of missed visit (plain strings in the table)."""
+class MissedKind(enum.StrEnum):
+    """The kinds of missed visit (their values are the table's ``kind``)."""
 
     DISCONNECTED = "disconnected"
     ABANDONED = "abandoned"
@@ -93,7 +94,7 @@ class MissedCall:
     caller: str
     entered: float
     left: float
-    kind: str
+    kind: MissedKind
     position_entry: int | None
     position_exit: int | None
     rings: int
@@ -149,7 +150,9 @@ def _by_call(records: Iterable[LogRecord]) -> dict[str, list[LogRecord]]:
     return calls
 
 
-def _close(call: _Call, call_id: str, rec: LogRecord, kind: str, short_abandon: float) -> None:
+def _close(
+    call: _Call, call_id: str, rec: LogRecord, kind: MissedKind, short_abandon: float
+) -> None:
     """End the open visit at ``rec`` as a missed one of ``kind``."""
     v = call.visit
     assert v is not None
@@ -182,7 +185,7 @@ def _close(call: _Call, call_id: str, rec: LogRecord, kind: str, short_abandon: 
     call.visit = None
 
 
-def _exit_kind(event: str, rings: int) -> str:
+def _exit_kind(event: str, rings: int) -> MissedKind:
     if event == "ABANDON":
         return MissedKind.ABANDONED
     if event == "EXITWITHKEY":
@@ -304,7 +307,7 @@ def missed_calls(
             "call_id": m.call_id,
             "caller": m.caller,
             "queue": m.queue,
-            "kind": m.kind,
+            "kind": m.kind.value,
             "position_entry": m.position_entry,
             "position_exit": m.position_exit,
             "wait": m.wait,
@@ -405,7 +408,7 @@ def callback_list(
                     "first_missed": misses[0].entered,
                     "last_missed": last.entered,
                     "queues": ",".join(dict.fromkeys(m.queue for m in misses)),
-                    "last_kind": last.kind,
+                    "last_kind": last.kind.value,
                     "longest_wait": max(m.wait for m in misses),
                     "only_short": only_short,
                 },
