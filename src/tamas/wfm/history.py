@@ -85,9 +85,10 @@ def count_arrivals(
 ) -> dict[str, History]:
     """Arrivals per queue and interval (only ``queue`` when given), sorted by queue name.
 
-    Records outside ``[start, end)`` are left out. The counted range runs from ``start``
-    (default: the first arrival's interval) to ``end`` (default: the end of the last
-    arrival's interval); every queue of the result covers the same range.
+    Records outside ``[start, end)`` are left out. A queue's counted range runs from
+    ``start`` (default: the queue's first arrival's interval: before it nothing is known, the
+    queue may not have existed) to ``end`` (default: the end of the last arrival's interval
+    of any queue).
     """
     per_queue: dict[str, dict[int, int]] = {}
     for record in records:
@@ -110,25 +111,28 @@ def from_slot_counts(
     end: float | None = None,
 ) -> dict[str, History]:
     """Histories from arrivals counted per queue and slot (``slot = floor(at / interval)``),
-    e.g. by a database query; the range as for :func:`count_arrivals`."""
+    e.g. by a database query; the ranges as for :func:`count_arrivals`."""
     zone_of(zone)
     if interval <= 0 or 86400 % interval:
         raise ValueError(f"interval must divide a day, not {interval}")
-    slots = [s for counts in per_queue.values() for s, n in counts.items() if n]
-    low = math.floor(start / interval) if start is not None else min(slots, default=None)
-    high = math.ceil(end / interval) if end is not None else None
-    if high is None and slots:
-        high = max(slots) + 1
-    if low is None or high is None or high <= low:
+    used = {name: [s for s, n in counts.items() if n] for name, counts in per_queue.items()}
+    every = [s for slots in used.values() for s in slots]
+    if not every:
         return {}
-    return {
-        name: History(
+    high = math.ceil(end / interval) if end is not None else max(every) + 1
+    out: dict[str, History] = {}
+    for name in sorted(per_queue):
+        if not used[name]:
+            continue
+        counts = per_queue[name]
+        low = math.floor(start / interval) if start is not None else min(used[name])
+        if high <= low:
+            continue
+        out[name] = History(
             queue=name,
             start=float(low * interval),
             counts=tuple(float(counts.get(s, 0)) for s in range(low, high)),
             zone=zone,
             interval=interval,
         )
-        for name, counts in sorted(per_queue.items())
-        if any(counts.values())
-    }
+    return out
