@@ -118,3 +118,32 @@ def test_mmc_with_patience_matches_erlang_a() -> None:
     assert a_se < 0.05 * predicted.p_abandon and p_se < 0.03 * predicted.p_wait
     assert abs(p_abandon - predicted.p_abandon) < 4 * a_se, (p_abandon, predicted, a_se)
     assert abs(p_wait - predicted.p_wait) < 4 * p_se, (p_wait, predicted, p_se)
+
+
+@pytest.mark.parametrize(("patience", "seed"), [(None, 31), (60.0, 32)])
+def test_simulated_staffing_plan_meets_its_prediction(patience: float | None, seed: int) -> None:
+    # A staffing plan (tamas.wfm.staffing.plan) for 72 calls per 30 minutes at AHT 100 s
+    # (A = 72 * 100 / 1800 = 4 erlangs), 80 % within 20 s, then the simulator run with the
+    # agents it asked for: the measured service level (answered within 20 s / offered, an
+    # abandon is not in time) and ASA (mean wait of answered calls) are within 4 batch-means
+    # standard errors of the plan's prediction (Erlang C; Erlang A with patience 60 s).
+    from tamas.wfm.staffing import StaffingInput, plan
+
+    [row] = plan([StaffingInput(calls=72, interval=1800, aht=AHT, target=0.8, threshold=20,
+                                patience=patience)])  # fmt: skip
+    assert row.service_level is not None and row.asa is not None
+    assert row.service_level >= 0.8
+    calls = 20_000
+    waits = Waits()
+    simulate(scenario(row.agents, 4.0, patience=patience, seed=seed), waits, calls=calls)
+    outcomes = waits.after_warmup()
+    sl, sl_se = batch_mean_se([1.0 if w <= 20 and not ab else 0.0 for w, ab in outcomes])
+    answered = [w for w, ab in outcomes if not ab]
+    mean_wait, w_se = batch_mean_se(answered[: len(answered) // BATCHES * BATCHES])
+    assert sl_se < 0.02, sl_se
+    assert abs(sl - row.service_level) < 4 * sl_se, (sl, row.service_level, sl_se)
+    assert abs(mean_wait - row.asa) < 4 * w_se, (mean_wait, row.asa, w_se)
+    if patience is not None:
+        assert row.abandon_rate is not None
+        abandoned, a_se = batch_mean_se([1.0 if ab else 0.0 for _w, ab in outcomes])
+        assert abs(abandoned - row.abandon_rate) < 4 * a_se + 1e-3, (abandoned, row, a_se)
