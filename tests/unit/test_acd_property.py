@@ -3,7 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tamas.acd import api
+from tamas.acd import AcdError, api
 from tamas.acd.strategies import STRATEGIES
 from tamas.acd.testing import Driver
 
@@ -38,7 +38,15 @@ events = st.one_of(
               outcome=st.sampled_from(["answered", "failed"])),
     st.builds(api.TransferredToQueue, call_id=call, queue=st.sampled_from(["q", "r"]),
               from_agent=agent),
+    st.builds(api.CallbackScheduled, callback_id=st.sampled_from(["s1", "s2", *CALLS]),
+              queue=st.sampled_from(["q", "r"]), number=st.just("2"),
+              at=st.sampled_from([None, 0.0, 15.0, 60.0]), priority=st.integers(0, 2),
+              skills=st.sampled_from([{}, {"fa": 3}])),
+    st.builds(api.CallbackCancelled, callback_id=st.sampled_from(["s1", "s2", *CALLS]),
+              reason=st.just("x")),
 )  # fmt: skip
+#: Events the ACD may refuse (AcdError) when they do not fit its state; nothing changes then.
+REFUSABLE = (api.CallbackScheduled, api.CallbackCancelled)
 
 
 @settings(max_examples=300, deadline=None)
@@ -65,7 +73,15 @@ def test_random_sequences_keep_the_invariants(
     t = 0.0
     for dt, ev in steps:
         t += dt
-        d.at(t, ev)  # check_invariants runs after every step, Ticks included
+        if isinstance(ev, REFUSABLE):
+            try:
+                d.at(t, ev)
+            except AcdError:
+                d.acd.check_invariants()
+        else:
+            d.at(t, ev)  # check_invariants runs after every step, Ticks included
+        listed = d.acd.callbacks()
+        assert len({p.callback_id for p in listed}) == len(listed)
     d.advance(t + 300)  # every timer due in that span fires (invariants checked each time)
     callback: set[str] = set()  # calls whose current stay in a queue became a callback
     for rec in d.records:
@@ -75,3 +91,6 @@ def test_random_sequences_keep_the_invariants(
             callback.add(rec.call_id)
         elif rec.event == "ABANDON":
             assert rec.call_id not in callback
+        elif rec.event == "CALLBACKCANCELLED":
+            assert rec.call_id in callback
+            callback.discard(rec.call_id)

@@ -6,7 +6,13 @@ state table in :mod:`tamas.acd.agent_state` and the strategy registry in
 """
 
 from tamas.acd.agent_state import TRANSITIONS, AgentInput, AgentState, InvalidTransition
-from tamas.acd.engine import Acd, AcdError
+from tamas.acd.engine import (
+    Acd,
+    AcdError,
+    CallbackInProgress,
+    DuplicateCallback,
+    UnknownCallback,
+)
 from tamas.acd.strategies import STRATEGIES, Strategy
 
 __all__ = [
@@ -16,6 +22,9 @@ __all__ = [
     "AcdError",
     "AgentInput",
     "AgentState",
+    "CallbackInProgress",
+    "DuplicateCallback",
     "InvalidTransition",
     "Strategy",
+    "UnknownCallback",
 ]

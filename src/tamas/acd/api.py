@@ -14,7 +14,8 @@ The runtime (or the simulator) builds an :class:`tamas.acd.engine.Acd` from
 docs/acd.md for every event name and its data fields.
 
 Ids are plain strings: ``call_id`` is the caller's channel id (Asterisk's uniqueid); a
-callback's ``callback_id`` is the ``call_id`` of the call that asked for it.
+callback's ``callback_id`` is the ``call_id`` of the call that asked for it, or, for one
+scheduled with no call (:class:`CallbackScheduled`), a fresh id the runtime gives.
 """
 
 from __future__ import annotations
@@ -37,8 +38,11 @@ __all__ = [
     "AgentUnpause",
     "Announce",
     "CallEnded",
+    "CallbackCancelled",
     "CallbackRequested",
     "CallbackResult",
+    "CallbackScheduled",
+    "CallbackState",
     "CallerArrived",
     "CallerHungUp",
     "CallerPressed",
@@ -49,6 +53,7 @@ __all__ = [
     "DeviceState",
     "Event",
     "Outcome",
+    "PendingCallback",
     "QueueSpec",
     "RingAgents",
     "RingAnswered",
@@ -290,6 +295,37 @@ class CallbackResult:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CallbackScheduled:
+    """A callback with no live call (from a form, the CRM, the missed-call list).
+
+    It joins ``queue``'s line as a callback at ``at`` (epoch time; None or a time already
+    past: now), ordered among the callers by ``priority`` and that time, then goes on like a
+    requested callback. ``callback_id`` must be new to the ACD (the runtime makes it up; it
+    is the records' call id). Refused with AcdError: an unknown queue, an id in use
+    (DuplicateCallback), an empty number, an ``at`` that is not finite.
+    """
+
+    callback_id: CallId
+    queue: str
+    number: str
+    at: float | None = None
+    priority: int = 0
+    skills: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallbackCancelled:
+    """Drop a pending callback (scheduled, requested or waiting to retry): CALLBACKCANCELLED.
+
+    Refused with UnknownCallback when no callback with that id is pending, and with
+    CallbackInProgress while an agent is being called for it (StartCallback under way).
+    """
+
+    callback_id: CallId
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TransferredToQueue:
     """``from_agent`` transferred the connected caller ``call_id`` into ``queue``.
 
@@ -324,6 +360,8 @@ Event = (
     | CallbackRequested
     | CallbackResult
     | TransferredToQueue
+    | CallbackScheduled
+    | CallbackCancelled
 )
 
 
@@ -394,6 +432,31 @@ class StartCallback:
 
 
 Command = RingAgents | StopRinging | Connect | Announce | RouteCaller | StartCallback
+
+
+# --------------------------------------------------------------------------- read-only views
+
+#: A pending callback: in the line (``waiting``), an agent being called for it (``ringing``),
+#: out of the line until its time (``scheduled``), or until its next attempt (``retry-wait``).
+CallbackState = Literal["waiting", "ringing", "scheduled", "retry-wait"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PendingCallback:
+    """One callback not yet carried out, as ``Acd.callbacks()`` lists it."""
+
+    callback_id: CallId
+    queue: str
+    number: str
+    state: CallbackState
+    #: When it (re)joins the line (scheduled, retry-wait); None while in the line.
+    at: float | None
+    #: Its place in the line, from 1 (waiting, ringing); None while out of the line.
+    position: int | None
+    #: Attempts made so far (failed ones; the one under way is not counted).
+    attempts: int
+    #: The agent being called for it (ringing), else None.
+    agent: AgentId | None = None
 
 
 @dataclass(slots=True)

@@ -46,7 +46,7 @@ from tamas.acd.strategies import AgentView, Ranked, make_strategy
 from tamas.core.errors import TamasError
 from tamas.core.events import NONE, LogRecord
 
-__all__ = ["Acd", "AcdError"]
+__all__ = ["Acd", "AcdError", "CallbackInProgress", "DuplicateCallback", "UnknownCallback"]
 
 _IN_CALL = (AgentState.RESERVED, AgentState.ON_CALL, AgentState.ON_HOLD)
 _MISS_CAUSES = ("no-answer", "rejected")
@@ -60,7 +60,19 @@ _HANGUP = api.Destination(kind=api.DestinationKind.HANGUP)
 
 
 class AcdError(TamasError):
-    """An event names a queue or agent the ACD was not configured with."""
+    """An event names a queue or agent the ACD was not configured with, or is refused."""
+
+
+class UnknownCallback(AcdError):
+    """No pending callback has this id (never scheduled, carried out, cancelled, listed)."""
+
+
+class DuplicateCallback(AcdError):
+    """A callback was scheduled with an id the ACD already knows."""
+
+
+class CallbackInProgress(AcdError):
+    """The callback cannot be cancelled: an agent is being called for it right now."""
 
 
 def _check(spec: api.QueueSpec) -> None:
@@ -138,6 +150,47 @@ class Acd:
 
     def estimated_wait(self, queue: str, position: int) -> float:
         return self._queue(queue).ewt(position, self.options.default_aht)
+
+    def callbacks(self, queue: str | None = None) -> list[api.PendingCallback]:
+        """The pending callbacks (of ``queue``, or of every queue in configuration order):
+        those in the line in line order, then those out of it by the time they rejoin."""
+        queues = list(self._queues.values()) if queue is None else [self._queue(queue)]
+        out: list[api.PendingCallback] = []
+        for q in queues:
+            for position, c in enumerate(q.line, 1):
+                if c.is_callback:
+                    agent = next(iter(c.ringing), None)
+                    state: api.CallbackState = "waiting" if agent is None else "ringing"
+                    out.append(self._pending(c, state, None, position, agent))
+            later = [
+                c
+                for c in self._callers.values()
+                if c.queue is q and c.phase is CallerPhase.SCHEDULED
+            ]
+            later.sort(key=lambda c: (c.not_before, c.key))
+            for c in later:
+                state = "retry-wait" if c.attempts else "scheduled"
+                out.append(self._pending(c, state, c.not_before, None, None))
+        return out
+
+    def _pending(
+        self,
+        c: Caller,
+        state: api.CallbackState,
+        at: float | None,
+        position: int | None,
+        agent: str | None,
+    ) -> api.PendingCallback:
+        return api.PendingCallback(
+            callback_id=c.call_id,
+            queue=c.queue.name,
+            number=c.callback_number or "",
+            state=state,
+            at=at,
+            position=position,
+            attempts=c.attempts,
+            agent=agent,
+        )
 
     def check_invariants(self) -> None:
         """Raise AssertionError if an agent rings with no ringing call, or vice versa."""
@@ -374,6 +427,55 @@ class Acd:
         c = self._live_waiting(ev.call_id)
         if c is not None:
             self._request_callback(c, ev.number, ev.at)
+
+    def _on_callback_scheduled(self, ev: api.CallbackScheduled) -> None:
+        """A callback with no call: a caller without a channel from the start."""
+        q = self._queue(ev.queue)  # (every refusal comes before any change)
+        if ev.callback_id in self._callers:
+            raise DuplicateCallback(f"callback id {ev.callback_id!r} is in use")
+        if not ev.number:
+            raise AcdError("a callback needs a number")
+        at = ev.at
+        if at is not None and not math.isfinite(at):
+            raise AcdError(f"callback time {at!r} is not a time")
+        now = self._now
+        joins = now if at is None or at <= now else at
+        c = Caller(
+            call_id=ev.callback_id,
+            queue=q,
+            caller=ev.number,
+            priority=ev.priority,
+            skills=ev.skills,
+            entered_at=joins,
+            seq=next(self._seq),
+        )
+        c.callback_number = ev.number
+        self._callers[c.call_id] = c
+        position = ""
+        if joins > now:
+            c.phase = CallerPhase.SCHEDULED
+            c.not_before = joins
+        else:
+            c.origposition = q.insert(c)
+            position = str(c.origposition)
+        when = "" if at is None else repr(at)
+        self._log(c.call_id, q.name, NONE, "CALLBACKREQUESTED", ev.number, position, when)
+        if c.phase is CallerPhase.WAITING:
+            self._dispatch(q)
+        self._schedule(c)
+
+    def _on_callback_cancelled(self, ev: api.CallbackCancelled) -> None:
+        c = self._callers.get(ev.callback_id)
+        if c is None or not c.is_callback or c.phase is CallerPhase.CONNECTED:
+            raise UnknownCallback(f"no pending callback {ev.callback_id!r}")
+        if c.ringing:
+            raise CallbackInProgress(f"callback {ev.callback_id!r} is being made")
+        q = c.queue
+        if c.phase is CallerPhase.WAITING:
+            q.line.remove(c)
+        del self._callers[c.call_id]
+        self._wake(c, None)
+        self._log(c.call_id, q.name, NONE, "CALLBACKCANCELLED", ev.reason)
 
     def _request_callback(self, c: Caller, number: str, at: float | None) -> None:
         q = c.queue
@@ -974,7 +1076,9 @@ class Acd:
         if c.phase is CallerPhase.SCHEDULED:
             if now >= c.not_before:
                 c.phase = CallerPhase.WAITING
-                q.insert(c)
+                position = q.insert(c)
+                if not c.origposition:  # (a callback scheduled with no call joins first now)
+                    c.origposition = position
                 self._dispatch(q)
             self._schedule(c)
             return
@@ -1046,4 +1150,6 @@ _HANDLERS: dict[type, Callable[[Acd, Any], None]] = {
     api.CallbackRequested: Acd._on_callback_requested,
     api.CallbackResult: Acd._on_callback_result,
     api.TransferredToQueue: Acd._on_transferred,
+    api.CallbackScheduled: Acd._on_callback_scheduled,
+    api.CallbackCancelled: Acd._on_callback_cancelled,
 }
