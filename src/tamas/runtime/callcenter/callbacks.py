@@ -14,6 +14,10 @@
    ends like any call (CallEnded, the agent being the ``a`` side here). The agent does not
    answer: RingFailed (the ACD tries again later). The customer does not answer: the agent
    is told, hung up, CallbackResult(failed): the ACD retries, then lists it.
+
+A callback may also be scheduled with no call at all, for a chosen time (the HTTP API, a
+supervisor working through the missed calls): :meth:`Callbacks.schedule` gives it a fresh id
+and hands the ACD a CallbackScheduled; from its time on it is carried out as in 2 and 3.
 """
 
 from __future__ import annotations
@@ -25,10 +29,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tamas.acd import api as acd
+from tamas.core.errors import TamasError
 from tamas.core.ids import new_id
 from tamas.runtime.callcenter.announce import announcement
 from tamas.runtime.callcenter.audio import Clip
 from tamas.runtime.callcenter.dialer import AgentDial, FailCause
+from tamas.store.contacts import InvalidContact, normalize_number
 from tamas.store.records import CallDirection, CallRecord
 
 if TYPE_CHECKING:
@@ -37,7 +43,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("tamas.center")
 
-__all__ = ["Callbacks"]
+__all__ = ["Callbacks", "InvalidNumber"]
+
+
+class InvalidNumber(TamasError):
+    """A callback number that is not a phone number."""
 
 
 #: Seconds the caller has for each answer while confirming a callback number.
@@ -58,6 +68,19 @@ class Callbacks:
     def __init__(self, center: CallCenter) -> None:
         self.center = center
         self.asking: dict[str, Asking] = {}  # by call id
+
+    def schedule(self, queue: str, number: str, at: float | None) -> str:
+        """A callback with no call (see the module's docstring); returns its id."""
+        try:
+            clean = normalize_number(number)
+        except InvalidContact as exc:
+            raise InvalidNumber(str(exc).removeprefix("number: ")) from None
+        callback_id = f"cb-{new_id(8)}"
+        self.center.submit(acd.CallbackScheduled(callback_id=callback_id, queue=queue,
+                                                 number=clean, at=at))  # fmt: skip
+        log.info("callback %s: %s from queue %s scheduled%s", callback_id, clean, queue,
+                 "" if at is None else f" for {at:.0f}")  # fmt: skip
+        return callback_id
 
     def ask(self, party: Party) -> None:
         """The waiting caller pressed the callback key: which number, 1 or 2?"""

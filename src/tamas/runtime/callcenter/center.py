@@ -72,6 +72,8 @@ class AcdEngine(Protocol):
 
     def estimated_wait(self, queue: str, position: int) -> float: ...
 
+    def callbacks(self, queue: str | None = None) -> list[acd.PendingCallback]: ...
+
 
 class Voicemail(Protocol):
     def leave(self, call: Call, leg: LegMedia, box: str) -> None: ...
@@ -138,10 +140,28 @@ class CallCenter:
     def feed(self, event: acd.Event) -> None:
         """Give ``event`` to the ACD: its records are logged, then its commands run."""
         self._events.append(event)
+        if not self._busy:
+            self._pump(None)
+
+    def submit(self, event: acd.Event) -> None:
+        """As :meth:`feed`, for a request from outside (the HTTP API): the ACD's refusal
+        (``AcdError``, raised before it changed anything) reaches the caller instead of the
+        log. Not to be called while the center carries out commands (it would not raise)."""
         if self._busy:
+            self.feed(event)
             return
         self._busy = True
         try:
+            out = self.engine.handle(event, self.clock())
+        finally:
+            self._busy = False
+        self._pump(out)
+
+    def _pump(self, first: acd.Outcome | None) -> None:
+        self._busy = True
+        try:
+            if first is not None:
+                self._carry_out(first)
             while self._events:
                 ev = self._events.popleft()
                 try:
@@ -149,17 +169,20 @@ class CallCenter:
                 except Exception:
                     log.exception("ACD refused %s", ev)
                     continue
-                if out.records:
-                    self.append(out.records)
-                    self._note(out.records)
-                for command in out.commands:
-                    try:
-                        self._run(command)
-                    except Exception:
-                        log.exception("cannot carry out %s", command)
+                self._carry_out(out)
         finally:
             self._busy = False
         self._arm()
+
+    def _carry_out(self, out: acd.Outcome) -> None:
+        if out.records:
+            self.append(out.records)
+            self._note(out.records)
+        for command in out.commands:
+            try:
+                self._run(command)
+            except Exception:
+                log.exception("cannot carry out %s", command)
 
     def _note(self, records: Sequence[LogRecord]) -> None:
         for r in records:
@@ -309,6 +332,20 @@ class CallCenter:
         skills = dict(spec.skills) if spec is not None else {}
         self.feed(acd.CallerArrived(call_id=call.id, queue=queue, caller=party.caller,
                                     skills=skills))  # fmt: skip
+
+    def schedule_callback(self, queue: str, number: str, at: float | None = None) -> str:
+        """Schedule a callback to ``number`` from ``queue`` at ``at`` (epoch seconds; None or
+        past: now); returns its id. ``number`` is normalised (Persian/Arabic-Indic digits,
+        separators); InvalidNumber if it is no phone number, AcdError for an unknown queue."""
+        return self.callbacks.schedule(queue, number, at)
+
+    def cancel_callback(self, callback_id: str, reason: str = "cancelled") -> None:
+        """Drop a pending callback (UnknownCallback / CallbackInProgress: refused)."""
+        self.submit(acd.CallbackCancelled(callback_id=callback_id, reason=reason))
+
+    def pending_callbacks(self, queue: str | None = None) -> list[acd.PendingCallback]:
+        """The callbacks not yet made (AcdError for an unknown queue)."""
+        return self.engine.callbacks(queue)
 
     def callback_confirmed(self, party: Party, number: str) -> None:
         """The waiting caller confirmed the number to call back: they keep their place."""
