@@ -48,6 +48,9 @@ def callback_log() -> list[LogRecord]:
         r(3500, "k6", "CALLBACKREQUESTED", "09126666666", "1", "", queue="support"),
         r(3690, "k6", "CALLBACKSTARTED", "09126666666", "1", queue="support", agent="b1"),
         r(3700, "k6", "CALLBACKCOMPLETED", "200", "1", queue="support", agent="b1"),
+        # k7 (sales): scheduled from the API at 50 for T0+900, cancelled at 70
+        r(50, "k7", "CALLBACKREQUESTED", "09127777777", "", repr(T0 + 900)),
+        r(70, "k7", "CALLBACKCANCELLED", "customer called in"),
         # other records of those calls are ignored
         r(10, "k1", "ENTERQUEUE", "", "09121111111", "3"),
     ]
@@ -58,13 +61,14 @@ def test_by_queue() -> None:
     sales, support = table.rows
     assert sales == {
         "queue": "sales",
-        "requested": 3,  # k1, k2, k4
+        "requested": 4,  # k1, k2, k4, k7
         "completed": 1,  # k1
         "listed": 1,  # k2
+        "cancelled": 1,  # k7
         "pending": 1,  # k4
         "attempts": 5,  # k1: 1, k2: 3, k4: 1
         "failed": 3,  # k2's three
-        "completion_rate": pytest.approx(1 / 3),
+        "completion_rate": pytest.approx(1 / 4),
         "avg_to_complete": 120.0,  # 130 - 10
         "max_to_complete": 120.0,
     }
@@ -73,6 +77,7 @@ def test_by_queue() -> None:
         "requested": 2,  # k3, k6
         "completed": 2,
         "listed": 0,
+        "cancelled": 0,
         "pending": 0,
         "attempts": 3,  # k3: 2, k6: 1
         "failed": 1,  # k3's first

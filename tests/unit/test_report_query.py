@@ -31,7 +31,7 @@ def test_days_start_and_end_in_the_report_zone() -> None:
 
 
 def test_jalali_dates_in_either_digits() -> None:
-    # 1405/09/09 is 2026-11-30 (1 Farvardin 1405 = 2026-03-21; 6×31 + 2×30 + 8 days later)
+    # 1405/09/09 is 2026-11-30 (1 Farvardin 1405 = 2026-03-21; 6*31 + 2*30 + 8 days later)
     assert parse_time("1405/09/09", TEHRAN, NOW) == at(2026, 11, 30)
     assert parse_time("۱۴۰۵/۰۹/۰۹", TEHRAN, NOW) == at(2026, 11, 30)
     assert parse_time("1405-01-01", TEHRAN, NOW) == at(2026, 3, 21)

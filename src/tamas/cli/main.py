@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tamas import __version__
-from tamas.cli import config_cmd, events_cmd, serve_cmd, simulate_cmd
+from tamas.cli import config_cmd, events_cmd, report_cmd, serve_cmd, simulate_cmd, wfm_cmd
 
 DESCRIPTION = "Tamas: a self-hosted contact center (SIP telephony, IVR, queues, reports)."
 
@@ -21,6 +21,10 @@ commands:
   events export    write the event log as an Asterisk queue_log file or JSON lines
   events import    append a queue_log file to the event log
   simulate         run the ACD on a virtual clock with synthetic calls; print KPIs
+  report NAME      a report (queues, agents, intervals, kpis, missed_calls, ...) as
+                   JSON, CSV or XLSX; report list describes them
+  staffing         agents needed for one interval (Erlang C, or Erlang A with --patience)
+  forecast         next week's calls per 15 minutes from the event log, with a staffing plan
 
 examples:
   tamas serve                              demo center on 127.0.0.1 (extensions 1001-1010)
@@ -29,10 +33,13 @@ examples:
   tamas config check tamas.yaml            exit 0 if valid, 2 with file:line messages if not
   tamas events export --output queue_log   the event log for tools that read Asterisk's
   tamas simulate --calls 100000 --agents 11 --rate 200   measured KPIs beside Erlang C
+  tamas report queues --from 2026-11-01 --to 2026-11-30 --format csv
+  tamas staffing --calls 100 --aht 180 --sl 0.8 --threshold 20 --interval 1800
   tamas COMMAND --help                     details of one command
 
 exit status: 0 success, 2 invalid configuration or usage, 1 other errors.
-docs: docs/cli.md, docs/configuration.md, docs/event-log.md and docs/simulator.md
+docs: docs/cli.md, docs/configuration.md, docs/event-log.md, docs/kpis.md, docs/reports.md,
+docs/staffing.md and docs/simulator.md
 """
 
 
@@ -50,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     config_cmd.add_parser(commands)
     events_cmd.add_parser(commands)
     simulate_cmd.add_parser(commands)
+    report_cmd.add_parser(commands)
+    wfm_cmd.add_parser(commands)
     return parser
 
 

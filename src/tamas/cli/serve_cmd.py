@@ -33,15 +33,20 @@ def run(args: argparse.Namespace) -> int:
     # Imported on use: the runtime is heavy, and ``config`` commands must not need it.
     from tamas.runtime.app import Running
     from tamas.runtime.app import run as run_runtime
+    from tamas.runtime.reportservice import ReportService
     from tamas.runtime.voicemail_messages import MessageService
     from tamas.store.contacts import Contacts
     from tamas.store.voicemail import Voicemails
     from tamas.web.agents import agent_routes
+    from tamas.web.callbacks import callback_routes
     from tamas.web.contacts import contact_routes
+    from tamas.web.guard import make_guard
     from tamas.web.realtime import realtime_routes
     from tamas.web.recordings import recording_routes
+    from tamas.web.reports import report_routes
     from tamas.web.status import start_http
     from tamas.web.voicemail import voicemail_routes
+    from tamas.web.wfm import wfm_routes
 
     services = []
     if config.server.http_port:
@@ -54,10 +59,15 @@ def run(args: argparse.Namespace) -> int:
                                      known_agent=agents.__contains__)  # fmt: skip
             routes += voicemail_routes(service, token=srv.api_token)
             routes += contact_routes(Contacts(running.store.engine), token=srv.api_token)
+            routes += wfm_routes(running.store, make_guard(srv.api_token, api="wfm"),
+                                 zone=config.reports.timezone)  # fmt: skip
+            reports = ReportService(running.store.engine, config.reports)
+            routes += report_routes(reports, token=srv.api_token)
             if running.live is not None:
                 routes += realtime_routes(running.live, token=srv.api_token)
             if running.center is not None:
                 routes += agent_routes(running.center, token=srv.api_token)
+                routes += callback_routes(running.center, token=srv.api_token)
             return await start_http(running.stack, srv.bind, srv.http_port, routes=routes)
 
         services.append(http)

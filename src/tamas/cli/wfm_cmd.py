@@ -79,8 +79,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                     help="weeks of history weighed (default 4, at least 2)")  # fmt: skip
     fc.add_argument("--holdout", type=int, default=1, metavar="N",
                     help="complete weeks held out to measure accuracy (default 1)")  # fmt: skip
-    fc.add_argument("--zone", default="UTC", metavar="TZ",
-                    help="the center's IANA time zone, e.g. Asia/Tehran (default UTC)")  # fmt: skip
+    fc.add_argument("--zone", metavar="TZ",
+                    help="the center's IANA time zone, e.g. Asia/Tehran "
+                    "(default: reports.timezone of the configuration)")  # fmt: skip
     _add_goal(fc, aht_required=False)
     fc.add_argument("--format", choices=FORMATS, default="text")
     fc.set_defaults(handler=run_forecast)
@@ -145,6 +146,7 @@ def run_staffing(args: argparse.Namespace) -> int:
 def run_forecast(args: argparse.Namespace) -> int:
     try:
         config = with_overrides(load_config(args.config), data_dir=args.data)
+        args.zone = args.zone or config.reports.timezone
         zone_of(args.zone)
         fmt = DisplayFormat(zone=args.zone)
         goal = StaffingGoal(aht=args.aht, target=args.sl, threshold=args.threshold,

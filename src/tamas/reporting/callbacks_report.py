@@ -41,6 +41,7 @@ _EVENTS = frozenset(
         "CALLBACKFAILED",
         "CALLBACKCOMPLETED",
         "CALLBACKLISTED",
+        "CALLBACKCANCELLED",
     }
 )
 
@@ -59,6 +60,7 @@ class Callback:
     last_attempt: float | None = None
     completed: float | None = None
     listed: float | None = None
+    cancelled: float | None = None
 
     @property
     def status(self) -> str:
@@ -66,6 +68,8 @@ class Callback:
             return "completed"
         if self.listed is not None:
             return "listed"
+        if self.cancelled is not None:
+            return "cancelled"
         return "pending"
 
 
@@ -115,6 +119,8 @@ def find_callbacks(
                 current.completed = rec.at
             elif rec.event == "CALLBACKLISTED" and current.listed is None:
                 current.listed = rec.at
+            elif rec.event == "CALLBACKCANCELLED" and current.cancelled is None:
+                current.cancelled = rec.at
     found.sort(key=lambda c: (c.requested, c.call_id))
     return found
 
@@ -128,7 +134,8 @@ QUEUE_COLUMNS = (
     Column(key="requested", title="Requested", kind=Kind.INT),
     Column(key="completed", title="Completed", kind=Kind.INT),
     Column(key="listed", title="Given up", kind=Kind.INT, description="CALLBACKLISTED"),
-    Column(key="pending", title="Pending", kind=Kind.INT, description="neither of the two yet"),
+    Column(key="cancelled", title="Cancelled", kind=Kind.INT, description="CALLBACKCANCELLED"),
+    Column(key="pending", title="Pending", kind=Kind.INT, description="none of these yet"),
     Column(key="attempts", title="Attempts", kind=Kind.INT, description="CALLBACKSTARTED"),
     Column(key="failed", title="Failed attempts", kind=Kind.INT, description="CALLBACKFAILED"),
     Column(key="completion_rate", title="Completion rate", kind=Kind.RATIO,
@@ -156,6 +163,7 @@ def callbacks_by_queue(
                 "requested": len(cbs),
                 "completed": len(spans),
                 "listed": sum(cb.status == "listed" for cb in cbs),
+                "cancelled": sum(cb.status == "cancelled" for cb in cbs),
                 "pending": sum(cb.status == "pending" for cb in cbs),
                 "attempts": sum(cb.attempts for cb in cbs),
                 "failed": sum(cb.failed for cb in cbs),
@@ -193,7 +201,7 @@ def callbacks_open(
     """The range's callbacks not completed: pending and given-up ones, oldest first."""
     rows: list[dict[str, Value]] = []
     for cb in find_callbacks(records, start=start, end=end, queues=queues):
-        if cb.status == "completed":
+        if cb.status in ("completed", "cancelled"):
             continue
         until = cb.listed if cb.listed is not None else end
         rows.append(

@@ -9,7 +9,7 @@ records (the same records the historical reports are built from) into that pictu
 * a caller waits in a queue from ENTERQUEUE until the record that takes them out of it
   (CONNECT, ABANDON, EXIT*, CALLBACKREQUESTED, BLINDTRANSFER into another queue writes a
   new ENTERQUEUE there); a callback is counted apart, as pending from CALLBACKREQUESTED until
-  CALLBACKCOMPLETED or CALLBACKLISTED (``callbacks``);
+  CALLBACKCOMPLETED, CALLBACKLISTED or CALLBACKCANCELLED (``callbacks``);
 * an agent's state follows AGENTLOGIN/AGENTLOGOFF, PAUSE/UNPAUSE (and the *ALL forms),
   the ringing of an agent's leg (LEGSTART with the agent) until RINGNOANSWER/RINGCANCELED/
   CONNECT, CONNECT (on call), HOLD/UNHOLD with the agent set (on hold), the end of the call
@@ -106,9 +106,11 @@ class LiveBoard:
             self._callbacks.pop(rec.call_id, None)
         elif ev in _LEAVES_QUEUE:
             left = self._waiting.pop(rec.call_id, None)
-            if ev == "CALLBACKREQUESTED" and left is not None:
-                self._callbacks[rec.call_id] = left
-        elif ev in ("CALLBACKCOMPLETED", "CALLBACKLISTED"):
+            if ev == "CALLBACKREQUESTED":  # a waiting caller's, or one scheduled by the API
+                number = rec.data[0] if rec.data else ""
+                self._callbacks[rec.call_id] = left or Waiting(rec.call_id, rec.queue, number,
+                                                               rec.at)  # fmt: skip
+        elif ev in ("CALLBACKCOMPLETED", "CALLBACKLISTED", "CALLBACKCANCELLED"):
             self._callbacks.pop(rec.call_id, None)
         if rec.agent == NONE:
             return

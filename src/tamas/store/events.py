@@ -261,3 +261,17 @@ def cdrs_in_range(engine: sa.Engine, start: float, end: float) -> list[Cdr]:
     )
     with engine.connect() as conn:
         return [_cdr(row) for row in conn.execute(query)]
+
+
+def first_response(engine: sa.Engine, start: float, end: float) -> float | None:
+    """Mean seconds from the start to the answer of answered inbound calls started in
+    ``[start, end)`` (the first response time; IVR included), or None without any."""
+    query = sa.select(sa.func.avg(cdrs.c.wait_seconds)).where(
+        cdrs.c.started_at >= start,
+        cdrs.c.started_at < end,
+        cdrs.c.direction == "inbound",
+        cdrs.c.answered_at.is_not(None),
+    )
+    with engine.connect() as conn:
+        value = conn.execute(query).scalar()
+    return None if value is None else float(value)
