@@ -54,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
 
         async def http(running: Running) -> Callable[[], Awaitable[None]]:
             routes = recording_routes(running.recordings, running.store, token=srv.api_token)
+            reports = ReportService(running.store.engine, config.reports)
             agents = {a.id for a in config.agents}
             service = MessageService(Voicemails(running.store.engine), config.data_dir,
                                      known_agent=agents.__contains__)  # fmt: skip
@@ -61,10 +62,16 @@ def run(args: argparse.Namespace) -> int:
             routes += contact_routes(Contacts(running.store.engine), token=srv.api_token)
             routes += wfm_routes(running.store, make_guard(srv.api_token, api="wfm"),
                                  zone=config.reports.timezone)  # fmt: skip
-            reports = ReportService(running.store.engine, config.reports)
             routes += report_routes(reports, token=srv.api_token)
             if running.live is not None:
-                routes += realtime_routes(running.live, token=srv.api_token)
+                maintainer = running.reports
+
+                def today() -> object:
+                    table = reports.run("queues", reports.query({}))
+                    seq = maintainer.last_seq if maintainer is not None else None
+                    return {"queues": [dict(r) for r in table.rows], "through_seq": seq}
+
+                routes += realtime_routes(running.live, token=srv.api_token, today=today)
             if running.center is not None:
                 routes += agent_routes(running.center, token=srv.api_token)
                 routes += callback_routes(running.center, token=srv.api_token)

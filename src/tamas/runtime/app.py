@@ -43,6 +43,7 @@ from tamas.runtime.recording_control import (
     RecordingPolicy,
 )
 from tamas.runtime.registrar import Location, Registrar
+from tamas.runtime.reports import ReportMaintainer
 from tamas.runtime.routing import Router
 from tamas.runtime.storewriter import StoreWriter
 from tamas.runtime.tlscert import ensure_self_signed, server_context
@@ -189,6 +190,7 @@ class Running:
     recordings: RecordingControl
     center: CallCenter | None = None
     live: LiveService | None = None
+    reports: ReportMaintainer | None = None
 
 
 class _Unanchored:
@@ -311,6 +313,10 @@ async def serve(
             members.setdefault(queue, []).append(agent.id)
     live = LiveService(members)
     event_log.subscribe(live.on_batch)
+    # the KPI aggregates follow the stored events (a thread; woken by each append)
+    report_maintainer = ReportMaintainer(store.engine, config.reports.settings())
+    report_maintainer.start()
+    event_log.subscribe(report_maintainer.notify)
     center = None
     contact_lookup = ContactLookup(Contacts(store.engine))
     if media is not None:
@@ -338,7 +344,7 @@ async def serve(
         if center is not None:
             center.voicemail = voicemail
     trunk_regs.start()
-    running = Running(stack, store, recordings, center, live)
+    running = Running(stack, store, recordings, center, live, report_maintainer)
     stoppers = [await start(running) for start in services]
     gc_policy = GcPolicy()
     gc_policy.start()
@@ -368,6 +374,7 @@ async def serve(
         center.close()
     await contact_lookup.aclose()  # look-ups under way finish before the store closes
     await asyncio.to_thread(event_log.close)
+    await asyncio.to_thread(report_maintainer.stop)
     await asyncio.sleep(0.05)
     if media is not None:
         await media.aclose()

@@ -8,6 +8,9 @@
 
 Each pushed message is the same JSON as ``GET /api/v1/realtime``, with ``seq`` the last
 event log record folded in: a wallboard that sees ``seq`` grow knows it missed nothing.
+``today`` (when served by ``tamas serve``) holds today's queue report, the same figures as
+``GET /api/v1/reports/queues`` for today, refreshed at most every 5 s, with
+``through_seq``, the last event the aggregates include.
 Answered from loopback, or with ``Authorization: Bearer <api_token>``.
 """
 
@@ -15,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from collections.abc import Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -33,12 +38,26 @@ def realtime_routes(
     token: str | None = None,
     min_interval: float = 0.5,
     heartbeat: float = 5.0,
+    today: Callable[[], object] | None = None,
+    today_every: float = 5.0,
 ) -> list[BaseRoute]:
+    """``today``: a blocking function giving today's historical figures (run in a thread,
+    at most every ``today_every`` s), added to each message as ``"today"``."""
     guard = make_guard(token, api="realtime")
     expected = None if token is None else token.encode()
+    cache: list[tuple[float, object]] = []
+
+    async def message() -> dict[str, object]:
+        out = live.snapshot()
+        if today is not None:
+            now = time.monotonic()
+            if not cache or now - cache[0][0] >= today_every:
+                cache[:] = [(now, await asyncio.to_thread(today))]
+            out["today"] = cache[0][1]
+        return out
 
     async def board(_: Request) -> Response:
-        return JSONResponse(live.snapshot())
+        return JSONResponse(await message())
 
     async def stream(ws: WebSocket) -> None:
         refused = refusal(ws, expected, api="realtime")
@@ -51,7 +70,7 @@ def realtime_routes(
         try:
             while not receiver.done():
                 changed.clear()
-                await ws.send_json(live.snapshot())
+                await ws.send_json(await message())
                 waiter = asyncio.create_task(changed.wait())
                 await asyncio.wait({waiter, receiver}, timeout=heartbeat,
                                    return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
