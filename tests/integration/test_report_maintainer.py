@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from tamas.core.events import NONE, LogRecord
-from tamas.reporting.intervals import AgentInterval, QueueInterval
+from tamas.reporting.intervals import AgentInterval, QueueInterval, local_day
 from tamas.reporting.settings import ReportSettings
 from tamas.runtime.eventlog import EventLog, FsyncPolicy
 from tamas.runtime.reports import ReportMaintainer
@@ -21,6 +21,7 @@ from tamas.store import reports as store_reports
 T0 = 1_800_000_000.0
 END = T0 + 86400
 SETTINGS = ReportSettings()
+ZONE = "Asia/Tehran"
 WAIT = 120.0  # generous: a slow machine must not fail the test
 
 
@@ -73,9 +74,22 @@ def figures(engine: sa.Engine) -> tuple[list[QueueInterval], list[AgentInterval]
     )
 
 
+TABLES = (
+    "queue_intervals", "agent_intervals", "agent_pause_intervals", "queue_days", "agent_days",
+    "agent_pause_days", "report_callers", "report_state", "events",
+)  # fmt: skip
+
+
+def day_figures(engine: sa.Engine) -> list[QueueInterval]:
+    """One local day (Tehran) holding the whole test day, read from the day tables."""
+    start = local_day(T0, ZONE)
+    assert store_reports.days_ready(engine, ZONE)
+    return store_reports.queue_rows(engine, start, start + 86400, group_by="day", zone=ZONE)
+
+
 def run(store: Store, directory: Path, batches: list[list[LogRecord]]) -> None:
     elog = EventLog.open(directory, store, fsync=FsyncPolicy.NEVER)
-    maintainer = ReportMaintainer(store.engine, SETTINGS, poll=0.2, batch=7)
+    maintainer = ReportMaintainer(store.engine, SETTINGS, poll=0.2, batch=7, zone=ZONE)
     maintainer.start()
     unsubscribe = elog.subscribe(maintainer.notify)
     try:
@@ -106,9 +120,9 @@ def test_restart_in_the_middle_of_calls_gives_the_uninterrupted_figures(
     with open_store(store_url) as whole:
         run(whole, tmp_path / "a", batches)
         want = figures(whole.engine)
-        for table in ("queue_intervals", "agent_intervals", "agent_pause_intervals",
-                      "report_state", "events"):  # fmt: skip
-            with whole.engine.begin() as conn:
+        want_days = day_figures(whole.engine)
+        with whole.engine.begin() as conn:
+            for table in TABLES:
                 conn.execute(sa.text(f"DELETE FROM {table}"))
     # 30 calls offered, 6 abandoned (c4, c9, ..., c29), 24 answered: not a vacuous check.
     assert sum(r.offered for r in want[0]) == 30
@@ -119,6 +133,11 @@ def test_restart_in_the_middle_of_calls_gives_the_uninterrupted_figures(
         assert store_reports.load_state(second.engine)[0] > 0
         run(second, tmp_path / "b", batches[42:])
         assert_same(figures(second.engine), want)
+        assert day_figures(second.engine) == want_days
+    # the day rows (read for whole days) sum like the 15-minute rows
+    (day_row,) = want_days
+    assert day_row.offered == 30 and day_row.answered == 24
+    assert day_row.repeat_contacts == sum(r.repeat_contacts for r in want[0])
 
 
 def test_a_database_failure_is_retried_without_loss_or_double_count(

@@ -23,7 +23,11 @@ counts as ``disconnected``.
 
 *Repeat contacts (FCR).* The newest stay of each caller number (``ENTERQUEUE``'s callerid) is
 remembered for ``fcr_window``; a new call from that number within the window marks the earlier
-call, if it was answered, as a repeat contact (once).
+call, if it was answered, as a repeat contact (once). A center may have a hundred thousand
+numbers in a week, too many to write whole with every batch: the store keeps them in a table
+of their own, and the aggregator says what changed. ``snapshot(include_callers=False)``
+leaves them out, :meth:`Aggregator.take_caller_changes` gives the numbers added or changed
+and those forgotten since the last call, and ``restore(..., callers=...)`` takes them back.
 
 *Agents.* An agent is at each moment in one state: on a call (talk or hold), in after-call
 work, paused (with its reason), available, or logged out, decided in that order (a call
@@ -40,7 +44,7 @@ Events of no interest to the aggregates (IVR, legs, ...) are skipped without cou
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,7 +59,7 @@ from tamas.reporting.intervals import (
 )
 from tamas.reporting.settings import ReportSettings
 
-__all__ = ["Aggregator"]
+__all__ = ["Aggregator", "CallerChanges", "RecentCaller"]
 
 SNAPSHOT_VERSION = 1
 #: A conversation's queue row is remembered this long after it ended (late SURVEY, COMPLETE).
@@ -126,6 +130,29 @@ class _Recent:
     marked: bool = False
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecentCaller:
+    """The newest stay of a caller number, remembered for ``fcr_window`` (FCR)."""
+
+    call_id: str
+    queue: str
+    start: int  # the 15-minute row of the stay
+    at: float  # when it entered the queue
+    answered: bool = False
+    marked: bool = False  # counted as a repeat contact already
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallerChanges:
+    """Caller numbers added or changed (``upserted``) and forgotten (``removed``)."""
+
+    upserted: dict[str, RecentCaller] = field(default_factory=dict)
+    removed: frozenset[str] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.upserted or self.removed)
+
+
 class Aggregator:
     """Feed records in seq order; get the deltas for the 15-minute rows."""
 
@@ -137,6 +164,8 @@ class Aggregator:
         self._ended: dict[str, tuple[str, int, str, float]] = {}  # call -> queue, start, agent, at
         self._agents: dict[str, _Agent] = {}
         self._recent: dict[str, _Recent] = {}
+        self._callers_changed: set[str] = set()
+        self._callers_removed: set[str] = set()
         self._next_prune = 0.0
         self._d = Deltas()
 
@@ -164,9 +193,29 @@ class Aggregator:
         """Callers in a queue now (callbacks keeping their place included)."""
         return sum(1 for s in self._stays.values() if s.phase != "connected")
 
-    def snapshot(self) -> dict[str, Any]:
-        """The state as plain JSON-able data (see :meth:`restore`)."""
-        return {
+    def take_caller_changes(self) -> CallerChanges:
+        """The caller numbers changed and forgotten since the last call (or the restore)."""
+        upserted = {
+            n: RecentCaller(
+                call_id=r.call_id,
+                queue=r.row[0],
+                start=r.row[1],
+                at=r.at,
+                answered=r.answered,
+                marked=r.marked,
+            )
+            for n in sorted(self._callers_changed)
+            if (r := self._recent.get(n)) is not None
+        }
+        changes = CallerChanges(upserted=upserted, removed=frozenset(self._callers_removed))
+        self._callers_changed = set()
+        self._callers_removed = set()
+        return changes
+
+    def snapshot(self, *, include_callers: bool = True) -> dict[str, Any]:
+        """The state as plain JSON-able data (see :meth:`restore`); without the recent
+        callers when ``include_callers`` is False (the store keeps them apart)."""
+        state = {
             "version": SNAPSHOT_VERSION,
             "clock": self.clock,
             "next_prune": self._next_prune,
@@ -203,16 +252,28 @@ class Aggregator:
                 ]
                 for a_id, a in self._agents.items()
             },
-            "recent": {
+        }
+        if include_callers:
+            state["recent"] = {
                 n: [r.call_id, r.row[0], r.row[1], r.at, r.answered, r.marked]
                 for n, r in self._recent.items()
-            },
-        }
+            }
+        return state
 
     @classmethod
-    def restore(cls, settings: ReportSettings, state: dict[str, Any]) -> Aggregator:
-        """An aggregator continuing from a :meth:`snapshot` (an empty dict: a fresh one)."""
+    def restore(
+        cls,
+        settings: ReportSettings,
+        state: dict[str, Any],
+        callers: Mapping[str, RecentCaller] | None = None,
+    ) -> Aggregator:
+        """An aggregator continuing from a :meth:`snapshot` (an empty dict: a fresh one) and
+        the recent ``callers`` kept apart. Callers inside ``state`` (a whole snapshot) count
+        as changed, so that the first :meth:`take_caller_changes` hands them all to a store
+        that keeps them apart."""
         agg = cls(settings)
+        for n, c in (callers or {}).items():
+            agg._recent[n] = _Recent(c.call_id, (c.queue, c.start), c.at, c.answered, c.marked)
         if not state:
             return agg
         if state.get("version") != SNAPSHOT_VERSION:
@@ -232,8 +293,9 @@ class Aggregator:
                 login, set(members), pause, call, on_hold, in_acw, acw_since,
                 (acw_row[0], int(acw_row[1])) if acw_row else None, state_name, reason, since,
             )  # fmt: skip
-        for n, (c, q, start, at, answered, marked) in state["recent"].items():
+        for n, (c, q, start, at, answered, marked) in state.get("recent", {}).items():
             agg._recent[n] = _Recent(c, (q, int(start)), at, answered, marked)
+            agg._callers_changed.add(n)
         return agg
 
     # ------------------------------------------------------------------ helpers
@@ -316,7 +378,12 @@ class Aggregator:
         now = self.clock
         self._next_prune = now + PRUNE_EVERY
         window = self.settings.fcr_window
-        self._recent = {n: r for n, r in self._recent.items() if now - r.at <= window}
+        kept = {n: r for n, r in self._recent.items() if now - r.at <= window}
+        if len(kept) < len(self._recent):
+            gone = self._recent.keys() - kept.keys()
+            self._callers_removed |= gone
+            self._callers_changed -= gone
+            self._recent = kept
         self._ended = {c: v for c, v in self._ended.items() if now - v[3] <= ENDED_KEEP}
         for stay in list(self._stays.values()):
             if stay.phase == "waiting" and now - stay.entered > STALE_WAIT:
@@ -358,6 +425,8 @@ class Aggregator:
             prev.marked = True
             self._qrow(prev.row).repeat_contacts += 1
         self._recent[caller] = _Recent(rec.call_id, row, rec.at)
+        self._callers_changed.add(caller)
+        self._callers_removed.discard(caller)
 
     def _connect(self, rec: LogRecord) -> None:
         agent_id = rec.agent
@@ -381,6 +450,7 @@ class Aggregator:
             recent = self._recent.get(stay.caller)
             if recent is not None and recent.call_id == rec.call_id:
                 recent.answered = True
+                self._callers_changed.add(stay.caller)
         if agent_id == NONE:
             return
         agent = self._agent(agent_id, rec.at)

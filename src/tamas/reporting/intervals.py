@@ -16,13 +16,22 @@ that is a band edge is exact after summing.
 
 Agent time (login, available, talk, hold, after-call work, pause by reason) is cut at interval
 boundaries: an 8-hour login gives 32 rows.
+
+*Local days.* A day is a day of the center's time zone (an IANA name, through ``zoneinfo``):
+:func:`local_day` gives the epoch of the local midnight that starts the day holding a moment,
+so days are 23, 24 or 25 hours long across daylight-saving changes. Where midnight itself is
+skipped (clocks jump from 00:00 to 01:00) the day starts at the jump; where it is repeated the day
+starts at the first moment whose local date it is: every moment belongs to the day of its
+local date. A 15-minute row belongs to the day of its start.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 __all__ = [
     "AGENT_COLUMNS",
@@ -34,8 +43,14 @@ __all__ = [
     "AgentInterval",
     "Deltas",
     "QueueInterval",
+    "Zone",
+    "as_tz",
     "band_index",
     "bucket",
+    "day_starts",
+    "local_day",
+    "local_offset",
+    "next_day",
     "sum_agent_rows",
     "sum_queue_rows",
 ]
@@ -48,6 +63,54 @@ BANDS: tuple[int, ...] = (5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600)
 def bucket(at: float, size: int = INTERVAL) -> int:
     """The start of the ``size``-second interval holding ``at`` (epoch seconds, UTC)."""
     return int(at // size) * size
+
+
+#: A time zone: an IANA name ("Asia/Tehran") or a ``tzinfo``.
+Zone = str | tzinfo
+
+
+def as_tz(zone: Zone) -> tzinfo:
+    """The ``tzinfo`` of ``zone`` (KeyError/ValueError for an unknown name)."""
+    return ZoneInfo(zone) if isinstance(zone, str) else zone
+
+
+def _midnight(day: date, tz: tzinfo) -> int:
+    """The first moment whose local date is ``day``."""
+    naive = datetime(day.year, day.month, day.day)
+    # Two readings of 00:00 differ where it is skipped or repeated: take the first that is
+    # really on ``day`` (a skipped midnight: the jump; a repeated one: the first).
+    moments = sorted(naive.replace(tzinfo=tz, fold=f).timestamp() for f in (0, 1))
+    for moment in moments:
+        if datetime.fromtimestamp(moment, tz).date() == day:
+            return int(moment // 1)
+    return int(moments[-1] // 1)  # pragma: no cover (no zone has a whole day missing at 00:00)
+
+
+def local_day(at: float, zone: Zone = "UTC") -> int:
+    """The epoch of the local midnight that starts the day holding ``at`` (see the module doc)."""
+    tz = as_tz(zone)
+    return _midnight(datetime.fromtimestamp(at, tz).date(), tz)
+
+
+def next_day(day: int, zone: Zone = "UTC") -> int:
+    """The start of the local day after the one starting at ``day`` (a :func:`local_day`)."""
+    tz = as_tz(zone)
+    return _midnight(datetime.fromtimestamp(day, tz).date() + timedelta(days=1), tz)
+
+
+def day_starts(start: float, end: float, zone: Zone = "UTC") -> list[int]:
+    """The starts of the local days holding ``start`` .. ``end``, and of the day after."""
+    tz = as_tz(zone)
+    days = [local_day(start, tz)]
+    while days[-1] <= end:
+        days.append(next_day(days[-1], tz))
+    return days
+
+
+def local_offset(at: float, zone: Zone = "UTC") -> int:
+    """Seconds east of UTC in ``zone`` at ``at``."""
+    offset = datetime.fromtimestamp(at, as_tz(zone)).utcoffset()
+    return int(offset.total_seconds()) if offset is not None else 0
 
 
 def band_index(threshold: float) -> int:

@@ -15,6 +15,14 @@ rows and the state therefore always agree, and nothing is lost or counted twice:
   ``retry`` seconds; ``apply`` skips a batch already applied and refuses one that does not
   continue the stored seq.
 
+*Day tables and callers.* ``apply`` also adds to the daily rollups (local days of ``zone``,
+the center's ``reports.timezone``) and writes only the caller numbers that changed
+(``Aggregator.take_caller_changes``), not the whole list. When the maintainer loads the state
+and the day tables are not built (a database upgraded by migration 0007) it rolls them up
+from the 15-minute rows first (``rollup_days``); when they are in another zone (the
+configuration changed) it says so once: reports in ``zone`` read the 15-minute rows, correct
+but slower, until ``rollup_days`` (``tamas report rebuild``) moves them.
+
 It wakes every ``poll`` seconds, or at once on :meth:`notify` (made to be the event log's
 subscriber: ``event_log.subscribe(maintainer.notify)``). A notify usually comes before the
 ingest thread has stored the batch, so after one the table is looked at again every
@@ -54,9 +62,11 @@ class ReportMaintainer:
         poll: float = 1.0,
         batch: int = 5000,
         retry: float = 1.0,
+        zone: str = "UTC",
     ) -> None:
         self.engine = engine
         self.settings = settings
+        self.zone = zone
         self.poll = poll
         self.batch = batch
         self.retry = retry
@@ -67,6 +77,7 @@ class ReportMaintainer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.errors = 0  # failed steps since start (each logged)
+        self._zone_warned = False
 
     @property
     def last_seq(self) -> int:
@@ -106,8 +117,10 @@ class ReportMaintainer:
         """
         try:
             if self._aggregator is None:
+                self._check_days()
                 seq, snapshot = store_reports.load_state(self.engine)
-                self._aggregator = Aggregator.restore(self.settings, snapshot)
+                callers = store_reports.load_callers(self.engine)
+                self._aggregator = Aggregator.restore(self.settings, snapshot, callers)
                 self._set_seq(seq)
             records = list(
                 itertools.islice(
@@ -117,10 +130,17 @@ class ReportMaintainer:
             )
             if not records:
                 return 0
-            deltas = self._aggregator.feed(records)
+            aggregator = self._aggregator
+            deltas = aggregator.feed(records)
             last = records[-1].seq
             applied = store_reports.apply(
-                self.engine, deltas, last, self._aggregator.snapshot(), expect_seq=self._seq
+                self.engine,
+                deltas,
+                last,
+                aggregator.snapshot(include_callers=False),
+                expect_seq=self._seq,
+                zone=self.zone,
+                callers=aggregator.take_caller_changes(),
             )
         except BaseException:
             self._aggregator = None
@@ -130,6 +150,21 @@ class ReportMaintainer:
             return len(records)
         self._set_seq(last)
         return len(records)
+
+    def _check_days(self) -> None:
+        """Roll up day tables never built; say so once when they are in another zone."""
+        if store_reports.days_ready(self.engine, self.zone):
+            return
+        stored = store_reports.day_zone(self.engine)
+        if stored is None:
+            days = store_reports.rollup_days(self.engine, self.zone)
+            log.info("report day tables built from the 15-minute rows: %d day(s) in %s",
+                     days, self.zone)  # fmt: skip
+        elif not self._zone_warned:
+            self._zone_warned = True
+            log.warning("report day tables are in %s, reports.timezone is %s: reports read "
+                        "the 15-minute rows (slower) until `tamas report rebuild` moves them",
+                        stored, self.zone)  # fmt: skip
 
     def _set_seq(self, seq: int) -> None:
         with self._applied:

@@ -1,31 +1,52 @@
-"""Report aggregates in the database: 15-minute queue and agent rows and the aggregator's state.
+"""Report aggregates in the database: 15-minute and daily rows, the aggregator's state.
 
 Theory of operation
 -------------------
 ``queue_intervals`` and ``agent_intervals`` hold one row per (queue|agent, start) with the
 additive counters of ``tamas.reporting.intervals``; ``agent_pause_intervals`` holds the
-paused seconds per (agent, start, reason). ``report_state`` has one row: the seq of the last
-event folded in and the aggregator's snapshot (JSON).
+paused seconds per (agent, start, reason). ``queue_days``, ``agent_days`` and
+``agent_pause_days`` hold the same counters per LOCAL day (``day``: the epoch of the local
+midnight in the center's time zone, :func:`tamas.reporting.intervals.local_day`; 23, 24 or
+25 hours long across daylight-saving changes). ``report_state`` has one row: the seq of the
+last event folded in, the aggregator's snapshot (JSON) and ``day_zone``, the zone the day
+tables are in (NULL: not built, see below). ``report_callers`` holds the recent caller
+numbers of the FCR count (``Aggregator.take_caller_changes``), kept apart from the snapshot
+so that a batch writes only the numbers it changed.
 
-:func:`apply` adds a batch of deltas ("x = x + dx", ``max_wait`` by max) and writes the new
-seq and snapshot in ONE transaction, so the rows and the state always agree: after a crash
-the maintainer restores the snapshot and continues after its seq, and a batch is never
-counted twice (a batch whose seq is not beyond the stored one is skipped; with
-``expect_seq`` a writer that is not where the stored state is gets
-:class:`ReportStateConflict`).
+:func:`apply` adds a batch of deltas ("x = x + dx", ``max_wait`` by max) to the 15-minute
+rows AND to their day rows, writes the caller changes, the new seq and the snapshot in ONE
+transaction, so the rows and the state always agree: after a crash the maintainer restores
+the snapshot and continues after its seq, and a batch is never counted twice (a batch whose
+seq is not beyond the stored one is skipped; with ``expect_seq`` a writer that is not where
+the stored state is gets :class:`ReportStateConflict`).
+
+*The day tables' zone.* Day rows are written in the stored ``day_zone`` whatever zone the
+writer was given (its ``zone`` only names the zone of a new state), so the day tables are
+always whole in that zone. Migration 0007 leaves ``day_zone`` NULL on a database that has
+rows already: then ``apply`` writes no day rows, and :func:`rollup_days` (the maintainer
+calls it when it starts) sums the 15-minute rows into days and sets the zone, in one
+transaction. :func:`rollup_days` also moves the day tables to another zone.
 
 Queries sum in SQL (``SUM ... GROUP BY``) over rows with ``start`` in ``[start, end)``,
 optionally for some queues or agents, grouped per queue/agent, per interval of 15, 30 or 60
-minutes or per day (at local boundaries, ``utc_offset`` seconds east of UTC, a multiple of
-900), per team (summed in Python from the per-queue/agent sums) or in total.
+minutes or per local day, per team (summed in Python from the per-queue/agent sums) or in
+total. When the day tables are in the query's zone, the whole local days of the range are
+read from them and only the partial days at its edges from the 15-minute rows; otherwise
+(another zone, tables not built) everything is read from the 15-minute rows: the same
+figures, slower. Intervals always come from the 15-minute rows.
 
-The tables are defined here on the shared ``metadata`` (migration 0006 creates them).
+The tables are defined here on the shared ``metadata`` (migrations 0006 and 0007 create
+them).
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import json
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta, timezone
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -33,13 +54,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from tamas.core.errors import TamasError
 from tamas.core.events import LogRecord
-from tamas.reporting.aggregator import Aggregator
+from tamas.reporting.aggregator import Aggregator, CallerChanges, RecentCaller
 from tamas.reporting.intervals import (
     AGENT_COLUMNS,
     QUEUE_COLUMNS,
     AgentInterval,
     Deltas,
     QueueInterval,
+    as_tz,
+    day_starts,
+    local_day,
+    local_offset,
+    next_day,
 )
 from tamas.reporting.kpi import group_agent_rows, group_queue_rows
 from tamas.reporting.settings import ReportSettings
@@ -49,19 +75,26 @@ from tamas.store.tables import metadata
 __all__ = [
     "Grouping",
     "ReportStateConflict",
+    "agent_days",
     "agent_intervals",
+    "agent_pause_days",
     "agent_pause_intervals",
     "agent_rows",
     "apply",
+    "day_zone",
+    "days_ready",
+    "load_callers",
     "load_state",
+    "queue_days",
     "queue_intervals",
     "queue_rows",
     "rebuild",
+    "report_callers",
     "report_state",
+    "rollup_days",
 ]
 
 Grouping = Literal["queue", "agent", "team", "interval", "day", "total"]
-DAY = 86400
 
 
 class ReportStateConflict(TamasError):
@@ -73,33 +106,35 @@ def _counter(name: str, is_int: bool) -> sa.Column[Any]:
     return sa.Column(name, kind, nullable=False, server_default="0")
 
 
-queue_intervals = sa.Table(
-    "queue_intervals",
-    metadata,
-    sa.Column("queue", sa.Text, primary_key=True),
-    sa.Column("start", sa.BigInteger, primary_key=True, autoincrement=False),
-    *(_counter(n, i) for n, i in QUEUE_COLUMNS),
-    sa.Index(None, "start"),
-)
+def _rows_table(name: str, who: str, time: str, columns: Iterable[tuple[str, bool]]) -> sa.Table:
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column(who, sa.Text, primary_key=True),
+        sa.Column(time, sa.BigInteger, primary_key=True, autoincrement=False),
+        *(_counter(n, i) for n, i in columns),
+        sa.Index(None, time),
+    )
 
-agent_intervals = sa.Table(
-    "agent_intervals",
-    metadata,
-    sa.Column("agent", sa.Text, primary_key=True),
-    sa.Column("start", sa.BigInteger, primary_key=True, autoincrement=False),
-    *(_counter(n, i) for n, i in AGENT_COLUMNS),
-    sa.Index(None, "start"),
-)
 
-agent_pause_intervals = sa.Table(
-    "agent_pause_intervals",
-    metadata,
-    sa.Column("agent", sa.Text, primary_key=True),
-    sa.Column("start", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("reason", sa.Text, primary_key=True),
-    sa.Column("seconds", sa.Double, nullable=False, server_default="0"),
-    sa.Index(None, "start"),
-)
+def _pause_table(name: str, time: str) -> sa.Table:
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("agent", sa.Text, primary_key=True),
+        sa.Column(time, sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("reason", sa.Text, primary_key=True),
+        sa.Column("seconds", sa.Double, nullable=False, server_default="0"),
+        sa.Index(None, time),
+    )
+
+
+queue_intervals = _rows_table("queue_intervals", "queue", "start", QUEUE_COLUMNS)
+agent_intervals = _rows_table("agent_intervals", "agent", "start", AGENT_COLUMNS)
+agent_pause_intervals = _pause_table("agent_pause_intervals", "start")
+queue_days = _rows_table("queue_days", "queue", "day", QUEUE_COLUMNS)
+agent_days = _rows_table("agent_days", "agent", "day", AGENT_COLUMNS)
+agent_pause_days = _pause_table("agent_pause_days", "day")
 
 report_state = sa.Table(
     "report_state",
@@ -107,32 +142,59 @@ report_state = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("last_seq", sa.BigInteger, nullable=False),
     sa.Column("snapshot", sa.Text, nullable=False),
+    sa.Column("day_zone", sa.Text, nullable=True),
+)
+
+report_callers = sa.Table(
+    "report_callers",
+    metadata,
+    sa.Column("number", sa.Text, primary_key=True),
+    sa.Column("call_id", sa.Text, nullable=False),
+    sa.Column("queue", sa.Text, nullable=False),
+    sa.Column("start", sa.BigInteger, nullable=False),
+    sa.Column("at", sa.Double, nullable=False),
+    sa.Column("answered", sa.Boolean, nullable=False),
+    sa.Column("marked", sa.Boolean, nullable=False),
 )
 
 _QUEUE_NAMES = tuple(n for n, _ in QUEUE_COLUMNS)
 _AGENT_NAMES = tuple(n for n, _ in AGENT_COLUMNS)
+_DAY_TABLES = (queue_days, agent_days, agent_pause_days)
+_ALL_TABLES = (
+    queue_intervals, agent_intervals, agent_pause_intervals, *_DAY_TABLES, report_callers,
+    report_state,
+)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- writing
 
 
-def _upsert(
-    conn: sa.Connection, table: sa.Table, keys: list[str], rows: list[dict[str, Any]]
-) -> None:
-    if not rows:
-        return
+def _insert(conn: sa.Connection, table: sa.Table) -> tuple[Any, Any]:
     dialect = conn.dialect.name
     if dialect == "postgresql":
-        stmt: Any = postgresql.insert(table)
-        bigger: Any = sa.func.greatest
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(table)
-        bigger = sa.func.max  # max(a, b) with two arguments is SQLite's scalar max
-    else:  # pragma: no cover
-        raise NotImplementedError(f"report aggregates on {dialect}")
+        return postgresql.insert(table), sa.func.greatest
+    if dialect == "sqlite":
+        return sqlite.insert(table), sa.func.max  # two-argument max() is SQLite's scalar max
+    raise NotImplementedError(f"report aggregates on {dialect}")  # pragma: no cover
+
+
+def _upsert(
+    conn: sa.Connection,
+    table: sa.Table,
+    keys: list[str],
+    rows: list[dict[str, Any]],
+    *,
+    replace: bool = False,
+) -> None:
+    """Insert ``rows``; on a key already there add to it (``max_wait`` by max), or replace."""
+    if not rows:
+        return
+    stmt, bigger = _insert(conn, table)
     values = {
         name: (
-            bigger(table.c[name], stmt.excluded[name])
+            stmt.excluded[name]
+            if replace
+            else bigger(table.c[name], stmt.excluded[name])
             if name == "max_wait"
             else table.c[name] + stmt.excluded[name]
         )
@@ -140,6 +202,15 @@ def _upsert(
         if name not in keys
     }
     conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=values), rows)
+
+
+def _state_row(conn: sa.Connection) -> Any:
+    query = sa.select(report_state.c.last_seq, report_state.c.day_zone).where(
+        report_state.c.id == 1
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return conn.execute(query).first()
 
 
 def load_state(engine: sa.Engine) -> tuple[int, dict[str, Any]]:
@@ -152,6 +223,42 @@ def load_state(engine: sa.Engine) -> tuple[int, dict[str, Any]]:
     return int(row.last_seq), snapshot
 
 
+def load_callers(engine: sa.Engine) -> dict[str, RecentCaller]:
+    """The recent caller numbers kept apart from the snapshot (``Aggregator.restore``)."""
+    with engine.connect() as conn:
+        return {
+            r.number: RecentCaller(
+                call_id=r.call_id,
+                queue=r.queue,
+                start=int(r.start),
+                at=float(r.at),
+                answered=bool(r.answered),
+                marked=bool(r.marked),
+            )
+            for r in conn.execute(sa.select(report_callers))
+        }
+
+
+def day_zone(engine: sa.Engine) -> str | None:
+    """The zone the day tables are in (None: not built yet, or no state at all)."""
+    with engine.connect() as conn:
+        zone: str | None = conn.execute(
+            sa.select(report_state.c.day_zone).where(report_state.c.id == 1)
+        ).scalar()
+    return zone
+
+
+def days_ready(engine: sa.Engine, zone: str) -> bool:
+    """Whether queries in ``zone`` read the day tables (else the slower 15-minute rows)."""
+    with engine.connect() as conn:
+        return _days_ready(conn, zone)
+
+
+def _days_ready(conn: sa.Connection, zone: str) -> bool:
+    row = conn.execute(sa.select(report_state.c.day_zone).where(report_state.c.id == 1)).first()
+    return row is None or row.day_zone == zone
+
+
 def apply(
     engine: sa.Engine,
     deltas: Deltas,
@@ -159,28 +266,37 @@ def apply(
     snapshot: Mapping[str, Any],
     *,
     expect_seq: int | None = None,
+    zone: str = "UTC",
+    callers: CallerChanges | None = None,
 ) -> bool:
-    """Add ``deltas`` and store ``last_seq`` and ``snapshot``, all in one transaction.
+    """Add ``deltas`` to the 15-minute and day rows, write the ``callers`` changes and store
+    ``last_seq`` and ``snapshot``, all in one transaction.
 
+    ``zone`` is the zone of the day tables when there is no state yet; afterwards the day
+    rows are written in the stored zone (none while it is NULL, see the module doc).
     Returns False (and changes nothing) when the stored seq is already ``last_seq`` or
     beyond: the batch was applied before. With ``expect_seq``, raises ReportStateConflict
     when the stored seq is neither that nor ``last_seq`` or beyond.
     """
     text = json.dumps(snapshot, separators=(",", ":"))
     with engine.begin() as conn:
-        query = sa.select(report_state.c.last_seq).where(report_state.c.id == 1)
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        stored = conn.execute(query).scalar()
+        row = _state_row(conn)
+        stored = None if row is None else int(row.last_seq)
         if stored is not None and stored >= last_seq:
             return False
         if expect_seq is not None and (stored or 0) != expect_seq:
             raise ReportStateConflict(
                 f"report state is at seq {stored or 0}, the writer expected {expect_seq}"
             )
-        _write_deltas(conn, deltas)
-        if stored is None:
-            conn.execute(sa.insert(report_state), {"id": 1, "last_seq": last_seq, "snapshot": text})
+        days: str | None = zone if row is None else row.day_zone
+        _write_deltas(conn, deltas, days)
+        if callers is not None:
+            _write_callers(conn, callers)
+        if row is None:
+            conn.execute(
+                sa.insert(report_state),
+                {"id": 1, "last_seq": last_seq, "snapshot": text, "day_zone": days},
+            )
         else:
             conn.execute(
                 sa.update(report_state)
@@ -190,32 +306,137 @@ def apply(
     return True
 
 
-def _write_deltas(conn: sa.Connection, deltas: Deltas) -> None:
+def _write_deltas(conn: sa.Connection, deltas: Deltas, zone: str | None) -> None:
     queue_rows_ = [
         {"queue": q, "start": s, **row.columns()} for (q, s), row in sorted(deltas.queues.items())
     ]
     agent_rows_ = [
         {"agent": a, "start": s, **row.columns()} for (a, s), row in sorted(deltas.agents.items())
     ]
-    pause_rows = [
-        {"agent": a, "start": s, "reason": reason, "seconds": seconds}
+    _upsert(conn, queue_intervals, ["queue", "start"], queue_rows_)
+    _upsert(conn, agent_intervals, ["agent", "start"], agent_rows_)
+    _upsert(conn, agent_pause_intervals, ["agent", "start", "reason"], _pauses(deltas, "start"))
+    if zone is None:
+        return
+    tz, day_of = as_tz(zone), dict[int, int]()
+    by_day = Deltas()
+    for (q, s), qrow in deltas.queues.items():
+        day = day_of.get(s) or day_of.setdefault(s, local_day(s, tz))
+        by_day.queue(q, day).add(qrow)
+    for (a, s), arow in deltas.agents.items():
+        day = day_of.get(s) or day_of.setdefault(s, local_day(s, tz))
+        by_day.agent(a, day).add(arow)
+    _upsert(conn, queue_days, ["queue", "day"], [
+        {"queue": q, "day": d, **row.columns()} for (q, d), row in sorted(by_day.queues.items())
+    ])  # fmt: skip
+    _upsert(conn, agent_days, ["agent", "day"], [
+        {"agent": a, "day": d, **row.columns()} for (a, d), row in sorted(by_day.agents.items())
+    ])  # fmt: skip
+    _upsert(conn, agent_pause_days, ["agent", "day", "reason"], _pauses(by_day, "day"))
+
+
+def _pauses(deltas: Deltas, time: str) -> list[dict[str, Any]]:
+    return [
+        {"agent": a, time: s, "reason": reason, "seconds": seconds}
         for (a, s), row in sorted(deltas.agents.items())
         for reason, seconds in sorted(row.paused_by.items())
     ]
-    _upsert(conn, queue_intervals, ["queue", "start"], queue_rows_)
-    _upsert(conn, agent_intervals, ["agent", "start"], agent_rows_)
-    _upsert(conn, agent_pause_intervals, ["agent", "start", "reason"], pause_rows)
+
+
+def _write_callers(conn: sa.Connection, changes: CallerChanges) -> None:
+    removed = sorted(changes.removed)
+    for i in range(0, len(removed), 500):
+        conn.execute(
+            sa.delete(report_callers).where(report_callers.c.number.in_(removed[i : i + 500]))
+        )
+    rows = [
+        {
+            "number": n,
+            "call_id": c.call_id,
+            "queue": c.queue,
+            "start": c.start,
+            "at": c.at,
+            "answered": c.answered,
+            "marked": c.marked,
+        }
+        for n, c in changes.upserted.items()
+    ]
+    _upsert(conn, report_callers, ["number"], rows, replace=True)
+
+
+def rollup_days(engine: sa.Engine, zone: str) -> int:
+    """Sum the 15-minute rows into the day tables in ``zone`` (replacing what they held) and
+    record the zone, in one transaction; returns the number of days. Nothing to do (0)
+    while there is no state: the first :func:`apply` starts the day tables in its zone."""
+    tz = as_tz(zone)
+    with engine.begin() as conn:
+        if _state_row(conn) is None:
+            return 0
+        # the write first: on SQLite it takes the database's write lock before the reads
+        conn.execute(sa.update(report_state).where(report_state.c.id == 1).values(day_zone=None))
+        for table in _DAY_TABLES:
+            conn.execute(sa.delete(table))
+        bounds = [
+            conn.execute(sa.select(sa.func.min(t.c.start), sa.func.max(t.c.start))).one()
+            for t in (queue_intervals, agent_intervals)
+        ]
+        starts = [int(v) for pair in bounds for v in pair if v is not None]
+        days = day_starts(min(starts), max(starts), tz) if starts else []
+        for day, following in itertools.pairwise(days):
+            for fine, daily, keys in _ROLLUPS:
+                cols = [keys[0], "day", *keys[1:], *_value_names(fine)]
+                conn.execute(
+                    sa.insert(daily).from_select(cols, _rollup(fine, keys, day, following))
+                )
+        conn.execute(sa.update(report_state).where(report_state.c.id == 1).values(day_zone=zone))
+    return max(0, len(days) - 1)
+
+
+def _value_names(table: sa.Table) -> tuple[str, ...]:
+    if table is queue_intervals:
+        return _QUEUE_NAMES
+    if table is agent_intervals:
+        return _AGENT_NAMES
+    return ("seconds",)
+
+
+def _total(column: Any) -> Any:
+    return sa.func.max(column) if column.name == "max_wait" else sa.func.sum(column)
+
+
+def _rollup(fine: sa.Table, keys: Sequence[str], day: int, following: int) -> Any:
+    """SELECT keys[0], day, other keys, sums ... of one day's 15-minute rows."""
+    return (
+        sa.select(
+            fine.c[keys[0]],
+            sa.literal(day, sa.BigInteger),
+            *(fine.c[k] for k in keys[1:]),
+            *(_total(fine.c[n]) for n in _value_names(fine)),
+        )
+        .where(fine.c.start >= day, fine.c.start < following)
+        .group_by(*(fine.c[k] for k in keys))
+    )
+
+
+_ROLLUPS: tuple[tuple[sa.Table, sa.Table, tuple[str, ...]], ...] = (
+    (queue_intervals, queue_days, ("queue",)),
+    (agent_intervals, agent_days, ("agent",)),
+    (agent_pause_intervals, agent_pause_days, ("agent", "reason")),
+)
 
 
 def clear(engine: sa.Engine) -> None:
     """Delete every aggregate row and the state (the next fold starts from seq 0)."""
     with engine.begin() as conn:
-        for table in (queue_intervals, agent_intervals, agent_pause_intervals, report_state):
+        for table in _ALL_TABLES:
             conn.execute(sa.delete(table))
 
 
-def rebuild(engine: sa.Engine, settings: ReportSettings, *, batch: int = 50_000) -> int:
-    """Clear the aggregates and fold the whole events table again; returns the last seq.
+def rebuild(
+    engine: sa.Engine, settings: ReportSettings, *, zone: str = "UTC", batch: int = 50_000
+) -> int:
+    """Clear the aggregates and fold the whole events table again (day tables in ``zone``);
+    returns the last seq.
 
     Stop any :class:`tamas.runtime.reports.ReportMaintainer` on this database first (or let
     it restart: it reloads the state when ``apply`` reports a conflict).
@@ -227,36 +448,133 @@ def rebuild(engine: sa.Engine, settings: ReportSettings, *, batch: int = 50_000)
     for rec in store_events.iterate(engine, batch=batch):
         chunk.append(rec)
         if len(chunk) >= batch:
-            last = _fold(engine, aggregator, chunk, last)
+            last = _fold(engine, aggregator, chunk, last, zone)
             chunk = []
     if chunk:
-        last = _fold(engine, aggregator, chunk, last)
+        last = _fold(engine, aggregator, chunk, last, zone)
     return last
 
 
-def _fold(engine: sa.Engine, aggregator: Aggregator, chunk: list[LogRecord], last: int) -> int:
+def _fold(
+    engine: sa.Engine, aggregator: Aggregator, chunk: list[LogRecord], last: int, zone: str
+) -> int:
     deltas = aggregator.feed(chunk)
     seq = chunk[-1].seq
-    apply(engine, deltas, seq, aggregator.snapshot(), expect_seq=last)
+    apply(engine, deltas, seq, aggregator.snapshot(include_callers=False), expect_seq=last,
+          zone=zone, callers=aggregator.take_caller_changes())  # fmt: skip
     return seq
 
 
 # --------------------------------------------------------------------------- reading
 
 
-def _group_key(column: Any, group_by: str, size: int, utc_offset: int) -> Any:
-    if group_by in ("interval", "day"):
-        width = DAY if group_by == "day" else size
-        if width % 900 or utc_offset % 900:
-            raise ValueError("interval sizes and utc_offset must be multiples of 900 s")
-        return column - ((column + utc_offset) % width)
-    return sa.literal(0)
+@dataclass(frozen=True, slots=True)
+class _Family:
+    """A kind of rows: its 15-minute and day tables, its name column, extra keys, values."""
+
+    fine: sa.Table
+    daily: sa.Table
+    who: str
+    extra: tuple[str, ...]
+    values: tuple[str, ...]
 
 
-def _name_key(table: sa.Table, name: str, group_by: str) -> Any:
-    if group_by in (name, "team"):
-        return table.c[name]
-    return sa.literal("")
+_QUEUES = _Family(queue_intervals, queue_days, "queue", (), _QUEUE_NAMES)
+_AGENTS = _Family(agent_intervals, agent_days, "agent", (), _AGENT_NAMES)
+_PAUSES = _Family(agent_pause_intervals, agent_pause_days, "agent", ("reason",), ("seconds",))
+
+#: (read the day table, from, to) pieces of a range
+_Parts = list[tuple[bool, float, float]]
+_Sums = dict[tuple[Any, ...], list[float]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    start: float
+    end: float
+    group_by: str
+    names: Collection[str] | None
+    tz: Any
+    zone: str
+    size: int
+
+
+def _query(
+    start: float,
+    end: float,
+    group_by: str,
+    names: Collection[str] | None,
+    zone: str,
+    utc_offset: int | None,
+    size: int,
+) -> _Query:
+    if group_by == "interval" and (size <= 0 or size % 900):
+        raise ValueError("interval sizes must be multiples of 900 s")
+    if utc_offset is not None:  # a fixed offset: its days are never in the day tables
+        tz: Any = timezone(timedelta(seconds=utc_offset))
+        zone = "UTC" if utc_offset == 0 else f"UTC{utc_offset:+d}s"
+    else:
+        tz = as_tz(zone)
+    return _Query(start, end, group_by, names, tz, zone, size)
+
+
+def _parts(conn: sa.Connection, q: _Query) -> _Parts:
+    """Whole local days from the day tables (when they are in the query's zone), the rest
+    from the 15-minute rows."""
+    if q.group_by != "interval" and _days_ready(conn, q.zone):
+        first = local_day(q.start, q.tz)
+        if first < q.start:
+            first = next_day(first, q.tz)
+        last = local_day(q.end, q.tz)
+        if first < last:
+            return [(False, q.start, first), (True, first, last), (False, last, q.end)]
+    return [(False, q.start, q.end)]
+
+
+def _collect(conn: sa.Connection, fam: _Family, q: _Query, parts: _Parts) -> _Sums:
+    """Sums per (name, time key, extra keys) over ``parts``, merged in Python."""
+    by_name = q.group_by in (fam.who, "team")
+    timed = q.group_by in ("interval", "day")
+    maxes = {i for i, n in enumerate(fam.values) if n == "max_wait"}
+    out: _Sums = {}
+    for daily, lo, hi in parts:
+        if lo >= hi:
+            continue
+        table = fam.daily if daily else fam.fine
+        time = table.c.day if daily else table.c.start
+        keys = [
+            *([table.c[fam.who]] if by_name else []),
+            *([time] if timed else []),
+            *(table.c[e] for e in fam.extra),
+        ]
+        query = sa.select(*keys, *(_total(table.c[n]) for n in fam.values))
+        query = query.where(time >= lo, time < hi)
+        if q.names is not None:
+            query = query.where(table.c[fam.who].in_(sorted(q.names)))
+        if keys:
+            query = query.group_by(*keys)
+        days: list[int] = []
+        for r in conn.execute(query):
+            values = r[len(keys) :]
+            if values[0] is None:
+                continue  # no rows at all (an aggregate without GROUP BY)
+            name = r[0] if by_name else ""
+            at = int(r[int(by_name)]) if timed else 0
+            if q.group_by == "day" and not daily:
+                if not days:
+                    days = day_starts(lo, hi, q.tz)
+                at = days[bisect.bisect_right(days, at) - 1]
+            elif q.group_by == "interval":
+                at -= (at + local_offset(at, q.tz)) % q.size
+            key = (name, at, *r[len(keys) - len(fam.extra) : len(keys)])
+            numbers = [0.0 if v is None else float(v) for v in values]
+            have = out.get(key)
+            if have is None:
+                out[key] = numbers
+                continue
+            for i, v in enumerate(numbers):
+                have[i] = max(have[i], v) if i in maxes else have[i] + v
+    return out
 
 
 def queue_rows(
@@ -268,22 +586,24 @@ def queue_rows(
     queues: Collection[str] | None = None,
     teams: Mapping[str, Collection[str]] | None = None,
     size: int = 900,
-    utc_offset: int = 0,
+    zone: str = "UTC",
+    utc_offset: int | None = None,
 ) -> list[QueueInterval]:
-    """Queue rows with ``start <= row start < end`` summed per group (see the module doc)."""
+    """Queue rows with ``start <= row start < end`` summed per group (see the module doc).
+
+    ``interval`` and ``day`` groups start at local boundaries of ``zone`` (a row's ``start``
+    is then the group's start); ``utc_offset`` (seconds east of UTC), if given, is a fixed
+    zone instead (no daylight saving; it never reads the day tables).
+    """
     if group_by == "team" and queues is None and teams is not None:
         queues = {q for members in teams.values() for q in members}
-    table = queue_intervals
-    name = _name_key(table, "queue", group_by).label("name")
-    key = _group_key(table.c.start, group_by, size, utc_offset).label("key")
-    sums = [
-        (sa.func.max(table.c[n]) if n == "max_wait" else sa.func.sum(table.c[n])).label(n)
-        for n in _QUEUE_NAMES
-    ]
-    query = _ranged(sa.select(name, key, *sums), table, "queue", start, end, queues)
+    q = _query(start, end, group_by, queues, zone, utc_offset, size)
     with engine.connect() as conn:
-        result = conn.execute(query.group_by(name, key).order_by(name, key))
-        rows = [QueueInterval.from_columns(r.name, int(r.key), r._mapping) for r in result]
+        sums = _collect(conn, _QUEUES, q, _parts(conn, q))
+    rows = [
+        QueueInterval.from_columns(name, at, dict(zip(_QUEUE_NAMES, values, strict=True)))
+        for (name, at), values in sorted(sums.items())
+    ]
     if group_by == "team":
         return group_queue_rows(rows, "team", teams=teams)
     return rows
@@ -298,52 +618,25 @@ def agent_rows(
     agents: Collection[str] | None = None,
     teams: Mapping[str, Collection[str]] | None = None,
     size: int = 900,
-    utc_offset: int = 0,
+    zone: str = "UTC",
+    utc_offset: int | None = None,
 ) -> list[AgentInterval]:
     """Agent rows (pauses by reason included) summed per group, like :func:`queue_rows`."""
     if group_by == "team" and agents is None and teams is not None:
         agents = {a for members in teams.values() for a in members}
-    table = agent_intervals
-    name = _name_key(table, "agent", group_by).label("name")
-    key = _group_key(table.c.start, group_by, size, utc_offset).label("key")
-    sums = [sa.func.sum(table.c[n]).label(n) for n in _AGENT_NAMES]
-    query = _ranged(sa.select(name, key, *sums), table, "agent", start, end, agents)
-    pauses = agent_pause_intervals
-    p_name = _name_key(pauses, "agent", group_by).label("name")
-    p_key = _group_key(pauses.c.start, group_by, size, utc_offset).label("key")
-    p_query = _ranged(
-        sa.select(p_name, p_key, pauses.c.reason, sa.func.sum(pauses.c.seconds).label("s")),
-        pauses,
-        "agent",
-        start,
-        end,
-        agents,
-    ).group_by(p_name, p_key, pauses.c.reason)
+    q = _query(start, end, group_by, agents, zone, utc_offset, size)
     with engine.connect() as conn:
+        parts = _parts(conn, q)
+        sums = _collect(conn, _AGENTS, q, parts)
         paused: dict[tuple[str, int], dict[str, float]] = {}
-        for r in conn.execute(p_query):
-            paused.setdefault((r.name, int(r.key)), {})[r.reason] = float(r.s)
-        result = conn.execute(query.group_by(name, key).order_by(name, key))
-        rows = [
-            AgentInterval.from_columns(
-                r.name, int(r.key), r._mapping, paused.get((r.name, int(r.key)))
-            )
-            for r in result
-        ]
+        for (name, at, reason), (seconds,) in _collect(conn, _PAUSES, q, parts).items():
+            paused.setdefault((name, at), {})[reason] = seconds
+    rows = [
+        AgentInterval.from_columns(
+            name, at, dict(zip(_AGENT_NAMES, values, strict=True)), paused.get((name, at))
+        )
+        for (name, at), values in sorted(sums.items())
+    ]
     if group_by == "team":
         return group_agent_rows(rows, "team", teams=teams)
     return rows
-
-
-def _ranged(
-    query: Any,
-    table: sa.Table,
-    name: str,
-    start: float,
-    end: float,
-    names: Iterable[str] | None,
-) -> Any:
-    query = query.where(table.c.start >= start, table.c.start < end)
-    if names is not None:
-        query = query.where(table.c[name].in_(sorted(names)))
-    return query
