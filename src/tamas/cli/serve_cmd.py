@@ -67,9 +67,8 @@ def run(args: argparse.Namespace) -> int:
                 maintainer = running.reports
 
                 def today() -> object:
-                    table = reports.run("queues", reports.query({}))
                     seq = maintainer.last_seq if maintainer is not None else None
-                    return {"queues": [dict(r) for r in table.rows], "through_seq": seq}
+                    return {**reports.today(), "through_seq": seq}
 
                 routes += realtime_routes(running.live, token=srv.api_token, today=today)
             if running.center is not None:

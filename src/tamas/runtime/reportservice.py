@@ -235,6 +235,14 @@ class ReportService:
             return callbacks_report.callbacks_by_queue(records, start=start, end=end, queues=queues)
         return callbacks_report.callbacks_open(records, start=start, end=end, queues=queues)
 
+    def today(self) -> dict[str, list[dict[str, object]]]:
+        """Today's queue and agent reports so far (the wallboard's historical half)."""
+        query = self.query({})
+        return {
+            "queues": [dict(r) for r in self.run("queues", query).rows],
+            "agents": [dict(r) for r in self.run("agents", query).rows],
+        }
+
     # -- output
 
     def display(self, params: Mapping[str, str] | None = None) -> DisplayFormat:

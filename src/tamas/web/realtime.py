@@ -8,9 +8,9 @@
 
 Each pushed message is the same JSON as ``GET /api/v1/realtime``, with ``seq`` the last
 event log record folded in: a wallboard that sees ``seq`` grow knows it missed nothing.
-``today`` (when served by ``tamas serve``) holds today's queue report, the same figures as
-``GET /api/v1/reports/queues`` for today, refreshed at most every 5 s, with
-``through_seq``, the last event the aggregates include.
+``today`` (when served by ``tamas serve``) holds today's queue and agent reports, the same
+rows as ``GET /api/v1/reports/queues`` and ``/agents`` for today, refreshed at most every
+5 s, with ``through_seq``, the last event the aggregates include.
 Answered from loopback, or with ``Authorization: Bearer <api_token>``.
 """
 
