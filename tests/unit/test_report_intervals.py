@@ -4,7 +4,9 @@ imported Asterisk logs, and a simulator run checked against the simulator's own 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from reportlog import B0, B1, LOG, T0
@@ -20,6 +22,9 @@ from tamas.reporting.intervals import (
     QueueInterval,
     band_index,
     bucket,
+    day_starts,
+    local_day,
+    next_day,
     sum_agent_rows,
     sum_queue_rows,
 )
@@ -46,6 +51,31 @@ def within(row: QueueInterval, edge: int) -> int:
 
 def abandoned_within(row: QueueInterval, edge: int) -> int:
     return row.abandoned_within[BANDS.index(edge)]
+
+
+def test_local_days_are_23_24_or_25_hours_long() -> None:
+    def midnight(zone: str, y: int, m: int, d: int, hour: int = 0) -> int:
+        return int(datetime(y, m, d, hour, tzinfo=ZoneInfo(zone)).timestamp())
+
+    berlin = "Europe/Berlin"
+    spring = local_day(midnight(berlin, 2026, 3, 29, 12), berlin)
+    assert spring == midnight(berlin, 2026, 3, 29)
+    assert next_day(spring, berlin) - spring == 23 * 3600  # 02:00 -> 03:00
+    autumn = local_day(midnight(berlin, 2026, 10, 25, 12), berlin)
+    assert next_day(autumn, berlin) - autumn == 25 * 3600  # 03:00 -> 02:00
+    # Santiago skips its midnight on 6 September 2026 (00:00 -> 01:00): the day starts at
+    # 01:00 (-03), which is 04:00 UTC; and repeats 23:00..24:00 on 4 April 2026 (25 h).
+    jump = local_day(midnight("America/Santiago", 2026, 9, 6, 12), "America/Santiago")
+    assert datetime.fromtimestamp(jump, UTC).hour == 4
+    april = local_day(midnight("America/Santiago", 2026, 4, 4, 12), "America/Santiago")
+    assert next_day(april, "America/Santiago") - april == 25 * 3600
+    # Havana repeats 00:00..01:00 on 1 November 2026: the day starts at the first 00:00 (-04).
+    havana = local_day(midnight("America/Havana", 2026, 11, 1, 12), "America/Havana")
+    assert datetime.fromtimestamp(havana, UTC).hour == 4
+    assert next_day(havana, "America/Havana") - havana == 25 * 3600
+    # Tehran: +03:30 all year; the day starts at 20:30 UTC the day before.
+    assert local_day(T0, "Asia/Tehran") == (int(T0) + 12600) // 86400 * 86400 - 12600
+    assert day_starts(spring, spring + 1, berlin) == [spring, next_day(spring, berlin)]
 
 
 def test_bucket_and_bands() -> None:
@@ -129,13 +159,16 @@ def total(deltas: Deltas) -> tuple[QueueInterval, AgentInterval]:
     )
 
 
+@pytest.mark.parametrize("apart", [False, True], ids=["callers-in-snapshot", "callers-apart"])
 @pytest.mark.parametrize("cut", [1, 5, 9, 13, 21, 26, 27, 30, 38, 41])
-def test_a_restart_anywhere_gives_the_same_rows(cut: int) -> None:
+def test_a_restart_anywhere_gives_the_same_rows(cut: int, apart: bool) -> None:
     whole, _ = fold(LOG)
     first = Aggregator(SETTINGS)
     deltas = first.feed(LOG[:cut])
-    state = json.loads(json.dumps(first.snapshot()))  # JSON round trip, as stored
-    again = Aggregator.restore(SETTINGS, state)
+    # JSON round trip, as stored; the callers either inside it or kept apart (by changes)
+    state = json.loads(json.dumps(first.snapshot(include_callers=not apart)))
+    callers = first.take_caller_changes().upserted if apart else None
+    again = Aggregator.restore(SETTINGS, state, callers)
     deltas.merge(again.feed(LOG[cut:]))
     for key, row in whole.queues.items():
         assert deltas.queues[key] == row
@@ -158,6 +191,46 @@ def test_one_record_at_a_time_sums_like_one_batch() -> None:
     assert q.columns() == wq.columns()
     assert a.columns() == pytest.approx(wa.columns())
     assert deltas.unusable == 2
+
+
+def test_caller_changes_say_what_a_store_must_write_and_forget() -> None:
+    agg = Aggregator(SETTINGS)
+    agg.feed(LOG[:13])  # c1 (0911) entered and was answered, c2 (0912), c3 (0913) entered
+    first = agg.take_caller_changes()
+    assert sorted(first.upserted) == ["0911", "0912", "0913"]
+    assert first.upserted["0911"].answered and first.removed == frozenset()
+    assert not agg.take_caller_changes()  # nothing since
+    agg.feed(LOG[13:])  # c4 (0911 again) marks c1; c5 (0915) enters
+    second = agg.take_caller_changes()
+    assert sorted(second.upserted) == ["0911", "0915"]
+    assert second.upserted["0911"].call_id == "c4"
+    # Seven days and a prune later every number is forgotten.
+    late = LogRecord(at=T0 + 8 * 86400, call_id="cz", queue="sales", event="FULL")
+    agg.feed([late])
+    assert agg.take_caller_changes().removed == {"0911", "0912", "0913", "0915"}
+    # A whole (old) snapshot's callers count as changed once restored: the store gets them.
+    again = Aggregator.restore(SETTINGS, json.loads(json.dumps(first_snapshot())))
+    assert sorted(again.take_caller_changes().upserted) == ["0911", "0912", "0913"]
+
+
+def first_snapshot() -> dict[str, object]:
+    agg = Aggregator(SETTINGS)
+    agg.feed(LOG[:13])
+    return agg.snapshot()
+
+
+def test_the_snapshot_stays_small_with_100k_callers() -> None:
+    agg = Aggregator(SETTINGS)
+    records = []
+    for i in range(100_000):
+        at = i * 3.0  # 100k calls over 3.5 days, each abandoned after 2 s
+        records.append(rec(at, "ENTERQUEUE", f"c{i}", data=("", f"0900{i:07d}", "1")))
+        records.append(rec(at + 2, "ABANDON", f"c{i}", data=("1", "1", "2")))
+    agg.feed(records)
+    small = json.dumps(agg.snapshot(include_callers=False))
+    whole = json.dumps(agg.snapshot())
+    assert len(small) < 2_000 < 5_000_000 < len(whole)  # every number with its stay
+    assert len(agg.take_caller_changes().upserted) == 100_000
 
 
 def test_restore_of_nothing_is_a_fresh_aggregator_and_a_bad_version_is_refused() -> None:

@@ -1,17 +1,23 @@
 """Report aggregates in the database (SQLite and PostgreSQL): exactly-once apply, SQL sums per
-grouping, rebuild equal to incremental maintenance, migration 0006."""
+grouping, rebuild equal to incremental maintenance, day tables in local days (daylight
+saving, partial days at the edges, another zone, the upgrade), the callers table,
+migrations 0006 and 0007."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 from reportlog import B0, B1, LOG, T0
 
+from tamas.core.events import LogRecord
 from tamas.reporting.aggregator import Aggregator
 from tamas.reporting.intervals import BANDS, Deltas, QueueInterval
 from tamas.reporting.settings import ReportSettings
+from tamas.runtime.reports import ReportMaintainer
 from tamas.store import Store, migrate, open_store, reports
 from tamas.store import events as store_events
 
@@ -67,9 +73,16 @@ def test_groupings_and_filters(store: Store) -> None:
     quarter = reports.queue_rows(store.engine, T0, END, group_by="interval", size=900)
     assert [(r.start, r.offered) for r in quarter] == [(B0, 6)]
     # Tehran (+03:30): the local day starts at 20:30 UTC the day before.
-    days = reports.queue_rows(store.engine, T0, END, group_by="day", utc_offset=12600)
     local_midnight = (int(T0) + 12600) // 86400 * 86400 - 12600
+    days = reports.queue_rows(store.engine, T0, END, group_by="day", utc_offset=12600)
     assert [(r.start, r.offered) for r in days] == [(local_midnight, 6)]
+    days = reports.queue_rows(store.engine, T0, END, group_by="day", zone="Asia/Tehran")
+    assert [(r.start, r.offered) for r in days] == [(local_midnight, 6)]
+    # Tehran's hours start at :30 UTC: T0 (08:00 UTC) is in the hour from 07:30 UTC.
+    hours = reports.queue_rows(
+        store.engine, T0, END, group_by="interval", size=3600, zone="Asia/Tehran"
+    )
+    assert [(r.start, r.offered) for r in hours] == [(int(T0) - 1800, 6)]
     only = reports.queue_rows(store.engine, T0, END, queues=["support"])
     assert [(r.queue, r.offered) for r in only] == [("support", 2)]
     assert reports.queue_rows(store.engine, T0 + 900, END) == []  # [start, end): rows from B1
@@ -133,6 +146,146 @@ def test_rebuild_equals_incremental(store: Store) -> None:
     assert reports.load_state(store.engine)[0] == LOG[-1].seq
 
 
+BERLIN = "Europe/Berlin"
+#: Local midnights in Berlin around the spring change (29 March 2026 has 23 hours).
+MAR28, MAR29, MAR30, MAR31 = (
+    int(datetime(2026, 3, d, tzinfo=ZoneInfo(BERLIN)).timestamp()) for d in (28, 29, 30, 31)
+)
+
+
+def hourly(first: int, last: int) -> Deltas:
+    """One call offered (and a 60 s longest wait) in every 15-minute row of [first, last);
+    agent "a" logged in for all of it, paused 100 s ("tea") in each row."""
+    deltas = Deltas()
+    for start in range(first, last, 900):
+        row = deltas.queue("q", start)
+        row.offered, row.max_wait = 1, 60.0
+        agent = deltas.agent("a", start)
+        agent.login, agent.paused, agent.paused_by = 900.0, 100.0, {"tea": 100.0}
+    return deltas
+
+
+def per_day(engine: sa.Engine, start: float, end: float, zone: str) -> list[tuple[int, int]]:
+    return [
+        (r.start, r.offered)
+        for r in reports.queue_rows(engine, start, end, group_by="day", zone=zone)
+    ]
+
+
+def test_local_days_across_daylight_saving_from_the_day_tables(store: Store) -> None:
+    engine = store.engine
+    assert reports.apply(engine, hourly(MAR28, MAR31), 1, {}, zone=BERLIN)
+    assert reports.day_zone(engine) == BERLIN and reports.days_ready(engine, BERLIN)
+    # 96 rows on 28 March, 92 on the 23-hour 29 March, 96 on the 30th.
+    assert per_day(engine, MAR28, MAR31, BERLIN) == [(MAR28, 96), (MAR29, 92), (MAR30, 96)]
+    # The whole days really come from the day tables: change a day row, the report follows.
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(reports.queue_days).values(offered=reports.queue_days.c.offered + 1000)
+        )
+    assert per_day(engine, MAR28, MAR31, BERLIN) == [(MAR28, 1096), (MAR29, 1092), (MAR30, 1096)]
+    # From 10:00 on the 28th to 10:00 on the 30th: partial days from the 15-minute rows
+    # (14 h = 56 rows; 10 h = 40 rows), the whole 29th (1092) from the day table.
+    ten = 10 * 3600
+    assert per_day(engine, MAR28 + ten, MAR30 + ten, BERLIN) == [
+        (MAR28, 56), (MAR29, 1092), (MAR30, 40)
+    ]  # fmt: skip
+    (total,) = reports.queue_rows(engine, MAR28 + ten, MAR30 + ten, group_by="total", zone=BERLIN)
+    assert (total.offered, total.max_wait) == (56 + 1092 + 40, 60.0)
+    # A range inside one day reads only 15-minute rows: 08:00..09:00 is 4 rows.
+    assert per_day(engine, MAR29 + 8 * 3600, MAR29 + 9 * 3600, BERLIN) == [(MAR29, 4)]
+
+
+def test_agent_day_rows_keep_pauses_by_reason(store: Store) -> None:
+    engine = store.engine
+    reports.apply(engine, hourly(MAR28, MAR31), 1, {}, zone=BERLIN)
+    got = reports.agent_rows(engine, MAR28, MAR31, group_by="day", zone=BERLIN)
+    # 29 March: 92 rows of 900 s login and 100 s of tea.
+    assert [(r.start, r.login, r.paused_by) for r in got][1] == (
+        MAR29, pytest.approx(92 * 900), pytest.approx({"tea": 9200})
+    )  # fmt: skip
+    (a,) = reports.agent_rows(engine, MAR28 + 3600, MAR31, zone=BERLIN)
+    # 96 + 92 + 96 = 284 rows, less the first hour's 4: 280 rows of 100 s.
+    assert a.paused_by == pytest.approx({"tea": 28_000}) and a.agent == "a"
+
+
+def test_another_zone_falls_back_to_the_15_minute_rows_until_rolled_up(store: Store) -> None:
+    engine = store.engine
+    reports.apply(engine, hourly(MAR28, MAR31), 1, {}, zone=BERLIN)
+    tehran = "Asia/Tehran"  # +03:30, no daylight saving: local days start at 20:30 UTC
+    assert not reports.days_ready(engine, tehran)
+    first, last = MAR28 + 86400, MAR30  # 29 March 00:00 Berlin (23:00 UTC, the 28th) ..
+    want = per_day(engine, first, last, tehran)
+    # .. a Tehran day from 28 March 20:30 UTC: 30 minutes of it are before the range start
+    # (23:00 UTC is 02:30 Tehran: 21.5 h of the Tehran 29th are in range = 86 rows); the
+    # range ends 30 March 00:00 Berlin = 29 March 22:00 UTC = 30 March 01:30 Tehran: 6 rows.
+    tehran29 = int(datetime(2026, 3, 29, tzinfo=ZoneInfo(tehran)).timestamp())
+    assert want == [(tehran29, 86), (tehran29 + 86400, 6)]
+    assert reports.rollup_days(engine, tehran) == 4  # 28 .. 31 March, Tehran days
+    assert reports.days_ready(engine, tehran) and not reports.days_ready(engine, BERLIN)
+    assert per_day(engine, first, last, tehran) == want
+    # Berlin now reads the 15-minute rows: the same figures as before.
+    assert per_day(engine, MAR28, MAR31, BERLIN) == [(MAR28, 96), (MAR29, 92), (MAR30, 96)]
+    # A writer given another zone adds to the day rows of the stored zone (Tehran).
+    reports.apply(engine, hourly(MAR31, MAR31 + 900), 2, {}, zone=BERLIN)
+    assert reports.day_zone(engine) == tehran
+    (row,) = reports.queue_rows(engine, MAR28, MAR31 + 86400, group_by="total", zone=tehran)
+    assert row.offered == 96 + 92 + 96 + 1
+
+
+def test_the_callers_table_keeps_the_snapshot_small(store: Store) -> None:
+    engine = store.engine
+    agg = Aggregator(SETTINGS)
+    records = []
+    for i in range(1000):
+        at = T0 + i * 60.0
+        records += [
+            LogRecord(seq=2 * i + 1, at=at, call_id=f"c{i}", queue="q", event="ENTERQUEUE",
+                      data=("", f"0900{i:04d}", "1")),
+            LogRecord(seq=2 * i + 2, at=at + 2, call_id=f"c{i}", queue="q", event="ABANDON",
+                      data=("1", "1", "2")),
+        ]  # fmt: skip
+    deltas = agg.feed(records)
+    snapshot = agg.snapshot(include_callers=False)
+    changes = agg.take_caller_changes()
+    assert reports.apply(engine, deltas, 2000, snapshot, callers=changes)
+    callers = reports.load_callers(engine)
+    assert len(callers) == 1000 and callers["09000007"].call_id == "c7"
+    with engine.connect() as conn:
+        text = conn.execute(sa.select(reports.report_state.c.snapshot)).scalar_one()
+    assert len(text) < 2000 and "09000007" not in text
+    # Eight days later they are forgotten: the rows are deleted.
+    late = LogRecord(seq=2001, at=T0 + 8 * 86400, call_id="cz", queue="q", event="FULL")
+    deltas = agg.feed([late])
+    reports.apply(engine, deltas, 2001, agg.snapshot(include_callers=False),
+                  callers=agg.take_caller_changes())  # fmt: skip
+    assert reports.load_callers(engine) == {}
+
+
+def test_upgrade_from_0006_rolls_up_the_days_and_moves_the_callers(store: Store) -> None:
+    engine = store.engine
+    # As 0006 kept them: callers inside the snapshot, no day tables. c1 (0911) is answered
+    # in the first 13 records; c4 (0911 again, record 23) makes it a repeat contact.
+    agg = Aggregator(SETTINGS)
+    reports.apply(engine, agg.feed(LOG[:13]), 13, agg.snapshot())
+    migrate.downgrade(engine, "0006")
+    migrate.upgrade(engine)
+    assert reports.day_zone(engine) is None and not reports.days_ready(engine, "UTC")
+    assert by_queue(engine)["sales"].offered == 3  # c1, c2, c3: read from the 15-min rows
+    store_events.append_many(engine, LOG)
+    maintainer = ReportMaintainer(engine, SETTINGS, zone="Asia/Tehran")
+    while maintainer.step():
+        pass
+    assert reports.day_zone(engine) == "Asia/Tehran"
+    assert "0911" in reports.load_callers(engine)
+    day = int(datetime(2027, 1, 15, tzinfo=ZoneInfo("Asia/Tehran")).timestamp())
+    rows = reports.queue_rows(engine, day, day + 86400, zone="Asia/Tehran")
+    sales = {r.queue: r for r in rows}["sales"]
+    # As in test_hand_log_sums_per_queue: 4 offered, 2 answered, c1 a repeat contact.
+    assert (sales.offered, sales.answered, sales.repeat_contacts) == (4, 2, 1)
+    assert rows == reports.queue_rows(engine, T0, END)  # whole day == the 15-minute rows
+
+
 def test_migration_0006_down_and_up_again(store: Store) -> None:
     incremental(store.engine, 100)
     migrate.downgrade(store.engine, "0005")
@@ -152,7 +305,8 @@ def test_the_tables_match_migration_0006(store: Store) -> None:
 
     from tamas.store.tables import metadata
 
-    mine = ("queue_intervals", "agent_intervals", "agent_pause_intervals", "report_state")
+    mine = ("queue_intervals", "agent_intervals", "agent_pause_intervals", "report_state",
+            "queue_days", "agent_days", "agent_pause_days", "report_callers")  # fmt: skip
     with store.engine.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), metadata)
     assert [d for d in differences if any(t in repr(d) for t in mine)] == []
