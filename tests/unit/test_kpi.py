@@ -136,7 +136,7 @@ def test_agent_report_has_a_column_per_pause_reason() -> None:
     assert table.rows[1]["pause:lunch"] == 0.0  # a2 never paused
     assert a1["login"] == pytest.approx(1200) and a1["ring_missed"] == 2
     assert a1["occupancy"] == pytest.approx(100 / 900)
-    by_day = kpi.agent_report(agents, SETTINGS, group_by="day", utc_offset=12600)
+    by_day = kpi.agent_report(agents, SETTINGS, group_by="day", zone="Asia/Tehran")
     assert len(by_day.rows) == 1 and by_day.rows[0]["login"] == pytest.approx(3000)
     assert table.targets["occupancy_low"] == 0.6
 

@@ -70,10 +70,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     report.set_defaults(handler=run)
 
 
-def catch_up(engine: sa.Engine, settings: ReportSettings) -> int:
+def catch_up(engine: sa.Engine, settings: ReportSettings, zone: str) -> int:
     """Fold stored events not yet in the aggregates; returns how many. A running server
     doing the same at that moment wins (its work is not repeated)."""
-    maintainer, total = ReportMaintainer(engine, settings), 0
+    maintainer, total = ReportMaintainer(engine, settings, zone=zone), 0
     try:
         while count := maintainer.step():
             total += count
@@ -113,14 +113,16 @@ def run(args: argparse.Namespace) -> int:
     try:
         with open_store(config.database_url_resolved()) as store:
             if args.name == "rebuild":
-                count = store_reports.rebuild(store.engine, settings)
-                print(f"aggregates rebuilt from {count} event(s)", file=sys.stderr)
+                last = store_reports.rebuild(store.engine, settings,
+                                             zone=config.reports.timezone)  # fmt: skip
+                print(f"aggregates rebuilt from the event log (through seq {last}), days in "
+                      f"{config.reports.timezone}", file=sys.stderr)  # fmt: skip
                 return 0
             service = ReportService(store.engine, config.reports)
             params = _params(args)
             query = service.query(params)
             if not REPORTS.get(args.name, REPORTS["queues"]).raw:
-                catch_up(store.engine, settings)
+                catch_up(store.engine, settings, config.reports.timezone)
             table = service.run(args.name, query)
             out = service.export(table, args.format, service.display(params))
     except QueryError as exc:

@@ -15,8 +15,11 @@ from tamas.reporting.intervals import (
     BANDS,
     AgentInterval,
     QueueInterval,
+    Zone,
     band_index,
     bucket,
+    local_day,
+    local_offset,
 )
 from tamas.reporting.settings import DEFAULT_TARGETS, ReportSettings, SlFormula
 from tamas.reporting.table import Column, Kind, Table, Value
@@ -181,16 +184,16 @@ def _keys(
     group_by: str,
     teams: Mapping[str, Collection[str]] | None,
     size: int,
-    utc_offset: int,
+    zone: Zone,
 ) -> list[tuple[str, int]]:
     if group_by in ("queue", "agent"):
         return [(name, 0)]
     if group_by == "team":
         return [(team, 0) for team, members in (teams or {}).items() if name in members]
     if group_by == "interval":
-        return [("", bucket(start + utc_offset, size) - utc_offset)]
+        return [("", start - (start + local_offset(start, zone)) % size)]
     if group_by == "day":
-        return [("", bucket(start + utc_offset, DAY) - utc_offset)]
+        return [("", local_day(start, zone))]
     if group_by == "total":
         return [("", 0)]
     raise ValueError(f"unknown grouping {group_by!r}")
@@ -203,11 +206,11 @@ def _group(
     group_by: str,
     teams: Mapping[str, Collection[str]] | None,
     size: int,
-    utc_offset: int,
+    zone: Zone,
 ) -> list[R]:
     out: dict[tuple[str, int], R] = {}
     for row in rows:
-        for key in _keys(name_of(row), row.start, group_by, teams, size, utc_offset):
+        for key in _keys(name_of(row), row.start, group_by, teams, size, zone):
             total = out.get(key)
             if total is None:
                 total = out[key] = make(*key)
@@ -221,10 +224,11 @@ def group_queue_rows(
     *,
     teams: Mapping[str, Collection[str]] | None = None,
     size: int = 900,
-    utc_offset: int = 0,
+    zone: Zone = "UTC",
 ) -> list[QueueInterval]:
     """Sum rows per group, sorted. A team is a named set of queues (a queue may be in several).
-    ``interval``/``day`` groups start at local boundaries (``utc_offset`` seconds east of UTC)."""
+    ``interval``/``day`` groups start at local boundaries in ``zone`` (an IANA name or a
+    tzinfo): days are 23-25 h long across daylight saving."""
     return _group(
         rows,
         lambda r: r.queue,
@@ -232,7 +236,7 @@ def group_queue_rows(
         group_by,
         teams,
         size,
-        utc_offset,
+        zone,
     )
 
 
@@ -242,7 +246,7 @@ def group_agent_rows(
     *,
     teams: Mapping[str, Collection[str]] | None = None,
     size: int = 900,
-    utc_offset: int = 0,
+    zone: Zone = "UTC",
 ) -> list[AgentInterval]:
     """Sum rows per group, sorted (a team is a named set of agents)."""
     return _group(
@@ -252,7 +256,7 @@ def group_agent_rows(
         group_by,
         teams,
         size,
-        utc_offset,
+        zone,
     )
 
 
@@ -368,12 +372,12 @@ def queue_report(
     group_by: QueueGrouping = "queue",
     teams: Mapping[str, Collection[str]] | None = None,
     size: int = 900,
-    utc_offset: int = 0,
+    zone: Zone = "UTC",
     name: str = "queues",
     title: str = "Queue report",
 ) -> Table:
     """Offered, answered, abandoned, SL, ASA, AHT, ... and answered by wait band per group."""
-    grouped = group_queue_rows(rows, group_by, teams=teams, size=size, utc_offset=utc_offset)
+    grouped = group_queue_rows(rows, group_by, teams=teams, size=size, zone=zone)
     out = [
         {**_key_values(group_by, "queue", r.queue, r.start), **_queue_values(r, settings)}
         for r in grouped
@@ -383,7 +387,7 @@ def queue_report(
         title=title,
         columns=(*_key_columns(group_by, "queue"), *_QUEUE_COLUMNS),
         rows=tuple(out),
-        params=_params(settings, group_by=group_by, size=size, utc_offset=utc_offset),
+        params=_params(settings, group_by=group_by, size=size, zone=str(zone)),
         targets=settings.flat_targets(),
     )
 
@@ -393,7 +397,7 @@ def interval_report(
     settings: ReportSettings,
     *,
     size: int = 900,
-    utc_offset: int = 0,
+    zone: Zone = "UTC",
 ) -> Table:
     """The queue figures per 15/30/60-minute interval (the rows' queues summed)."""
     if size not in (900, 1800, 3600):
@@ -403,7 +407,7 @@ def interval_report(
         settings,
         group_by="interval",
         size=size,
-        utc_offset=utc_offset,
+        zone=zone,
         name="intervals",
         title=f"Interval report ({size // 60} min)",
     )
@@ -435,11 +439,11 @@ def agent_report(
     group_by: AgentGrouping = "agent",
     teams: Mapping[str, Collection[str]] | None = None,
     size: int = 900,
-    utc_offset: int = 0,
+    zone: Zone = "UTC",
 ) -> Table:
     """Calls, talk, hold, ACW, pauses by reason (a ``pause:REASON`` column each), login
     time, missed rings, transfers, CSAT, occupancy and utilization per group."""
-    grouped = group_agent_rows(rows, group_by, teams=teams, size=size, utc_offset=utc_offset)
+    grouped = group_agent_rows(rows, group_by, teams=teams, size=size, zone=zone)
     reasons = sorted({reason for r in grouped for reason in r.paused_by})
     out: list[dict[str, Value]] = []
     for r in grouped:
@@ -473,6 +477,6 @@ def agent_report(
         title="Agent report",
         columns=(*_key_columns(group_by, "agent"), *_AGENT_COLUMNS, *pause_columns),
         rows=tuple(out),
-        params=_params(settings, group_by=group_by, size=size, utc_offset=utc_offset),
+        params=_params(settings, group_by=group_by, size=size, zone=str(zone)),
         targets=settings.flat_targets(),
     )

@@ -314,7 +314,8 @@ async def serve(
     live = LiveService(members)
     event_log.subscribe(live.on_batch)
     # the KPI aggregates follow the stored events (a thread; woken by each append)
-    report_maintainer = ReportMaintainer(store.engine, config.reports.settings())
+    report_maintainer = ReportMaintainer(store.engine, config.reports.settings(),
+                                         zone=config.reports.timezone)  # fmt: skip
     report_maintainer.start()
     event_log.subscribe(report_maintainer.notify)
     center = None

@@ -19,8 +19,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -142,15 +140,10 @@ class ReportService:
             agents = agents or team.agents
         return queues, agents
 
-    def _utc_offset(self, query: ReportQuery) -> int:
-        moment = datetime.fromtimestamp(query.start, ZoneInfo(query.timezone))
-        offset = moment.utcoffset()
-        return int(offset.total_seconds()) if offset is not None else 0
-
     def _aggregate(self, name: str, query: ReportQuery, group: Group | None) -> Table:
         queues, agents = self._filters(query)
         engine, start, end = self.engine, query.start, query.end
-        size, offset = query.interval, self._utc_offset(query)
+        size, zone = query.interval, query.timezone
         # teams are summed here from per-queue (per-agent) rows; the rest in SQL
         by: Grouping = "total" if group is None else group.value
         in_sql: Grouping = "agent" if by == "team" else by
@@ -162,7 +155,7 @@ class ReportService:
                 agents=agents or None,
                 group_by=in_sql,
                 size=size,
-                utc_offset=offset,
+                zone=zone,
             )
             return kpi.agent_report(
                 rows,
@@ -170,7 +163,7 @@ class ReportService:
                 group_by=by,  # type: ignore[arg-type]
                 teams=self._teams("agents"),
                 size=size,
-                utc_offset=offset,
+                zone=zone,
             )
         if name == "kpis":
             qtotal = store_reports.queue_rows(
@@ -197,17 +190,17 @@ class ReportService:
             )
         in_sql = "queue" if by == "team" else by
         qrows = store_reports.queue_rows(
-            engine, start, end, queues=queues or None, group_by=in_sql, size=size, utc_offset=offset
+            engine, start, end, queues=queues or None, group_by=in_sql, size=size, zone=zone
         )
         if name == "intervals":
-            return kpi.interval_report(qrows, self.settings, size=size, utc_offset=offset)
+            return kpi.interval_report(qrows, self.settings, size=size, zone=zone)
         return kpi.queue_report(
             qrows,
             self.settings,
             group_by=by,  # type: ignore[arg-type]
             teams=self._teams("queues"),
             size=size,
-            utc_offset=offset,
+            zone=zone,
         )
 
     def _records(self, query: ReportQuery) -> Iterator[LogRecord]:
