@@ -1,0 +1,204 @@
+"""Reports at scale: 10 million calls of events, then the standard reports over all of them.
+
+1. **Generate and fold.** ``callgen.generate`` writes a year of a large center's event log
+   (``--calls`` over ``--days``, ``--queues`` queues, ``--agents`` agents), one day at a
+   time; the KPI aggregator (``tamas.reporting.aggregator``, the code the server runs) folds
+   each day and the day's deltas are applied to SQLite and PostgreSQL with
+   ``store.reports.apply`` (what ``ReportMaintainer`` does). Prints records/s of each part.
+2. **Ingest.** The first ``--ingest-records`` records go the whole live way: stored in the
+   ``events`` table (``store.events.append_many``, the event log's ingest thread) and folded
+   from there by a ``ReportMaintainer``; prints events/s from the first insert to the last
+   aggregate. The issue asks for at least 5,000 events/s.
+3. **Reports.** The standard reports through ``ReportService`` (what ``tamas report`` and the
+   API call) over the whole range, each run ``--repeat`` times; prints the best and the
+   median in seconds. The issue asks for each under one second. The reference, run in the
+   same process: folding the raw log of the ingest sample into the same report (what a
+   system without aggregates does), scaled to the whole range by records.
+
+    flock /tmp/tamas-bench.lock python benchmarks/reports.py              # 10M calls
+    python benchmarks/reports.py --calls 200000 --days 30                 # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from callgen import generate
+from eventlog import POSTGRES, drop_schema, postgres_url
+
+from tamas.config.reports import ReportsConfig
+from tamas.core.events import LogRecord
+from tamas.reporting import kpi
+from tamas.reporting.aggregator import Aggregator
+from tamas.reporting.settings import ReportSettings
+from tamas.runtime.reports import ReportMaintainer
+from tamas.runtime.reportservice import ReportService
+from tamas.store import events as store_events
+from tamas.store import open_store
+from tamas.store import reports as store_reports
+
+REPORTS: list[tuple[str, dict[str, str]]] = [
+    ("queues", {}),
+    ("queues", {"group": "day"}),
+    ("queues", {"group": "total"}),
+    ("agents", {}),
+    ("agents", {"group": "total"}),
+    ("intervals", {"interval": "60"}),
+    ("kpis", {}),
+]
+
+
+def numbered(records: list[LogRecord], first: int) -> list[LogRecord]:
+    return [
+        LogRecord(seq=first + i, at=r.at, call_id=r.call_id, queue=r.queue, agent=r.agent,
+                  event=r.event, data=r.data)
+        for i, r in enumerate(records)
+    ]  # fmt: skip
+
+
+def fold_and_apply(args: argparse.Namespace, urls: dict[str, str]) -> tuple[float, float, int]:
+    settings = ReportSettings()
+    aggregator = Aggregator(settings)
+    stores = {name: open_store(url) for name, url in urls.items()}
+    gen = fold = 0.0
+    applied = dict.fromkeys(urls, 0.0)
+    seq = count = 0
+    start = end = 0.0
+    t = time.process_time()
+    for day in generate(calls=args.calls, days=args.days, queues=args.queues,
+                        agents=args.agents, seed=args.seed):  # fmt: skip
+        t1 = time.process_time()
+        gen += t1 - t
+        day = numbered(day, seq + 1)
+        seq += len(day)
+        count += len(day)
+        start = start or day[0].at
+        end = max(end, day[-1].at)
+        deltas = aggregator.feed(day)
+        snapshot = aggregator.snapshot()
+        t2 = time.process_time()
+        fold += t2 - t1
+        for name, store in stores.items():
+            w = time.perf_counter()
+            store_reports.apply(store.engine, deltas, seq, snapshot)
+            applied[name] += time.perf_counter() - w
+        t = time.process_time()
+    for store in stores.values():
+        store.close()
+    print(f"generated {args.calls:,} calls = {count:,} records over {args.days} days "
+          f"({count / gen:,.0f} records/s CPU)")  # fmt: skip
+    print(f"aggregator fold       {count / fold:12,.0f} records/s CPU ({fold:.1f} s)")
+    for name, took in applied.items():
+        print(f"apply to {name:12s} {count / took:12,.0f} records/s wall ({took:.1f} s, "
+              f"one transaction per day)")  # fmt: skip
+    return start, end + 1, count
+
+
+def ingest(args: argparse.Namespace, url: str, name: str) -> list[LogRecord]:
+    sample: list[LogRecord] = []
+    for day in generate(calls=args.calls, days=args.days, queues=args.queues,
+                        agents=args.agents, seed=args.seed + 1):  # fmt: skip
+        sample.extend(day)
+        if len(sample) >= args.ingest_records:
+            break
+    sample = numbered(sample[: args.ingest_records], 1)
+    with open_store(url) as store:
+        maintainer = ReportMaintainer(store.engine, ReportSettings())
+        began = time.perf_counter()
+        for i in range(0, len(sample), 5000):
+            store_events.append_many(store.engine, sample[i : i + 5000])
+            maintainer.step()
+        while maintainer.step():
+            pass
+        took = time.perf_counter() - began
+    print(f"ingest {name:10s} {len(sample) / took:10,.0f} events/s (stored, then folded into "
+          f"the aggregates; {len(sample):,} events)")  # fmt: skip
+    return sample
+
+
+def timed(run: Callable[[], Any], repeat: int) -> tuple[float, float]:
+    times = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - began)
+    return min(times), statistics.median(times)
+
+
+def reports(args: argparse.Namespace, url: str, name: str, start: float, end: float) -> None:
+    with open_store(url) as store:
+        service = ReportService(store.engine, ReportsConfig(), clock=lambda: end)
+        for report, extra in REPORTS:
+            params = {"from": str(start), "to": str(end), **extra}
+            query = service.query(params)
+            rows = len(service.run(report, query).rows)
+            best, median = timed(lambda r=report, q=query: service.run(r, q), args.repeat)
+            label = report + "".join(f" {k}={v}" for k, v in extra.items())
+            verdict = "ok" if best < 1.0 else "SLOW"
+            print(f"{name:8s} {label:28s} {rows:7,} rows  best {best:7.3f} s  median "
+                  f"{median:7.3f} s  {verdict}")  # fmt: skip
+
+
+def reference(sample: list[LogRecord], total: int) -> None:
+    """The queue report folded from the raw log (no aggregates), for the ingest sample."""
+    began = time.perf_counter()
+    deltas = Aggregator(ReportSettings()).feed(sample)
+    kpi.queue_report(list(deltas.queues.values()), ReportSettings())
+    took = time.perf_counter() - began
+    print(f"reference: the queue report folded from {len(sample):,} raw records takes "
+          f"{took:.2f} s; for all {total:,} records about {took * total / len(sample):,.0f} s "
+          f"(scaled by records; the database read not included)")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=10_000_000)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--queues", type=int, default=20)
+    parser.add_argument("--agents", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--ingest-records", type=int, default=200_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--postgres", default=POSTGRES)
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    with tempfile.TemporaryDirectory() as tmp:
+        urls = {"sqlite": f"sqlite:///{Path(tmp) / 'reports.db'}"}
+        pg = None if args.no_postgres else postgres_url(args.postgres)
+        if pg is not None:
+            urls["postgres"] = pg[0]
+        try:
+            start, end, total = fold_and_apply(args, urls)
+            for name, url in urls.items():
+                reports(args, url, name, start, end)
+            sample: list[LogRecord] = []
+            for name in urls:
+                ingest_url = (f"sqlite:///{Path(tmp) / 'ingest.db'}" if name == "sqlite"
+                              else urls[name])  # fmt: skip
+                if name == "postgres":  # a fresh schema: the year's aggregates are in urls[]
+                    fresh = postgres_url(args.postgres)
+                    assert fresh is not None
+                    try:
+                        sample = ingest(args, fresh[0], name)
+                    finally:
+                        drop_schema(args.postgres, fresh[1])
+                else:
+                    sample = ingest(args, ingest_url, name)
+            reference(sample, total)
+        finally:
+            if pg is not None:
+                drop_schema(args.postgres, pg[1])
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
