@@ -387,3 +387,28 @@ def test_a_simulator_run_agrees_with_the_simulators_summary() -> None:
     assert row.wait_answered / row.answered == pytest.approx(kpis.asa)
     assert row.talk / row.handled == pytest.approx(kpis.aht)
     assert agents.answered == row.answered
+
+
+def test_scheduled_callbacks_count_as_callbacks_not_as_offered_calls() -> None:
+    t0 = 1_800_000_000.0
+
+    def rec(dt: float, call: str, event: str, *data: str, agent: str = NONE,
+            queue: str = "sales") -> LogRecord:  # fmt: skip
+        return LogRecord(at=t0 + dt, call_id=call, queue=queue, agent=agent, event=event, data=data)
+
+    agg = Aggregator(ReportSettings())
+    deltas = agg.feed([
+        # cb-1: scheduled from the API at 0 for t0+300; an agent and the customer talk 300..400
+        rec(0, "cb-1", "CALLBACKREQUESTED", "0912", "", repr(t0 + 300)),
+        rec(300, "cb-1", "CALLBACKSTARTED", "0912", "1", agent="a1"),
+        rec(310, "cb-1", "CALLBACKCOMPLETED", "310", "1", agent="a1"),
+        rec(400, "cb-1", "COMPLETEAGENT", "310", "90", "1", agent="a1"),
+        # cb-2: scheduled, then cancelled
+        rec(20, "cb-2", "CALLBACKREQUESTED", "0913", "", ""),
+        rec(30, "cb-2", "CALLBACKCANCELLED", "resolved"),
+    ])  # fmt: skip
+    row = deltas.queues[("sales", int(t0))]
+    assert (row.offered, row.answered) == (0, 0)  # no caller waited: not an inbound call
+    assert (row.callbacks_requested, row.callbacks_completed) == (2, 1)
+    assert row.handled == 1 and row.talk == 90.0  # the conversation 310..400 is work done
+    assert agg.unusable == {} and agg.waiting == 0

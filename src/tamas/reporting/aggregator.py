@@ -83,7 +83,7 @@ class _Stay:
     queue: str
     entered: float
     caller: str = ""
-    phase: str = "waiting"  # waiting | callback | connected
+    phase: str = "waiting"  # waiting | callback | scheduled | connected
     agent: str = NONE
     connected_at: float = 0.0
     hold_since: float | None = None
@@ -191,7 +191,7 @@ class Aggregator:
     @property
     def waiting(self) -> int:
         """Callers in a queue now (callbacks keeping their place included)."""
-        return sum(1 for s in self._stays.values() if s.phase != "connected")
+        return sum(1 for s in self._stays.values() if s.phase in ("waiting", "callback"))
 
     def take_caller_changes(self) -> CallerChanges:
         """The caller numbers changed and forgotten since the last call (or the restore)."""
@@ -389,7 +389,7 @@ class Aggregator:
             if stay.phase == "waiting" and now - stay.entered > STALE_WAIT:
                 self._close(stay, now)
                 self._qrow(stay.row).disconnected += 1
-            elif stay.phase == "callback" and now - stay.entered > window:
+            elif stay.phase in ("callback", "scheduled") and now - stay.entered > window:
                 del self._stays[stay.call_id]
 
     # ------------------------------------------------------------------ queue events
@@ -436,21 +436,11 @@ class Aggregator:
         else:
             wait = max(0.0, rec.at - stay.entered)
             row = self._qrow(stay.row)
-            row.answered += 1
-            row.wait_answered += wait
-            row.max_wait = max(row.max_wait, wait)
-            for i, edge in enumerate(BANDS):
-                if wait <= edge:
-                    row.answered_within[i] += 1
-            if rec.event == "CALLBACKCOMPLETED":
+            if stay.phase == "scheduled":  # a scheduled callback: done, not an answered call
                 row.callbacks_completed += 1
+                stay.phase, stay.agent, stay.connected_at = "connected", agent_id, rec.at
             else:
-                row.ring += _float(rec.data, 2)
-            stay.phase, stay.agent, stay.connected_at = "connected", agent_id, rec.at
-            recent = self._recent.get(stay.caller)
-            if recent is not None and recent.call_id == rec.call_id:
-                recent.answered = True
-                self._callers_changed.add(stay.caller)
+                self._answered(stay, row, rec, wait)
         if agent_id == NONE:
             return
         agent = self._agent(agent_id, rec.at)
@@ -458,6 +448,23 @@ class Aggregator:
         agent.call, agent.on_hold = rec.call_id, False
         self._d.agent(agent_id, bucket(rec.at)).answered += 1
         self._moved(agent)
+
+    def _answered(self, stay: _Stay, row: QueueInterval, rec: LogRecord, wait: float) -> None:
+        row.answered += 1
+        row.wait_answered += wait
+        row.max_wait = max(row.max_wait, wait)
+        for i, edge in enumerate(BANDS):
+            if wait <= edge:
+                row.answered_within[i] += 1
+        if rec.event == "CALLBACKCOMPLETED":
+            row.callbacks_completed += 1
+        else:
+            row.ring += _float(rec.data, 2)
+        stay.phase, stay.agent, stay.connected_at = "connected", rec.agent, rec.at
+        recent = self._recent.get(stay.caller)
+        if recent is not None and recent.call_id == rec.call_id:
+            recent.answered = True
+            self._callers_changed.add(stay.caller)
 
     def _abandon(self, rec: LogRecord) -> None:
         stay = self._stays.get(rec.call_id)
@@ -488,10 +495,24 @@ class Aggregator:
 
     def _callback(self, rec: LogRecord) -> None:
         stay = self._stays.get(rec.call_id)
+        if rec.event == "CALLBACKREQUESTED" and stay is None and rec.queue != NONE:
+            # scheduled through the API: a callback with no caller waiting, so not an offered
+            # call; counted as requested (and completed, failed, listed) where it was asked
+            number = rec.data[0] if rec.data else ""
+            stay = self._stays[rec.call_id] = _Stay(rec.call_id, rec.queue, rec.at, number,
+                                                    "scheduled")  # fmt: skip
+            self._qrow(stay.row).callbacks_requested += 1
+            return None
         if stay is None or stay.phase == "connected":
             return self._odd(rec)
         row = self._qrow(stay.row)
-        if rec.event == "CALLBACKREQUESTED":
+        if rec.event == "CALLBACKCANCELLED":
+            if stay.phase == "waiting":
+                return self._odd(rec)
+            del self._stays[stay.call_id]
+        elif rec.event == "CALLBACKREQUESTED":
+            if stay.phase != "waiting":
+                return self._odd(rec)
             row.callbacks_requested += 1
             stay.phase = "callback"
         elif rec.event == "CALLBACKFAILED":
@@ -639,6 +660,7 @@ _HANDLERS: dict[str, Any] = {
     "CALLBACKREQUESTED": Aggregator._callback,
     "CALLBACKFAILED": Aggregator._callback,
     "CALLBACKLISTED": Aggregator._callback,
+    "CALLBACKCANCELLED": Aggregator._callback,
     "RINGNOANSWER": Aggregator._ringnoanswer,
     "HOLD": Aggregator._hold,
     "UNHOLD": Aggregator._hold,
