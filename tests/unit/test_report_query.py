@@ -62,6 +62,7 @@ def test_defaults_are_today_so_far() -> None:
         ({"group": "week"}, "group"),
         ({"interval": "20"}, "interval"),
         ({"tz": "Mars/Olympus"}, "tz"),
+        ({"channel": "chat"}, "channel"),
     ],
 )
 def test_bad_values_name_the_parameter(params: dict[str, str], param: str) -> None:

@@ -56,6 +56,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     report.add_argument("--queue", metavar="Q[,Q]", help="only these queues")
     report.add_argument("--agent", metavar="A[,A]", help="only these agents")
     report.add_argument("--team", metavar="TEAM", help="only this team (reports.teams)")
+    report.add_argument("--channel", metavar="CH", help="only this channel (voice)")
     report.add_argument("--group", metavar="BY",
                         help="total, queue, agent, team, interval or day")  # fmt: skip
     report.add_argument("--interval", metavar="MIN", help="15, 30 or 60 (minutes)")
@@ -84,8 +85,8 @@ def catch_up(engine: sa.Engine, settings: ReportSettings, zone: str) -> int:
 
 def _params(args: argparse.Namespace) -> dict[str, str]:
     pairs = {"from": args.start, "to": args.end, "queue": args.queue, "agent": args.agent,
-             "team": args.team, "group": args.group, "interval": args.interval, "tz": args.tz,
-             "calendar": args.calendar}  # fmt: skip
+             "team": args.team, "channel": args.channel, "group": args.group,
+             "interval": args.interval, "tz": args.tz, "calendar": args.calendar}  # fmt: skip
     return {k: v for k, v in pairs.items() if v}
 
 

@@ -27,6 +27,8 @@ __all__ = ["Group", "QueryError", "ReportQuery", "parse_query", "parse_time"]
 _DATE = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$")
 _JALALI_BEFORE = 1700
 INTERVALS = (900, 1800, 3600)
+#: The channels reports can be filtered by (every call is voice today).
+CHANNELS = ("voice",)
 
 
 class QueryError(ValueError):
@@ -56,6 +58,7 @@ class ReportQuery:
     group: Group | None = None  # None: the report's own default
     interval: int = 900
     timezone: str = "UTC"
+    channel: str = "voice"
 
 
 def _day(text: str) -> date | None:
@@ -100,7 +103,8 @@ def _list(text: str | None) -> tuple[str, ...]:
 
 
 def parse_query(params: Mapping[str, str], *, timezone: str, now: float) -> ReportQuery:
-    """A query from text parameters: from, to, queue, agent, team, group, interval, tz.
+    """A query from text parameters: from, to, queue, agent, team, channel, group, interval,
+    tz.
 
     Without ``from``: the start of today; without ``to``: now.
     """
@@ -128,6 +132,10 @@ def parse_query(params: Mapping[str, str], *, timezone: str, now: float) -> Repo
         if minutes * 60 not in INTERVALS:
             raise QueryError("interval", "use 15, 30 or 60 (minutes)")
         interval = minutes * 60
-    return ReportQuery(start=start, end=end, queues=_list(params.get("queue")),
+    channel = params.get("channel") or "voice"
+    if channel not in CHANNELS:
+        raise QueryError("channel", f"{channel!r}: the channels are {', '.join(CHANNELS)} "
+                         "(chat and e-mail come with omnichannel)")  # fmt: skip
+    return ReportQuery(channel=channel, start=start, end=end, queues=_list(params.get("queue")),
                        agents=_list(params.get("agent")), team=params.get("team") or None,
                        group=group, interval=interval, timezone=tz_name)  # fmt: skip
