@@ -116,6 +116,11 @@ def test_missed_calls_and_bad_parameters(center: Path, capsys: pytest.CaptureFix
     missed = {r["call_id"]: r["kind"] for r in json.loads(out)["rows"]}
     # c2 and c3 abandoned, c5 timed out; c1 and c4 were answered
     assert missed == {"c2": "abandoned", "c3": "abandoned", "c5": "timeout"}
+    status, out, _ = cli(capsys, "agent_sessions", *RANGE, "--config", str(center),
+                         "--agent", "a1")  # fmt: skip
+    assert status == 0
+    (session,) = json.loads(out)["rows"]
+    assert (session["duration"], session["pauses"]) == (1200.0, "lunch: 300")
     status, _, err = cli(capsys, "queues", "--from", "2026-02-30", "--config", str(center))
     assert status == 2 and "from:" in err and "2026-02-30" in err
     status, _, err = cli(capsys, "queues", "--group", "agent", "--config", str(center))

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from tamas.config.reports import ReportsConfig
 from tamas.core.events import LogRecord
-from tamas.reporting import callbacks_report, ivr_report, kpi, missed
+from tamas.reporting import callbacks_report, ivr_report, kpi, missed, sessions_report
 from tamas.reporting.export import Calendar, DisplayFormat, to_csv, to_json, to_xlsx
 from tamas.reporting.intervals import sum_agent_rows, sum_queue_rows
 from tamas.reporting.kpi_list import kpi_table
@@ -82,6 +82,9 @@ REPORTS: dict[str, ReportInfo] = {
                    description="where each flow's callers went (queue, voicemail, hang-up ...)"),
         ReportInfo(name="callbacks", title="Callbacks report", raw=True,
                    description="callbacks requested, completed, failed and listed per queue"),
+        ReportInfo(name="agent_sessions", title="Agent login sessions", raw=True,
+                   description="each login session: device, login, logout, pauses by reason, "
+                   "calls answered"),
         ReportInfo(name="callbacks_open", title="Open callbacks", raw=True,
                    description="callbacks still to be made or given up, one per row"),
     )
@@ -208,7 +211,7 @@ class ReportService:
                                     end=max(self.clock(), query.end) + 1)  # fmt: skip
 
     def _raw(self, name: str, query: ReportQuery) -> Table:
-        queues, _ = self._filters(query)
+        queues, agents = self._filters(query)
         start, end = query.start, query.end
         short = self.settings.short_abandon
         records = self._records(query)
@@ -224,6 +227,8 @@ class ReportService:
             return ivr_report.ivr_steps(records, start=start, end=end)
         if name == "ivr_destinations":
             return ivr_report.ivr_destinations(records, start=start, end=end)
+        if name == "agent_sessions":
+            return sessions_report.agent_sessions(records, start=start, end=end, agents=agents)
         if name == "callbacks":
             return callbacks_report.callbacks_by_queue(records, start=start, end=end, queues=queues)
         return callbacks_report.callbacks_open(records, start=start, end=end, queues=queues)
