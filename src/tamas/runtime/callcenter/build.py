@@ -13,9 +13,9 @@ from tamas.config.center_checks import known_names
 from tamas.config.model import Config, MediaApplication
 from tamas.core.events import LogRecord
 from tamas.ivr.hours import calendar_from_dict
-from tamas.ivr.loader import load_flows
 from tamas.runtime.callcenter.audio import Speaker
 from tamas.runtime.callcenter.center import CallCenter
+from tamas.runtime.callcenter.flows import CenterFlows
 from tamas.runtime.callcenter.ivr_runner import IvrRunner
 
 if TYPE_CHECKING:
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from tamas.runtime.b2bua import B2BUA, Call
     from tamas.runtime.contacts import ContactLookup
     from tamas.runtime.registrar import Registrar
+    from tamas.store.ivr_flows import IvrFlows
 
 log = logging.getLogger("tamas.center")
 
@@ -72,9 +73,10 @@ def feature_applications(config: Config) -> tuple[MediaApplication, ...]:
 def build_center(
     config: Config, b2bua: B2BUA, anchor: MediaAnchor, apps: Applications, speaker: Speaker,
     append: Callable[[Sequence[LogRecord]], object], registrar: Registrar | None = None,
-    contacts: ContactLookup | None = None,
+    contacts: ContactLookup | None = None, flow_store: IvrFlows | None = None,
 ) -> CallCenter:  # fmt: skip
-    """The call center of ``config``, wired to the B2BUA's applications and hooks."""
+    """The call center of ``config``, wired to the B2BUA's applications and hooks; its IVR
+    flows are the configuration's overlaid by those of ``flow_store`` (read here, once)."""
     # one callback policy for the center: the most generous of the queues' settings
     options = acd.AcdOptions(
         callback_attempts=max(1, max((q.callback_retries for q in config.queues), default=3)),
@@ -83,12 +85,15 @@ def build_center(
     engine = Acd([queue_spec(q) for q in config.queues],
                  [agent_spec(a) for a in config.agents], options)  # fmt: skip
     center = CallCenter(config, b2bua, anchor, engine, speaker, append)
-    flows = load_flows(config.ivr, known_names(config))
+    flows = CenterFlows(config, known=known_names(config))
+    if flow_store is not None:
+        flows.overlay(flow_store.list())  # a stored flow that fails its checks is logged
     calendars = {name: calendar_from_dict(name, data) for name, data in config.calendars.items()}
 
     def route(call: Call, kind: str, target: str, language: str) -> None:
         center.route(call, kind, target, language=language)
 
+    center.ivr_flows = flows
     center.ivr = IvrRunner(flows, calendars, speaker, append, route, contacts=contacts)
 
     def enter_ivr(call: Call, leg: LegMedia, app: MediaApplication, dialed: str) -> None:

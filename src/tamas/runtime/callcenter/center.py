@@ -51,6 +51,7 @@ from tamas.runtime.callcenter.ringgroups import RingGroups
 if TYPE_CHECKING:
     from tamas.runtime.anchor import CallDigit, LegMedia, MediaAnchor
     from tamas.runtime.b2bua import B2BUA, Call, Leg
+    from tamas.runtime.callcenter.flows import CenterFlows
     from tamas.runtime.callcenter.ivr_runner import IvrRunner
 
 log = logging.getLogger("tamas.center")
@@ -120,6 +121,8 @@ class CallCenter:
         self.agents = {a.id: a for a in config.agents}
         self.parties: dict[str, Party] = {}
         self.ivr: IvrRunner | None = None
+        #: The IVR flows in effect (file and database), which ``ivr`` reads; see flows.py.
+        self.ivr_flows: CenterFlows | None = None
         self.voicemail: Voicemail | None = None
         self.logged_in: dict[str, str] = {}  # agent -> device, as we told the engine
         self.callbacks = Callbacks(self)
