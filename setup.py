@@ -12,11 +12,13 @@ builds the server this way, and scripts/test.sh runs the suite against both buil
 
 Which modules: the sans-IO ``tamas.core`` and ``tamas.sip`` packages, plus the runtime
 modules every call passes through (``endpoint``, ``routing``, ``b2bua``), and the ACD's
-engine (``acd.engine``, ``model``, ``agent_state``, ``strategies``: the simulator runs a
-month of a 200-agent center about twice as fast compiled). ``relay`` and
-``transfer`` stay interpreted: they name ``b2bua``'s classes only under TYPE_CHECKING (a
-real import would be circular), and compiled with it their import crashed (segmentation
-fault in module creation, mypy 2.4.1).
+engine (``acd.engine`` and the parts it calls, ``callback`` and ``presence``, plus ``model``,
+``agent_state``, ``strategies``: the simulator runs a month of a 200-agent center about twice
+as fast compiled; ``acd.errors`` stays interpreted like the other errors modules).
+``callback`` and ``presence`` name the engine's ``Acd`` only under TYPE_CHECKING and compile
+and import fine beside it. ``relay`` and ``transfer`` stay interpreted: they name
+``b2bua``'s classes only under TYPE_CHECKING (a real import would be circular), and compiled
+with it their import crashed (segmentation fault in module creation, mypy 2.4.1).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ HERE = Path(__file__).parent
 BUILD_REQUIREMENTS = ["mypy==2.4.1", "types-PyYAML"]
 RUNTIME_HOT = ("endpoint", "routing", "b2bua")
 #: The ACD: every queue event and every simulated call passes through it.
-ACD_HOT = ("engine", "model", "agent_state", "strategies")
+ACD_HOT = ("engine", "callback", "presence", "model", "agent_state", "strategies")
 #: Kept interpreted. errors.py: a compiled exception class loses its class-level defaults
 #: (``ParseError().status`` raised AttributeError with mypy 2.4.1); errors are off the hot path.
 INTERPRETED = {"__init__.py", "errors.py"}

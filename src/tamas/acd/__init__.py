@@ -6,13 +6,8 @@ state table in :mod:`tamas.acd.agent_state` and the strategy registry in
 """
 
 from tamas.acd.agent_state import TRANSITIONS, AgentInput, AgentState, InvalidTransition
-from tamas.acd.engine import (
-    Acd,
-    AcdError,
-    CallbackInProgress,
-    DuplicateCallback,
-    UnknownCallback,
-)
+from tamas.acd.engine import Acd
+from tamas.acd.errors import AcdError, CallbackInProgress, DuplicateCallback, UnknownCallback
 from tamas.acd.strategies import STRATEGIES, Strategy
 
 __all__ = [

@@ -28,6 +28,13 @@ durably before executing the commands.
 for a logged-out agent, a hangup of a call already routed) are ignored: the outside world
 races with our commands. Unknown queue or agent ids raise :class:`AcdError` (configuration
 mismatch), and an internal move the agent table lacks raises ``InvalidTransition``.
+
+*Parts.* This module is the event table, the lines, dispatch and ringing, calls ending and
+the timers. Callbacks (:mod:`tamas.acd.callback`) and agent presence
+(:mod:`tamas.acd.presence`: login, logout, pause, hold, reconciliation) are functions over
+:class:`Acd` in their own modules, called from the event table and from the steps here; they
+use this class's private helpers (``_log``, ``_move``, ``_dispatch``, ``_schedule``...) as
+its own methods do.
 """
 
 from __future__ import annotations
@@ -39,16 +46,16 @@ import random
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from tamas.acd import api
-from tamas.acd.agent_state import AgentInput, AgentState, allowed, next_state
-from tamas.acd.model import Agent, Caller, CallerPhase, Member, Queue
+from tamas.acd import api, callback, presence
+from tamas.acd.agent_state import AgentInput, AgentState, next_state
+from tamas.acd.errors import AcdError, CallbackInProgress, DuplicateCallback, UnknownCallback
+from tamas.acd.model import IN_CALL, Agent, Caller, CallerPhase, Member, Queue, seconds
 from tamas.acd.strategies import AgentView, Ranked, make_strategy
-from tamas.core.errors import TamasError
 from tamas.core.events import NONE, LogRecord
 
+#: (The errors are re-exported: they were defined here, and callers import them from here.)
 __all__ = ["Acd", "AcdError", "CallbackInProgress", "DuplicateCallback", "UnknownCallback"]
 
-_IN_CALL = (AgentState.RESERVED, AgentState.ON_CALL, AgentState.ON_HOLD)
 _MISS_CAUSES = ("no-answer", "rejected")
 _NOT_SERVING = (AgentState.LOGGED_OUT, AgentState.PAUSED)
 _AVAILABLE = AgentState.AVAILABLE
@@ -59,22 +66,6 @@ _EPS = 1e-6
 _HANGUP = api.Destination(kind=api.DestinationKind.HANGUP)
 
 
-class AcdError(TamasError):
-    """An event names a queue or agent the ACD was not configured with, or is refused."""
-
-
-class UnknownCallback(AcdError):
-    """No pending callback has this id (never scheduled, carried out, cancelled, listed)."""
-
-
-class DuplicateCallback(AcdError):
-    """A callback was scheduled with an id the ACD already knows."""
-
-
-class CallbackInProgress(AcdError):
-    """The callback cannot be cancelled: an agent is being called for it right now."""
-
-
 def _check(spec: api.QueueSpec) -> None:
     """Refuse periods that would make the engine wake up forever at the same instant."""
     periods = [spec.ring_timeout, spec.retry, spec.position_every, spec.announce_every]
@@ -83,11 +74,6 @@ def _check(spec: api.QueueSpec) -> None:
             f"queue {spec.name!r}: ring_timeout, retry, position_every, announce_every and "
             "skill_relax must be positive"
         )
-
-
-def _s(seconds: float) -> str:
-    """A duration as Asterisk writes it: whole seconds."""
-    return str(int(seconds))
 
 
 class Acd:
@@ -154,43 +140,7 @@ class Acd:
     def callbacks(self, queue: str | None = None) -> list[api.PendingCallback]:
         """The pending callbacks (of ``queue``, or of every queue in configuration order):
         those in the line in line order, then those out of it by the time they rejoin."""
-        queues = list(self._queues.values()) if queue is None else [self._queue(queue)]
-        out: list[api.PendingCallback] = []
-        for q in queues:
-            for position, c in enumerate(q.line, 1):
-                if c.is_callback:
-                    agent = next(iter(c.ringing), None)
-                    state: api.CallbackState = "waiting" if agent is None else "ringing"
-                    out.append(self._pending(c, state, None, position, agent))
-            later = [
-                c
-                for c in self._callers.values()
-                if c.queue is q and c.phase is CallerPhase.SCHEDULED
-            ]
-            later.sort(key=lambda c: (c.not_before, c.key))
-            for c in later:
-                state = "retry-wait" if c.attempts else "scheduled"
-                out.append(self._pending(c, state, c.not_before, None, None))
-        return out
-
-    def _pending(
-        self,
-        c: Caller,
-        state: api.CallbackState,
-        at: float | None,
-        position: int | None,
-        agent: str | None,
-    ) -> api.PendingCallback:
-        return api.PendingCallback(
-            callback_id=c.call_id,
-            queue=c.queue.name,
-            number=c.callback_number or "",
-            state=state,
-            at=at,
-            position=position,
-            attempts=c.attempts,
-            agent=agent,
-        )
+        return callback.pending(self, queue)
 
     def check_invariants(self) -> None:
         """Raise AssertionError if an agent rings with no ringing call, or vice versa."""
@@ -266,7 +216,7 @@ class Acd:
                 q = m.queue
                 q.logged_in += logged_in
                 q.serving += serving
-        if new not in _IN_CALL:
+        if new not in IN_CALL:
             agent.call = None
         elif how is AgentInput.RING or how is AgentInput.ANSWER:
             agent.device_state = ""  # only a report from now on may contradict this state
@@ -319,7 +269,7 @@ class Acd:
         if spec.announce_position or spec.announce_wait:
             c.next_position = now + spec.position_every
         self._log(c.call_id, q.name, NONE, "ENTERQUEUE", "", ev.caller, str(c.origposition))
-        self._offer_callback(c, c.origposition)
+        callback.offer(self, c, c.origposition)
         self._dispatch(q)
         self._schedule(c)
 
@@ -344,19 +294,6 @@ class Acd:
     def _overflow(self, q: Queue, reason: str) -> api.Destination:
         return q.spec.overflow.get(reason, _HANGUP)
 
-    def _offer_callback(self, c: Caller, position: int) -> None:
-        limit = c.queue.spec.callback_offer_wait
-        if limit is None or c.offered or c.is_callback:
-            return
-        ewt = c.queue.ewt(position, self.options.default_aht)
-        if ewt > limit:
-            c.offered = True
-            self._emit(
-                api.Announce(
-                    call_id=c.call_id, kind="callback-offer", position=position, wait_s=ewt
-                )
-            )
-
     def _live_waiting(self, call_id: str) -> Caller | None:
         c = self._callers.get(call_id)
         if c is None or c.phase is not CallerPhase.WAITING or c.is_callback:
@@ -372,7 +309,7 @@ class Acd:
             q.live -= 1
         del self._callers[c.call_id]
         self._wake(c, None)
-        return pos, str(c.origposition), _s(self._now - c.entered_at)
+        return pos, str(c.origposition), seconds(self._now - c.entered_at)
 
     def _exit(
         self,
@@ -419,88 +356,9 @@ class Acd:
             return
         if dest.kind is api.DestinationKind.CALLBACK:
             self._emit(api.RouteCaller(call_id=c.call_id, destination=dest, reason="key"))
-            self._request_callback(c, c.caller, None)
+            callback.request(self, c, c.caller, None)
             return
         self._redispatch(self._exit(c, "EXITWITHKEY", "key", dest, ev.digit))
-
-    def _on_callback_requested(self, ev: api.CallbackRequested) -> None:
-        c = self._live_waiting(ev.call_id)
-        if c is not None:
-            self._request_callback(c, ev.number, ev.at)
-
-    def _on_callback_scheduled(self, ev: api.CallbackScheduled) -> None:
-        """A callback with no call: a caller without a channel from the start."""
-        q = self._queue(ev.queue)  # (every refusal comes before any change)
-        if ev.callback_id in self._callers:
-            raise DuplicateCallback(f"callback id {ev.callback_id!r} is in use")
-        if not ev.number:
-            raise AcdError("a callback needs a number")
-        at = ev.at
-        if at is not None and not math.isfinite(at):
-            raise AcdError(f"callback time {at!r} is not a time")
-        now = self._now
-        joins = now if at is None or at <= now else at
-        c = Caller(
-            call_id=ev.callback_id,
-            queue=q,
-            caller=ev.number,
-            priority=ev.priority,
-            skills=ev.skills,
-            entered_at=joins,
-            seq=next(self._seq),
-        )
-        c.callback_number = ev.number
-        self._callers[c.call_id] = c
-        position = ""
-        if joins > now:
-            c.phase = CallerPhase.SCHEDULED
-            c.not_before = joins
-        else:
-            c.origposition = q.insert(c)
-            position = str(c.origposition)
-        when = "" if at is None else repr(at)
-        self._log(c.call_id, q.name, NONE, "CALLBACKREQUESTED", ev.number, position, when)
-        if c.phase is CallerPhase.WAITING:
-            self._dispatch(q)
-        self._schedule(c)
-
-    def _on_callback_cancelled(self, ev: api.CallbackCancelled) -> None:
-        c = self._callers.get(ev.callback_id)
-        if c is None or not c.is_callback or c.phase is CallerPhase.CONNECTED:
-            raise UnknownCallback(f"no pending callback {ev.callback_id!r}")
-        if c.ringing:
-            raise CallbackInProgress(f"callback {ev.callback_id!r} is being made")
-        q = c.queue
-        if c.phase is CallerPhase.WAITING:
-            q.line.remove(c)
-        del self._callers[c.call_id]
-        self._wake(c, None)
-        self._log(c.call_id, q.name, NONE, "CALLBACKCANCELLED", ev.reason)
-
-    def _request_callback(self, c: Caller, number: str, at: float | None) -> None:
-        q = c.queue
-        freed = self._cancel_ring(c)
-        pos = q.position(c)
-        c.callback_number = number
-        q.live -= 1
-        c.next_periodic = c.next_position = None
-        c.retry_until = 0.0
-        self._log(
-            c.call_id,
-            q.name,
-            NONE,
-            "CALLBACKREQUESTED",
-            number,
-            str(pos),
-            "" if at is None else repr(at),
-        )
-        if at is not None and at > self._now:
-            q.line.remove(c)
-            c.phase = CallerPhase.SCHEDULED
-            c.not_before = at
-        self._redispatch(freed)
-        self._dispatch(q)
-        self._schedule(c)
 
     # ------------------------------------------------------------------ ringing
 
@@ -533,25 +391,7 @@ class Acd:
             c.ring_started = now
             c.retry_until = 0.0
             if c.is_callback:
-                agent = agents[0]
-                c.ring_deadline = now + self.options.callback_window
-                self._log(
-                    c.call_id,
-                    q.name,
-                    agent.id,
-                    "CALLBACKSTARTED",
-                    c.callback_number or "",
-                    str(c.attempts + 1),
-                )
-                self._emit(
-                    api.StartCallback(
-                        callback_id=c.call_id,
-                        agent=agent.id,
-                        device=agent.device,
-                        number=c.callback_number or "",
-                        window=self.options.callback_window,
-                    )
-                )
+                callback.start(self, c, agents[0])
             else:
                 c.ring_deadline = now + spec.ring_timeout
                 self._emit(
@@ -654,7 +494,7 @@ class Acd:
 
     def _free_after_ring(self, agent: Agent) -> None:
         self._move(agent, AgentInput.RING_ENDED)
-        self._apply_pending(agent)
+        presence.apply_pending(self, agent)
 
     def _redispatch(self, agents: Iterable[Agent]) -> None:
         """Dispatch the queues of the agents now available, the longest-waiting line first."""
@@ -724,9 +564,9 @@ class Acd:
             q.name,
             agent.id,
             "CONNECT",
-            _s(self._now - c.entered_at),
+            seconds(self._now - c.entered_at),
             agent.device,
-            _s(self._now - c.ring_started),
+            seconds(self._now - c.ring_started),
         )
         if others:
             self._emit(api.StopRinging(call_id=c.call_id, agents=tuple(a.id for a in others)))
@@ -747,44 +587,6 @@ class Acd:
         c.agent = agent
         agent.misses = 0
         agent.calls_answered += 1
-
-    # ------------------------------------------------------------------ callbacks
-
-    def _on_callback_result(self, ev: api.CallbackResult) -> None:
-        c = self._callers.get(ev.callback_id)
-        if c is None or not c.is_callback or not c.ringing:
-            return
-        agent = next(iter(c.ringing.values()))
-        c.ringing.clear()
-        if ev.outcome == "answered":
-            self._connect(c, agent)
-            self._log(
-                c.call_id,
-                c.queue.name,
-                agent.id,
-                "CALLBACKCOMPLETED",
-                _s(self._now - c.entered_at),
-                str(c.attempts + 1),
-            )
-            return
-        self._free_after_ring(agent)
-        self._callback_failed(c, agent)
-        self._redispatch([agent])
-
-    def _callback_failed(self, c: Caller, agent: Agent) -> None:
-        c.attempts += 1
-        q = c.queue
-        self._log(c.call_id, q.name, agent.id, "CALLBACKFAILED", str(c.attempts))
-        if c.attempts >= self.options.callback_attempts:
-            self._leave(c)
-            self._log(
-                c.call_id, q.name, NONE, "CALLBACKLISTED", c.callback_number or "", str(c.attempts)
-            )
-            return
-        q.line.remove(c)
-        c.phase = CallerPhase.SCHEDULED
-        c.not_before = self._now + self.options.callback_retry
-        self._schedule(c)
 
     # ------------------------------------------------------------------ calls ending
 
@@ -814,7 +616,7 @@ class Acd:
         talk = now - c.connected_at
         agent.talk_time += talk
         agent.idle_since = now
-        times = (_s(c.connected_at - c.entered_at), _s(talk), str(c.origposition))
+        times = (seconds(c.connected_at - c.entered_at), seconds(talk), str(c.origposition))
         if to_queue is not None:
             self._log(c.call_id, q.name, agent.id, "BLINDTRANSFER", to_queue, "queue", *times)
         else:
@@ -831,171 +633,17 @@ class Acd:
         if wrapup > 0:
             self._move(agent, AgentInput.CALL_END)
             agent.wrapup_until = self._now + wrapup
-            self._log(c.call_id, c.queue.name, agent.id, "WRAPUPSTART", _s(wrapup))
+            self._log(c.call_id, c.queue.name, agent.id, "WRAPUPSTART", seconds(wrapup))
             self._schedule_agent(agent)
         else:
             self._move(agent, AgentInput.CALL_END_NO_WRAPUP)
-        self._apply_pending(agent)
+        presence.apply_pending(self, agent)
         self._redispatch([agent])
-
-    def _apply_pending(self, agent: Agent) -> None:
-        """A logout or pause asked for during a call takes effect once it is over."""
-        if agent.state in _IN_CALL:
-            return
-        if agent.pending_logout:
-            self._logout(agent)
-        elif agent.pending_pause is not None:
-            reason, agent.pending_pause = agent.pending_pause, None
-            self._pause(agent, reason)
 
     def _end_wrapup(self, agent: Agent) -> None:
         call = NONE
         self._log(call, NONE, agent.id, "WRAPUPEND")
         self._move(agent, AgentInput.WRAPUP_END)
-
-    # ------------------------------------------------------------------ agents
-
-    def _on_login(self, ev: api.AgentLogin) -> None:
-        agent = self._agent(ev.agent)
-        if not allowed(agent.state, AgentInput.LOGIN):
-            return
-        first = agent.state is AgentState.LOGGED_OUT
-        if agent.device:
-            self._forget_device(agent)
-        agent.device = ev.device
-        self._by_device[ev.device] = agent
-        if first:  # (before the move: a ranked strategy files the agent by its idle time)
-            agent.login_at = agent.idle_since = self._now
-            agent.misses = 0
-        self._move(agent, AgentInput.LOGIN)
-        self._log(NONE, NONE, agent.id, "AGENTLOGIN", ev.device)
-        if first:
-            for m in agent.members:
-                self._log(NONE, m.queue.name, agent.id, "ADDMEMBER", ev.device)
-        self._redispatch([agent])
-
-    def _on_logout(self, ev: api.AgentLogout) -> None:
-        agent = self._agent(ev.agent)
-        if not allowed(agent.state, AgentInput.LOGOUT):
-            return
-        if agent.state in (AgentState.ON_CALL, AgentState.ON_HOLD):
-            agent.pending_logout = True
-            return
-        self._logout(agent)
-
-    def _logout(self, agent: Agent, how: AgentInput = AgentInput.LOGOUT) -> None:
-        if agent.state is AgentState.RESERVED and agent.call is not None:
-            self._unring(agent)
-        if agent.state is AgentState.WRAPUP:
-            self._log(NONE, NONE, agent.id, "WRAPUPEND")
-        self._move(agent, how)
-        agent.pending_logout = False
-        agent.pending_pause = None
-        self._wake(agent, None)
-        for m in agent.members:
-            self._log(NONE, m.queue.name, agent.id, "REMOVEMEMBER", agent.device)
-        self._log(NONE, NONE, agent.id, "AGENTLOGOFF", agent.device, _s(self._now - agent.login_at))
-        self._forget_device(agent)
-        for m in agent.members:
-            q = m.queue
-            if q.spec.leave_empty and q.logged_in == 0:
-                for c in [c for c in q.line if not c.is_callback]:
-                    self._redispatch(self._exit(c, "EXITEMPTY", "empty"))
-
-    def _forget_device(self, agent: Agent) -> None:
-        if self._by_device.get(agent.device) is agent:
-            del self._by_device[agent.device]
-
-    def _unring(self, agent: Agent) -> None:
-        """Withdraw a reserved agent from its caller's ring (RINGCANCELED, StopRinging)."""
-        c = agent.call
-        assert c is not None
-        del c.ringing[agent.id]
-        ms = str(int((self._now - c.ring_started) * 1000))
-        self._log(c.call_id, c.queue.name, agent.id, "RINGCANCELED", ms)
-        self._emit(api.StopRinging(call_id=c.call_id, agents=(agent.id,)))
-        agent.call = None
-        if not c.ringing:
-            c.retry_until = 0.0
-            self._dispatch(c.queue)  # (the agent is still RESERVED here, so not re-chosen)
-            self._schedule(c)
-
-    def _on_pause(self, ev: api.AgentPause) -> None:
-        agent = self._agent(ev.agent)
-        if not allowed(agent.state, AgentInput.PAUSE):
-            return
-        if agent.state in _IN_CALL:
-            agent.pending_pause = ev.reason
-            return
-        self._pause(agent, ev.reason)
-
-    def _pause(self, agent: Agent, reason: str) -> None:
-        if agent.state is AgentState.WRAPUP:
-            self._log(NONE, NONE, agent.id, "WRAPUPEND")
-            self._wake(agent, None)
-        self._move(agent, AgentInput.PAUSE)
-        for m in agent.members:
-            self._log(NONE, m.queue.name, agent.id, "PAUSE", reason)
-
-    def _on_unpause(self, ev: api.AgentUnpause) -> None:
-        agent = self._agent(ev.agent)
-        if agent.state in _IN_CALL:
-            agent.pending_pause = None
-            return
-        if not allowed(agent.state, AgentInput.UNPAUSE):
-            return
-        self._move(agent, AgentInput.UNPAUSE)
-        agent.misses = 0
-        for m in agent.members:
-            self._log(NONE, m.queue.name, agent.id, "UNPAUSE")
-        self._redispatch([agent])
-
-    def _on_hold(self, ev: api.AgentHold) -> None:
-        self._hold(ev.agent, AgentInput.HOLD, "HOLD")
-
-    def _on_unhold(self, ev: api.AgentUnhold) -> None:
-        self._hold(ev.agent, AgentInput.UNHOLD, "UNHOLD")
-
-    def _hold(self, agent_id: str, how: AgentInput, event: str) -> None:
-        agent = self._agent(agent_id)
-        if not allowed(agent.state, how) or agent.call is None:
-            return
-        c = agent.call
-        self._move(agent, how)
-        agent.call = c
-        self._log(c.call_id, c.queue.name, agent.id, event)
-
-    # ------------------------------------------------------------------ reconciliation
-
-    def _on_device(self, ev: api.DeviceState) -> None:
-        agent = self._by_device.get(ev.device)
-        if agent is None:
-            return
-        agent.device_state = ev.state
-        self._reconcile(agent)
-
-    def _reconcile(self, agent: Agent) -> None:
-        """Undo a call state the device contradicts (after the grace period)."""
-        state = agent.device_state
-        gone = state == "unregistered" and self.options.logout_on_unregistered
-        if agent.state in _IN_CALL and state in ("idle", "unregistered"):
-            due = agent.since + self.options.reconcile_grace
-            if self._now < due:
-                self._schedule_agent(agent, due)
-                return
-            c = agent.call
-            assert c is not None
-            if agent.state is AgentState.RESERVED:
-                self._unring(agent)
-            else:
-                self._close_call(c, "agent", lost=True)  # the lost call: COMPLETEAGENT
-            if not gone:
-                self._move(agent, AgentInput.DEVICE_IDLE)
-                self._apply_pending(agent)
-                self._redispatch([agent])
-                return
-        if gone and allowed(agent.state, AgentInput.DEVICE_GONE):
-            self._logout(agent, AgentInput.DEVICE_GONE)
 
     # ------------------------------------------------------------------ timers
 
@@ -1064,23 +712,17 @@ class Acd:
     def _agent_due(self, agent: Agent) -> None:
         if agent.state is AgentState.WRAPUP and agent.wrapup_until <= self._now:
             self._end_wrapup(agent)
-            self._apply_pending(agent)
+            presence.apply_pending(self, agent)
             self._redispatch([agent])
-        elif agent.state in _IN_CALL:
-            self._reconcile(agent)
+        elif agent.state in IN_CALL:
+            presence.reconcile(self, agent)
 
     def _caller_due(self, c: Caller) -> None:
         now = self._now
         q = c.queue
         spec = q.spec
         if c.phase is CallerPhase.SCHEDULED:
-            if now >= c.not_before:
-                c.phase = CallerPhase.WAITING
-                position = q.insert(c)
-                if not c.origposition:  # (a callback scheduled with no call joins first now)
-                    c.origposition = position
-                self._dispatch(q)
-            self._schedule(c)
+            callback.rejoin(self, c)
             return
         if not c.is_callback and spec.max_wait is not None and now >= c.entered_at + spec.max_wait:
             self._redispatch(self._exit(c, "EXITWITHTIMEOUT", "timeout"))
@@ -1088,10 +730,7 @@ class Acd:
         if c.ringing and now >= c.ring_deadline:
             agents = list(c.ringing.values())
             if c.is_callback:
-                c.ringing.clear()
-                self._emit(api.StopRinging(call_id=c.call_id, agents=(agents[0].id,)))
-                self._free_after_ring(agents[0])
-                self._callback_failed(c, agents[0])
+                callback.ring_timed_out(self, c, agents[0])
             else:
                 for agent in agents:
                     self._missed(c, agent, "no-answer")
@@ -1129,27 +768,27 @@ class Acd:
                 )
             if spec.announce_wait:
                 self._emit(api.Announce(call_id=c.call_id, kind="wait", position=pos, wait_s=ewt))
-            self._offer_callback(c, pos)
+            callback.offer(self, c, pos)
 
 
 _HANDLERS: dict[type, Callable[[Acd, Any], None]] = {
     api.CallerArrived: Acd._on_arrived,
     api.CallerHungUp: Acd._on_hungup,
     api.CallerPressed: Acd._on_pressed,
-    api.AgentLogin: Acd._on_login,
-    api.AgentLogout: Acd._on_logout,
-    api.AgentPause: Acd._on_pause,
-    api.AgentUnpause: Acd._on_unpause,
+    api.AgentLogin: presence.on_login,
+    api.AgentLogout: presence.on_logout,
+    api.AgentPause: presence.on_pause,
+    api.AgentUnpause: presence.on_unpause,
     api.RingAnswered: Acd._on_ring_answered,
     api.RingFailed: Acd._on_ring_failed,
     api.CallEnded: Acd._on_call_ended,
-    api.AgentHold: Acd._on_hold,
-    api.AgentUnhold: Acd._on_unhold,
-    api.DeviceState: Acd._on_device,
+    api.AgentHold: presence.on_hold,
+    api.AgentUnhold: presence.on_unhold,
+    api.DeviceState: presence.on_device,
     api.Tick: Acd._on_tick,
-    api.CallbackRequested: Acd._on_callback_requested,
-    api.CallbackResult: Acd._on_callback_result,
+    api.CallbackRequested: callback.on_requested,
+    api.CallbackResult: callback.on_result,
     api.TransferredToQueue: Acd._on_transferred,
-    api.CallbackScheduled: Acd._on_callback_scheduled,
-    api.CallbackCancelled: Acd._on_callback_cancelled,
+    api.CallbackScheduled: callback.on_scheduled,
+    api.CallbackCancelled: callback.on_cancelled,
 }

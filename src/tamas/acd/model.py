@@ -1,4 +1,5 @@
-"""The engine's mutable records: agents, queue members, callers, queues.
+"""The engine's mutable records: agents, queue members, callers, queues (and two helpers
+the engine's modules share).
 
 These are private to :mod:`tamas.acd` (the engine owns them and mutates them in place for
 speed); strategies see agents through :class:`Member`, which satisfies
@@ -26,7 +27,15 @@ from tamas.acd.agent_state import AgentState
 from tamas.acd.api import AgentSpec, QueueSpec
 from tamas.acd.strategies import Strategy
 
-__all__ = ["Agent", "Caller", "CallerPhase", "Member", "Queue"]
+__all__ = ["IN_CALL", "Agent", "Caller", "CallerPhase", "Member", "Queue", "seconds"]
+
+#: The states in which an agent is tied to a caller (``Agent.call`` is set).
+IN_CALL = (AgentState.RESERVED, AgentState.ON_CALL, AgentState.ON_HOLD)
+
+
+def seconds(duration: float) -> str:
+    """A duration as the log writes it (Asterisk's queue_log): whole seconds, truncated."""
+    return str(int(duration))
 
 
 class Agent:
