@@ -36,11 +36,13 @@ def run(args: argparse.Namespace) -> int:
     from tamas.runtime.reportservice import ReportService
     from tamas.runtime.voicemail_messages import MessageService
     from tamas.store.contacts import Contacts
+    from tamas.store.ivr_flows import IvrFlows
     from tamas.store.voicemail import Voicemails
     from tamas.web.agents import agent_routes
     from tamas.web.callbacks import callback_routes
     from tamas.web.contacts import contact_routes
     from tamas.web.guard import make_guard
+    from tamas.web.ivr import ivr_routes
     from tamas.web.realtime import realtime_routes
     from tamas.web.recordings import recording_routes
     from tamas.web.reports import report_routes
@@ -74,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
             if running.center is not None:
                 routes += agent_routes(running.center, token=srv.api_token)
                 routes += callback_routes(running.center, token=srv.api_token)
+                routes += ivr_routes(running.center, IvrFlows(running.store.engine),
+                                     token=srv.api_token)  # fmt: skip
             return await start_http(running.stack, srv.bind, srv.http_port, routes=routes)
 
         services.append(http)

@@ -54,6 +54,7 @@ from tamas.runtime.voicemail import Voicemail, access_applications
 from tamas.runtime.voicemail_mail import Mailer
 from tamas.store import Store, open_store
 from tamas.store.contacts import Contacts
+from tamas.store.ivr_flows import IvrFlows
 from tamas.store.voicemail import Voicemails
 
 log = logging.getLogger("tamas")
@@ -323,7 +324,8 @@ async def serve(
     if media is not None:
         center = build_center(config, stack.b2bua, media.anchor, media.apps, media.speaker,
                               event_log.append, stack.b2bua.registrar,
-                              contacts=contact_lookup)  # fmt: skip
+                              contacts=contact_lookup,
+                              flow_store=IvrFlows(store.engine))  # fmt: skip
     elif config.queues or config.ivr:
         log.warning("queues and IVR flows need media.anchor: true; they are not served")
     voicemail: Voicemail | None = None
