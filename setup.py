@@ -19,6 +19,11 @@ as fast compiled; ``acd.errors`` stays interpreted like the other errors modules
 and import fine beside it. ``relay`` and ``transfer`` stay interpreted: they name
 ``b2bua``'s classes only under TYPE_CHECKING (a real import would be circular), and compiled
 with it their import crashed (segmentation fault in module creation, mypy 2.4.1).
+
+The simulator's run loop (``SIM_HOT``: ``sim.simulation``, ``clock``, ``models``,
+``summary``) is compiled too: with the ACD compiled it was most of a simulated month's time,
+and compiled in the same build its calls into the engine are native calls (docs/simulator.md,
+"Figures"). ``sim.fromconfig`` reads the configuration once per run and stays interpreted.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ BUILD_REQUIREMENTS = ["mypy==2.4.1", "types-PyYAML"]
 RUNTIME_HOT = ("endpoint", "routing", "b2bua")
 #: The ACD: every queue event and every simulated call passes through it.
 ACD_HOT = ("engine", "callback", "presence", "model", "agent_state", "strategies")
+#: The simulator's loop, clock, draws and KPI fold: every simulated happening passes through.
+SIM_HOT = ("simulation", "clock", "models", "summary")
 #: Kept interpreted. errors.py: a compiled exception class loses its class-level defaults
 #: (``ParseError().status`` raised AttributeError with mypy 2.4.1); errors are off the hot path.
 INTERPRETED = {"__init__.py", "errors.py"}
@@ -46,6 +53,7 @@ def compiled_modules() -> list[str]:
     paths = sorted(src.glob("core/*.py")) + sorted(src.glob("sip/*.py"))
     paths += [src / "runtime" / f"{name}.py" for name in RUNTIME_HOT]
     paths += [src / "acd" / f"{name}.py" for name in ACD_HOT]
+    paths += [src / "sim" / f"{name}.py" for name in SIM_HOT]
     return [str(p.relative_to(HERE)) for p in paths if p.name not in INTERPRETED]
 
 

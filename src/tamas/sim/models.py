@@ -121,18 +121,23 @@ class ArrivalProfile:
 
     def next_arrival(self, now: float, rng: random.Random) -> float | None:
         """Time of the first arrival after ``now``, or None when the profile is all zeros."""
-        if self.per_day == 0:
-            return None
+        calls, interval = self.calls, self.interval
+        slots = len(calls)
         t = now
-        while True:
-            slot = math.floor(t / self.interval)
-            end = (slot + 1) * self.interval
-            rate = self.calls[slot % len(self.calls)] / self.interval
+        empty = 0  # consecutive intervals without calls: a whole cycle of them means none ever
+        while empty < slots:
+            slot = math.floor(t / interval)
+            end = (slot + 1) * interval
+            rate = calls[slot % slots] / interval
             if rate > 0:
+                empty = 0
                 candidate = t + rng.expovariate(rate)
                 if candidate < end:
                     return candidate
+            else:
+                empty += 1
             t = end
+        return None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -30,7 +30,7 @@ import dataclasses
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Final
 
 from tamas.acd.api import (
     AcdOptions,
@@ -100,55 +100,25 @@ class RunResult:
     end: float
 
 
-# Happenings on the virtual clock. Private and never changed after creation; not frozen only
-# because a frozen dataclass's __init__ is several times slower (object.__setattr__ per field).
-@dataclass(slots=True)
-class _Arrive:
-    queue: str
+# Happenings on the virtual clock: ``(kind, subject, detail)`` tuples, the kind one of the
+# numbers below. Plain tuples, not objects: a run makes hundreds of thousands of them a day,
+# and a tuple costs no __init__ call (and nothing to box for a compiled build).
+_ARRIVE: Final = 0  # subject: the queue
+_GIVE_UP: Final = 1  # subject: the call (its patience ran out)
+_PICK_UP: Final = 2  # subject: the call, detail: the agent
+_RING_OUT: Final = 3  # subject: the call, detail: the agent
+_HANG_UP: Final = 4  # subject: the call (the conversation's end)
+_LOGIN: Final = 5  # subject: the agent (shift changes, detail: the pause reason)
+_LOGOFF: Final = 6
+_PAUSE: Final = 7
+_UNPAUSE: Final = 8
+_DAY: Final = 9  # the next day's shifts are due (the day is counted by the simulation)
+_DEADLINE: Final = 10  # the engine's next_deadline()
 
-
-@dataclass(slots=True)
-class _GiveUp:
-    call_id: str
-
-
-@dataclass(slots=True)
-class _PickUp:
-    call_id: str
-    agent: str
-
-
-@dataclass(slots=True)
-class _RingOut:
-    call_id: str
-    agent: str
-
-
-@dataclass(slots=True)
-class _HangUp:
-    call_id: str
-
-
-@dataclass(slots=True)
-class _Shift:
-    agent: str
-    kind: str
-    reason: str
-
-
-@dataclass(slots=True)
-class _Day:
-    day: int
-
-
-@dataclass(slots=True)
-class _Deadline:
-    pass
-
-
-_Happening = _Arrive | _GiveUp | _PickUp | _RingOut | _HangUp | _Shift | _Day | _Deadline
-_DEADLINE = _Deadline()
+_Happening = tuple[int, str, str]
+_SHIFTS = {"login": _LOGIN, "logoff": _LOGOFF, "pause": _PAUSE, "unpause": _UNPAUSE}
 _NO_SKILLS: Mapping[str, int] = {}
+_TICK = Tick()
 
 #: After the last arrival, how long the run goes on to let the queues drain.
 DRAIN = 6 * 3600.0
@@ -185,6 +155,7 @@ class Simulation:
         self._arrivals_over = False
         self._streams = 0
         self._start = 0.0
+        self._day = 0
 
     def run(
         self, *, calls: int | None = None, until: float | None = None, start: float = 0.0
@@ -200,60 +171,61 @@ class Simulation:
         self._max_calls = calls
         self._until = None if until is None else start + until
         self._start = start
-        self.clock.now = start
+        clock = self.clock
+        clock.now = start
         self._streams = len(self.scenario.arrivals)
         self._arrivals_over = self._streams == 0
         for queue, profile in self.scenario.arrivals.items():
             self._next_arrival(queue, profile, start)
-        self.clock.at(start, _Day(0))
-        clock, dispatch = self.clock, _DISPATCH
+        clock.at(start, (_DAY, "", ""))
         while not self._arrivals_over and len(clock):
-            item = clock.pop()
-            dispatch[type(item)](self, item)
+            self._happen(clock.pop())
         stop_at = clock.now + DRAIN
         while len(clock) and (self._waiting or self._talking):
-            if (clock.next_time() or 0.0) > stop_at:
+            next_time = clock.next_time()
+            if (0.0 if next_time is None else next_time) > stop_at:
                 break
-            item = clock.pop()
-            dispatch[type(item)](self, item)
+            self._happen(clock.pop())
         return RunResult(
-            calls=self._calls, records=self._records, events=self._events, end=self.clock.now
+            calls=self._calls, records=self._records, events=self._events, end=clock.now
         )
 
     # ------------------------------------------------------------------ happenings
 
-    def _give_up(self, item: _GiveUp) -> None:
-        if item.call_id in self._waiting:
-            self._waiting.discard(item.call_id)
-            self._feed(CallerHungUp(call_id=item.call_id))
-
-    def _pick_up(self, item: _PickUp) -> None:
-        key = (item.call_id, item.agent)
-        if key in self._rings:
-            self._rings.discard(key)
-            self._feed(RingAnswered(call_id=item.call_id, agent=item.agent))
-
-    def _ring_out(self, item: _RingOut) -> None:
-        key = (item.call_id, item.agent)
-        if key in self._rings:
-            self._rings.discard(key)
-            self._feed(RingFailed(call_id=item.call_id, agent=item.agent, cause="no-answer"))
-
-    def _hang_up(self, item: _HangUp) -> None:
-        if item.call_id in self._talking:
-            self._talking.discard(item.call_id)
-            self._feed(CallEnded(call_id=item.call_id, by="caller"))
-
-    def _deadline(self, _item: _Deadline) -> None:
-        self._deadline_at = None
-        due = self.acd.next_deadline()
-        if due is not None and due <= self.clock.now:
-            self._feed(Tick())
+    def _happen(self, happening: _Happening) -> None:
+        """Turn one happening into an ACD event, if it still applies."""
+        kind, subject, detail = happening
+        if kind == _DEADLINE:
+            self._deadline_at = None
+            due = self.acd.next_deadline()
+            if due is not None and due <= self.clock.now:
+                self._feed(_TICK)
+            else:
+                self._arm()
+        elif kind == _ARRIVE:
+            self._arrive(subject)
+        elif kind in (_PICK_UP, _RING_OUT):
+            key = (subject, detail)
+            if key in self._rings:
+                self._rings.discard(key)
+                if kind == _PICK_UP:
+                    self._feed(RingAnswered(call_id=subject, agent=detail))
+                else:
+                    self._feed(RingFailed(call_id=subject, agent=detail, cause="no-answer"))
+        elif kind == _HANG_UP:
+            if subject in self._talking:
+                self._talking.discard(subject)
+                self._feed(CallEnded(call_id=subject, by="caller"))
+        elif kind == _GIVE_UP:
+            if subject in self._waiting:
+                self._waiting.discard(subject)
+                self._feed(CallerHungUp(call_id=subject))
+        elif kind == _DAY:
+            self._start_day()
         else:
-            self._arm()
+            self._shift(kind, subject, detail)
 
-    def _arrive(self, item: _Arrive) -> None:
-        queue = item.queue
+    def _arrive(self, queue: str) -> None:
         if self._max_calls is not None and self._calls >= self._max_calls:
             return  # another queue's stream reached the limit first
         self._calls += 1
@@ -261,7 +233,7 @@ class Simulation:
         self._waiting.add(call_id)
         patience = self.scenario.patience
         if patience is not None:
-            self.clock.after(patience.sample(self._patience_rng), _GiveUp(call_id))
+            self.clock.after(patience.sample(self._patience_rng), (_GIVE_UP, call_id, ""))
         skills = self.scenario.skills.get(queue, _NO_SKILLS)
         self._feed(CallerArrived(call_id=call_id, queue=queue, skills=skills))
         self._next_arrival(queue, self.scenario.arrivals[queue], self.clock.now)
@@ -277,29 +249,30 @@ class Simulation:
             self._streams -= 1
             self._arrivals_over = self._streams <= 0
             return
-        self.clock.at(when, _Arrive(queue))
+        self.clock.at(when, (_ARRIVE, queue, ""))
 
-    def _start_day(self, item: _Day) -> None:
-        day = item.day
+    def _start_day(self) -> None:
+        day = self._day
+        self._day += 1
         base = self._start + day * DAY
+        clock = self.clock
         for agent_id, plan in self._plans.items():
             if plan.schedule is None:
                 if day == 0:
-                    self.clock.at(base, _Shift(agent_id, "login", ""))
+                    clock.at(base, (_LOGIN, agent_id, ""))
                 continue
             for when, kind, reason in plan.schedule.events(1):
-                self.clock.at(base + when, _Shift(agent_id, kind, reason))
+                clock.at(base + when, (_SHIFTS[kind], agent_id, reason))
         if not self._arrivals_over:
-            self.clock.at(base + DAY, _Day(day + 1))
+            clock.at(base + DAY, (_DAY, "", ""))
 
-    def _shift(self, item: _Shift) -> None:
-        agent, kind, reason = item.agent, item.kind, item.reason
+    def _shift(self, kind: int, agent: str, reason: str) -> None:
         event: Event
-        if kind == "login":
+        if kind == _LOGIN:
             event = AgentLogin(agent=agent, device=f"sim/{agent}")
-        elif kind == "logoff":
+        elif kind == _LOGOFF:
             event = AgentLogout(agent=agent)
-        elif kind == "pause":
+        elif kind == _PAUSE:
             event = AgentPause(agent=agent, reason=reason)
         else:
             event = AgentUnpause(agent=agent)
@@ -322,7 +295,7 @@ class Simulation:
                 self._waiting.discard(call_id)
                 self._talking.add(call_id)
                 duration = self.scenario.handle_time.sample(self._handle_rng)
-                self.clock.after(duration, _HangUp(call_id))
+                self.clock.after(duration, (_HANG_UP, call_id, ""))
             elif isinstance(command, RingAgents):
                 self._ring(command)
             elif isinstance(command, StopRinging):
@@ -344,33 +317,22 @@ class Simulation:
 
     def _ring(self, command: RingAgents) -> None:
         rng = self._agent_rng
+        call_id = command.call_id
         for agent, _device in command.agents:
-            self._rings.add((command.call_id, agent))
+            self._rings.add((call_id, agent))
             plan = self._plans[agent]
             p = plan.answer_probability
             delay = plan.ring_delay.sample(rng)
             if (p >= 1.0 or rng.random() < p) and delay < command.timeout:
-                self.clock.after(delay, _PickUp(command.call_id, agent))
+                self.clock.after(delay, (_PICK_UP, call_id, agent))
             else:
-                self.clock.after(command.timeout, _RingOut(command.call_id, agent))
+                self.clock.after(command.timeout, (_RING_OUT, call_id, agent))
 
     def _arm(self) -> None:
         due = self.acd.next_deadline()
         if due is not None and (self._deadline_at is None or due < self._deadline_at):
             self._deadline_at = due
-            self.clock.at(due, _DEADLINE)
-
-
-_DISPATCH: dict[type, Callable[[Simulation, Any], None]] = {
-    _Arrive: Simulation._arrive,
-    _GiveUp: Simulation._give_up,
-    _PickUp: Simulation._pick_up,
-    _RingOut: Simulation._ring_out,
-    _HangUp: Simulation._hang_up,
-    _Shift: Simulation._shift,
-    _Day: Simulation._start_day,
-    _Deadline: Simulation._deadline,
-}
+            self.clock.at(due, (_DEADLINE, "", ""))
 
 
 def simulate(

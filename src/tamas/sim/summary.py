@@ -26,19 +26,46 @@ answered within T / finished; abandon rate = abandoned / finished; ``aht`` = mea
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Final
 
 from tamas.core.events import LogRecord
 
 __all__ = ["Kpis", "SummaryFold"]
 
-_OTHER_EXITS = frozenset(
-    {"EXITWITHTIMEOUT", "EXITEMPTY", "EXITWITHKEY", "EXITFULL", "CALLBACKREQUEST"}
-)
-_LOGIN = frozenset({"AGENTLOGIN", "ADDMEMBER"})
-_LOGOFF = frozenset({"AGENTLOGOFF", "REMOVEMEMBER"})
-_PAUSE = frozenset({"PAUSE", "PAUSEALL"})
-_UNPAUSE = frozenset({"UNPAUSE", "UNPAUSEALL"})
-_COMPLETE = frozenset({"COMPLETECALLER", "COMPLETEAGENT"})
+# What each event name means to the fold (one dict lookup per record; names not here, such
+# as RINGNOANSWER or WRAPUPSTART, are skipped).
+_ENTER: Final = 1
+_CONNECT: Final = 2
+_COMPLETE: Final = 3
+_ABANDON: Final = 4
+_OTHER_EXIT: Final = 5
+_REJECTED: Final = 6
+_LOGIN: Final = 7
+_LOGOFF: Final = 8
+_PAUSE: Final = 9
+_UNPAUSE: Final = 10
+_KINDS: Final[dict[str, int]] = {
+    "ENTERQUEUE": _ENTER,
+    "CONNECT": _CONNECT,
+    "COMPLETECALLER": _COMPLETE,
+    "COMPLETEAGENT": _COMPLETE,
+    "ABANDON": _ABANDON,
+    "EXITWITHTIMEOUT": _OTHER_EXIT,
+    "EXITEMPTY": _OTHER_EXIT,
+    "EXITWITHKEY": _OTHER_EXIT,
+    "EXITFULL": _OTHER_EXIT,
+    "CALLBACKREQUEST": _OTHER_EXIT,
+    "FULL": _REJECTED,
+    "JOINEMPTY": _REJECTED,
+    "AGENTLOGIN": _LOGIN,
+    "ADDMEMBER": _LOGIN,
+    "AGENTLOGOFF": _LOGOFF,
+    "REMOVEMEMBER": _LOGOFF,
+    "PAUSE": _PAUSE,
+    "PAUSEALL": _PAUSE,
+    "UNPAUSE": _UNPAUSE,
+    "UNPAUSEALL": _UNPAUSE,
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,12 +123,14 @@ class SummaryFold:
     staffed_time: float = 0.0
 
     def add(self, record: LogRecord) -> None:
-        event = record.event
-        if event == "ENTERQUEUE":
+        kind = _KINDS.get(record.event, 0)
+        if kind == 0:
+            return
+        if kind == _ENTER:
             if record.at >= self.warmup:
                 self.offered += 1
                 self._entered[(record.call_id, record.queue)] = record.at
-        elif event == "CONNECT":
+        elif kind == _CONNECT:
             entered = self._entered.pop((record.call_id, record.queue), None)
             self._connected[record.call_id] = record.at
             if entered is not None:
@@ -111,36 +140,35 @@ class SummaryFold:
                 self.max_wait = max(self.max_wait, wait)
                 self.immediate += wait <= 0.0
                 self.within += wait <= self.threshold
-        elif event in _COMPLETE:
+        elif kind == _COMPLETE:
             start = self._connected.pop(record.call_id, None)
             if start is not None:
                 self.busy_time += max(0.0, record.at - max(start, self.warmup))
                 if start >= self.warmup:
                     self.talks += 1
                     self.talk_time += record.at - start
-        elif event == "ABANDON" or event in _OTHER_EXITS:
+        elif kind in (_ABANDON, _OTHER_EXIT):
             if self._entered.pop((record.call_id, record.queue), None) is not None:
-                if event == "ABANDON":
+                if kind == _ABANDON:
                     self.abandoned += 1
                 else:
                     self.other_exits += 1
-        elif event == "FULL" or event == "JOINEMPTY":
+        elif kind == _REJECTED:
             self.rejected += record.at >= self.warmup
         else:
-            self._agent_event(record)
+            self._agent_event(kind, record)
 
-    def _agent_event(self, record: LogRecord) -> None:
-        event = record.event
-        if event not in _LOGIN and event not in _LOGOFF and event not in _PAUSE | _UNPAUSE:
-            return
-        agent = self._agents.setdefault(record.agent, _Agent())
+    def _agent_event(self, kind: int, record: LogRecord) -> None:
+        agent = self._agents.get(record.agent)
+        if agent is None:
+            agent = self._agents[record.agent] = _Agent()
         was = agent.staffed
-        if event in _LOGIN:
+        if kind == _LOGIN:
             agent.logged_in = True
             agent.paused = False
-        elif event in _LOGOFF:
+        elif kind == _LOGOFF:
             agent.logged_in = False
-        elif event in _PAUSE:
+        elif kind == _PAUSE:
             agent.paused = True
         else:
             agent.paused = False
