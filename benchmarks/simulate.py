@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import importlib.machinery
 import math
 import pstats
 import time
+from types import ModuleType
 
+import tamas.acd.engine
+import tamas.sim.simulation
 from tamas.acd.api import AgentSpec, QueueSpec
 from tamas.core.events import LogRecord
 from tamas.sim.models import (
@@ -35,6 +39,13 @@ from tamas.sim.summary import SummaryFold
 from tamas.wfm.erlang import asa, erlang_c
 
 HOUR = 3600.0
+
+
+def build(module: ModuleType) -> str:
+    """``compiled`` when ``module`` was imported from a C extension (TAMAS_COMPILE=1)."""
+    origin = module.__file__ or ""
+    compiled = origin.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))
+    return "compiled" if compiled else "pure"
 
 
 def daily_profile(calls_per_day: float) -> ArrivalProfile:
@@ -93,7 +104,8 @@ def month(args: argparse.Namespace) -> None:
     k = fold.result(result.end)
     print(
         f"{args.days} days, {args.agents} agents: {result.calls} calls, {result.records} "
-        f"records, {result.events} ACD events"
+        f"records, {result.events} ACD events (ACD {build(tamas.acd.engine)}, "
+        f"simulator {build(tamas.sim.simulation)})"
     )
     print(
         f"wall {wall:.1f} s, cpu {cpu:.1f} s: {result.calls / wall:,.0f} calls/s wall, "
