@@ -12,13 +12,13 @@ builds the server this way, and scripts/test.sh runs the suite against both buil
 
 Which modules: the sans-IO ``tamas.core`` and ``tamas.sip`` packages, plus the runtime
 modules every call passes through (``endpoint``, ``routing``, ``b2bua``), and the ACD's
-engine (``acd.engine`` and the parts it calls, ``callback`` and ``presence``, plus ``model``,
-``agent_state``, ``strategies``: the simulator runs a month of a 200-agent center about twice
-as fast compiled; ``acd.errors`` stays interpreted like the other errors modules).
-``callback`` and ``presence`` name the engine's ``Acd`` only under TYPE_CHECKING and compile
-and import fine beside it. ``relay`` and ``transfer`` stay interpreted: they name
-``b2bua``'s classes only under TYPE_CHECKING (a real import would be circular), and compiled
-with it their import crashed (segmentation fault in module creation, mypy 2.4.1).
+engine (``acd.engine`` and the parts it calls, ``selection``, ``callback`` and ``presence``,
+plus ``model``, ``agent_state``, ``strategies``: the simulator runs a month of a 200-agent
+center about twice as fast compiled; ``acd.errors`` stays interpreted like the other errors
+modules). The engine's parts name its ``Acd`` only under TYPE_CHECKING and compile and import
+fine beside it. ``relay`` and ``transfer`` stay interpreted: they name ``b2bua``'s classes
+only under TYPE_CHECKING (a real import would be circular), and compiled with it their
+import crashed (segmentation fault in module creation, mypy 2.4.1).
 
 The simulator's run loop (``SIM_HOT``: ``sim.simulation``, ``clock``, ``models``,
 ``summary``) is compiled too: with the ACD compiled it was most of a simulated month's time,
@@ -39,7 +39,7 @@ HERE = Path(__file__).parent
 BUILD_REQUIREMENTS = ["mypy==2.4.1", "types-PyYAML"]
 RUNTIME_HOT = ("endpoint", "routing", "b2bua")
 #: The ACD: every queue event and every simulated call passes through it.
-ACD_HOT = ("engine", "callback", "presence", "model", "agent_state", "strategies")
+ACD_HOT = ("engine", "selection", "callback", "presence", "model", "agent_state", "strategies")
 #: The simulator's loop, clock, draws and KPI fold: every simulated happening passes through.
 SIM_HOT = ("simulation", "clock", "models", "summary")
 #: Kept interpreted. errors.py: a compiled exception class loses its class-level defaults

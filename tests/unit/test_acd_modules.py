@@ -15,7 +15,7 @@ from tamas.acd import api, engine, errors
 ROOT = Path(__file__).resolve().parents[2]
 ACD = ROOT / "src" / "tamas" / "acd"
 #: The engine's parts: the event table in engine.py, and the modules it hands events to.
-PARTS = ("engine", "callback", "presence")
+PARTS = ("engine", "selection", "callback", "presence")
 #: Imported by the parts but deliberately interpreted (setup.py): types and exceptions only.
 NOT_HOT = {"api", "errors"}
 
@@ -52,7 +52,7 @@ def test_the_compiled_build_covers_every_module_the_engine_runs() -> None:
         imported = _acd_imports(part) - NOT_HOT
         assert imported <= hot, (part, imported - hot)
     # The check can fail: engine.py imports callback and presence at run time.
-    assert {"callback", "presence", "model"} <= _acd_imports("engine")
+    assert {"selection", "callback", "presence", "model"} <= _acd_imports("engine")
 
 
 def test_the_errors_are_the_same_classes_wherever_imported() -> None:

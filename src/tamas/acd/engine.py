@@ -30,11 +30,11 @@ races with our commands. Unknown queue or agent ids raise :class:`AcdError` (con
 mismatch), and an internal move the agent table lacks raises ``InvalidTransition``.
 
 *Parts.* This module is the event table, the lines, dispatch and ringing, calls ending and
-the timers. Callbacks (:mod:`tamas.acd.callback`) and agent presence
-(:mod:`tamas.acd.presence`: login, logout, pause, hold, reconciliation) are functions over
-:class:`Acd` in their own modules, called from the event table and from the steps here; they
-use this class's private helpers (``_log``, ``_move``, ``_dispatch``, ``_schedule``...) as
-its own methods do.
+the timers. Who may be rung and whom the strategy picks is :mod:`tamas.acd.selection`;
+callbacks (:mod:`tamas.acd.callback`) and agent presence (:mod:`tamas.acd.presence`: login,
+logout, pause, hold, reconciliation) have their own modules too. They are functions over
+:class:`Acd`, called from the event table and from the steps here, and use this class's
+private helpers (``_log``, ``_move``, ``_dispatch``, ``_schedule``...) as its methods do.
 """
 
 from __future__ import annotations
@@ -46,11 +46,12 @@ import random
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from tamas.acd import api, callback, presence
+from tamas.acd import api, callback, presence, selection
 from tamas.acd.agent_state import AgentInput, AgentState, next_state
 from tamas.acd.errors import AcdError, CallbackInProgress, DuplicateCallback, UnknownCallback
 from tamas.acd.model import IN_CALL, Agent, Caller, CallerPhase, Member, Queue, seconds
-from tamas.acd.strategies import AgentView, Ranked, make_strategy
+from tamas.acd.selection import EPS
+from tamas.acd.strategies import Ranked, make_strategy
 from tamas.core.events import NONE, LogRecord
 
 #: (The errors are re-exported: they were defined here, and callers import them from here.)
@@ -60,9 +61,6 @@ _MISS_CAUSES = ("no-answer", "rejected")
 _NOT_SERVING = (AgentState.LOGGED_OUT, AgentState.PAUSED)
 _AVAILABLE = AgentState.AVAILABLE
 _LOGGED_OUT = AgentState.LOGGED_OUT
-#: Waits are compared with thresholds with this tolerance, so that the Tick at
-#: ``entered_at + t`` sees a wait of ``t`` despite float rounding.
-_EPS = 1e-6
 _HANGUP = api.Destination(kind=api.DestinationKind.HANGUP)
 
 
@@ -375,10 +373,13 @@ class Acd:
                 return
             if c.ringing or c.retry_until > now:
                 continue
-            wait = now - c.entered_at + _EPS
+            wait = now - c.entered_at + EPS
             if c.skills:  # (without skills ``required`` stays the empty ``skills``)
-                c.required = self._required(c, wait)
-            chosen = self._pick_ranked(c, wait) if ranked else self._pick_scan(c, wait)
+                c.required = selection.required(c, wait)
+            if ranked:
+                chosen = selection.pick_ranked(self, c, wait)
+            else:
+                chosen = selection.pick_scan(self, c, wait)
             if not chosen:
                 continue
             if c.is_callback:
@@ -402,79 +403,6 @@ class Acd:
                     )
                 )
             self._schedule(c)
-
-    def _new_round(self, c: Caller) -> bool:
-        """Everyone eligible was tried: start a new round; False if it starts after a pause."""
-        c.tried.clear()
-        if c.retry_until:
-            return True
-        c.retry_until = self._now + c.queue.spec.retry  # (no ring since: busy, unreachable)
-        self._schedule(c)
-        return False
-
-    def _pick_scan(self, c: Caller, wait: float) -> list[str]:
-        """The strategy's choice among the eligible members (none: ring nobody now)."""
-        q = c.queue
-        if c.required or (q.penalties and q.spec.tier_wait):
-            cands = [m for m in q.available.values() if self._eligible(m, c, wait)]
-        else:
-            cands = list(q.available.values())
-        if not cands:
-            return []
-        if c.tried:
-            tried = c.tried
-            untried = [m for m in cands if m.agent.id not in tried]
-            if untried:
-                cands = untried
-            elif not self._new_round(c):
-                return []
-        strategy = q.strategy
-        if strategy.penalty_first and q.penalties:
-            low = min(m.penalty for m in cands)
-            cands = [m for m in cands if m.penalty == low]
-        return strategy.choose(cands, c, now=self._now)
-
-    def _pick_ranked(self, c: Caller, wait: float) -> list[str]:
-        """As :meth:`_pick_scan`, for a ranked strategy: the first acceptable in its index."""
-        q = c.queue
-        strategy = q.strategy
-        assert isinstance(strategy, Ranked)
-        accept: Callable[[AgentView], bool] | None = None
-        if c.required or (q.penalties and q.spec.tier_wait):
-
-            def accept(m: AgentView) -> bool:
-                return self._eligible(m, c, wait)
-
-        pick: AgentView | None = None
-        if c.tried:
-            tried = c.tried
-            if accept is None:
-                pick = strategy.first(lambda m: m.id not in tried)
-            else:
-                eligible = accept
-                pick = strategy.first(lambda m: m.id not in tried and eligible(m))
-        if pick is None:
-            pick = strategy.first(accept)
-            if pick is None:
-                return []
-            if c.tried and not self._new_round(c):
-                return []
-        strategy.picked(pick)
-        return [pick.id]
-
-    def _required(self, c: Caller, wait: float) -> dict[str, int]:
-        step = c.queue.spec.skill_relax
-        if not c.skills or not step:
-            return c.skills
-        drop = int(wait // step)
-        return {s: max(1, lvl - drop) for s, lvl in c.skills.items()}
-
-    def _eligible(self, m: AgentView, c: Caller, wait: float) -> bool:
-        tiers = c.queue.spec.tier_wait
-        if m.penalty > 0 and tiers and wait < tiers[min(m.penalty, len(tiers)) - 1]:
-            return False
-        skills = m.skills
-        return all(skills.get(s, 0) >= lvl for s, lvl in c.required.items())
 
     def _cancel_ring(self, c: Caller) -> list[Agent]:
         """Stop every ring of ``c`` (RINGCANCELED each); returns the agents, now freed.
@@ -669,26 +597,10 @@ class Acd:
         elif c.retry_until > self._now:
             due = c.retry_until
         else:
-            due = self._next_step(c)
+            due = selection.next_step(c, self._now)
         if due is not None and due < best:
             best = due
         self._wake(c, best if best < math.inf else None)
-
-    def _next_step(self, c: Caller) -> float | None:
-        """The next time more members may become eligible (tier opens, skill relaxes)."""
-        spec = c.queue.spec
-        now = self._now
-        wait = now - c.entered_at + _EPS
-        best: float | None = None
-        for t in spec.tier_wait:
-            if t > wait:
-                best = c.entered_at + t
-                break
-        step = spec.skill_relax
-        if step and any(lvl > 1 for lvl in self._required(c, wait).values()):
-            at = c.entered_at + (int(wait // step) + 1) * step
-            best = at if best is None else min(best, at)
-        return best
 
     def _schedule_agent(self, agent: Agent, recheck: float | None = None) -> None:
         times = [recheck] if recheck is not None else []
