@@ -33,51 +33,15 @@ def run(args: argparse.Namespace) -> int:
     # Imported on use: the runtime is heavy, and ``config`` commands must not need it.
     from tamas.runtime.app import Running
     from tamas.runtime.app import run as run_runtime
-    from tamas.runtime.reportservice import ReportService
-    from tamas.runtime.voicemail_messages import MessageService
-    from tamas.store.contacts import Contacts
-    from tamas.store.ivr_flows import IvrFlows
-    from tamas.store.voicemail import Voicemails
-    from tamas.web.agents import agent_routes
-    from tamas.web.callbacks import callback_routes
-    from tamas.web.contacts import contact_routes
-    from tamas.web.guard import make_guard
-    from tamas.web.ivr import ivr_routes
-    from tamas.web.realtime import realtime_routes
-    from tamas.web.recordings import recording_routes
-    from tamas.web.reports import report_routes
+    from tamas.web.api import api_routes
     from tamas.web.status import start_http
-    from tamas.web.voicemail import voicemail_routes
-    from tamas.web.wfm import wfm_routes
 
     services = []
     if config.server.http_port:
         srv = config.server
 
         async def http(running: Running) -> Callable[[], Awaitable[None]]:
-            routes = recording_routes(running.recordings, running.store, token=srv.api_token)
-            reports = ReportService(running.store.engine, config.reports)
-            agents = {a.id for a in config.agents}
-            service = MessageService(Voicemails(running.store.engine), config.data_dir,
-                                     known_agent=agents.__contains__)  # fmt: skip
-            routes += voicemail_routes(service, token=srv.api_token)
-            routes += contact_routes(Contacts(running.store.engine), token=srv.api_token)
-            routes += wfm_routes(running.store, make_guard(srv.api_token, api="wfm"),
-                                 zone=config.reports.timezone)  # fmt: skip
-            routes += report_routes(reports, token=srv.api_token)
-            if running.live is not None:
-                maintainer = running.reports
-
-                def today() -> object:
-                    seq = maintainer.last_seq if maintainer is not None else None
-                    return {**reports.today(), "through_seq": seq}
-
-                routes += realtime_routes(running.live, token=srv.api_token, today=today)
-            if running.center is not None:
-                routes += agent_routes(running.center, token=srv.api_token)
-                routes += callback_routes(running.center, token=srv.api_token)
-                routes += ivr_routes(running.center, IvrFlows(running.store.engine),
-                                     token=srv.api_token)  # fmt: skip
+            routes = api_routes(config, running)
             return await start_http(running.stack, srv.bind, srv.http_port, routes=routes)
 
         services.append(http)
