@@ -52,6 +52,8 @@ _ERRORS: Final[dict[type[RecordingError], tuple[int, str]]] = {
 }
 _ACTIONS: Final = ("start", "pause", "resume", "stop")
 _DEFAULT_PAGE: Final = 50
+#: The largest ``offset`` (as the other list APIs; the database has 64-bit integers).
+_MAX_OFFSET: Final = 1 << 31
 
 
 class _BadRequest(Exception):
@@ -101,7 +103,7 @@ def recording_routes(
         try:
             query = request.query_params
             limit = _int(query.get("limit"), _DEFAULT_PAGE, "limit", 1, MAX_PAGE)
-            offset = _int(query.get("offset"), 0, "offset", 0, None)
+            offset = _int(query.get("offset"), 0, "offset", 0, _MAX_OFFSET)
             since = _time(query.get("from"), "from")
             until = _time(query.get("to"), "to")
         except _BadRequest as exc:

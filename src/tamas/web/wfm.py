@@ -179,11 +179,12 @@ def wfm_routes(
         try:
             body = await _body(request)
             inputs = _staffing_inputs(body)
+            rows = await asyncio.to_thread(plan, inputs)  # it may take long: not on the loop
         except _BadRequest as exc:
             return _bad(exc)
-        except StaffingError as exc:
+        except (ValueError, OverflowError) as exc:  # StaffingError; beyond erlang's limits
             return _bad(_BadRequest(str(exc)))
-        table = staffing_table(plan(inputs), target=inputs[0].target)
+        table = staffing_table(rows, target=inputs[0].target)
         return JSONResponse(table.as_json())
 
     async def forecast_view(request: Request) -> Response:
@@ -218,6 +219,8 @@ def wfm_routes(
             )  # fmt: skip
         except ForecastError as exc:
             return error(422, "not_enough_history", str(exc))
+        except (ValueError, OverflowError) as exc:  # beyond erlang's limits
+            return _bad(_BadRequest(str(exc)))
         return JSONResponse({"queues": [q.as_json() for q in result]})
 
     return [
