@@ -42,23 +42,12 @@ from tamas import __version__
 from tamas.config import Config, parse_config
 from tamas.core.events import NONE, LogRecord
 from tamas.runtime.app import Running, serve
-from tamas.runtime.reportservice import ReportService
-from tamas.runtime.voicemail_messages import MessageService
 from tamas.store import events as store_events
 from tamas.store import open_store
 from tamas.store.contacts import Contacts
-from tamas.store.voicemail import Voicemails
-from tamas.web.agents import agent_routes
-from tamas.web.callbacks import callback_routes
-from tamas.web.contacts import contact_routes
-from tamas.web.guard import make_guard
-from tamas.web.openapi import OPENAPI_PATH, openapi_document, openapi_routes
-from tamas.web.realtime import realtime_routes
-from tamas.web.recordings import recording_routes
-from tamas.web.reports import report_routes
+from tamas.web.api import api_routes
+from tamas.web.openapi import OPENAPI_PATH, openapi_document
 from tamas.web.status import create_app
-from tamas.web.voicemail import voicemail_routes
-from tamas.web.wfm import wfm_routes
 
 DOCUMENT = openapi_document(version=__version__)
 
@@ -81,32 +70,8 @@ reports:
 
 
 def http_routes(running: Running, config: Config) -> list[BaseRoute]:
-    """The routes ``tamas serve`` mounts (tamas.cli.serve_cmd, line for line), and the
-    OpenAPI document's."""
-    srv = config.server
-    routes = recording_routes(running.recordings, running.store, token=srv.api_token)
-    reports = ReportService(running.store.engine, config.reports)
-    agents = {a.id for a in config.agents}
-    service = MessageService(Voicemails(running.store.engine), config.data_dir,
-                             known_agent=agents.__contains__)  # fmt: skip
-    routes += voicemail_routes(service, token=srv.api_token)
-    routes += contact_routes(Contacts(running.store.engine), token=srv.api_token)
-    routes += wfm_routes(running.store, make_guard(srv.api_token, api="wfm"),
-                         zone=config.reports.timezone)  # fmt: skip
-    routes += report_routes(reports, token=srv.api_token)
-    if running.live is not None:
-        maintainer = running.reports
-
-        def today() -> object:
-            table = reports.run("queues", reports.query({}))
-            seq = maintainer.last_seq if maintainer is not None else None
-            return {"queues": [dict(r) for r in table.rows], "through_seq": seq}
-
-        routes += realtime_routes(running.live, token=srv.api_token, today=today)
-    if running.center is not None:
-        routes += agent_routes(running.center, token=srv.api_token)
-        routes += callback_routes(running.center, token=srv.api_token)
-    return [*routes, *openapi_routes(DOCUMENT)]
+    """The routes ``tamas serve`` mounts (``tamas.web.api.api_routes``, the document's too)."""
+    return api_routes(config, running)
 
 
 class Center:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
+from tamas import __version__
 from tamas.config import Config
 from tamas.runtime.app import Running
 from tamas.runtime.reportservice import ReportService
@@ -20,6 +21,7 @@ from tamas.web.callbacks import callback_routes
 from tamas.web.contacts import contact_routes
 from tamas.web.guard import make_guard
 from tamas.web.ivr import ivr_routes
+from tamas.web.openapi import openapi_document, openapi_routes
 from tamas.web.realtime import realtime_routes
 from tamas.web.recordings import recording_routes
 from tamas.web.reports import report_routes
@@ -30,7 +32,8 @@ __all__ = ["api_routes"]
 
 
 def api_routes(config: Config, running: Running) -> list[BaseRoute]:
-    """The routes of every API (each behind the loopback-or-token guard)."""
+    """The routes of every API (each behind the loopback-or-token guard), and the OpenAPI
+    document describing them (``GET /api/v1/openapi.json``, open: it holds no data)."""
     token = config.server.api_token
     engine = running.store.engine
     routes = recording_routes(running.recordings, running.store, token=token)
@@ -55,4 +58,4 @@ def api_routes(config: Config, running: Running) -> list[BaseRoute]:
         routes += agent_routes(running.center, token=token)
         routes += callback_routes(running.center, token=token)
         routes += ivr_routes(running.center, IvrFlows(engine), token=token)
-    return routes
+    return [*routes, *openapi_routes(openapi_document(version=__version__))]
