@@ -4,8 +4,9 @@ Without ``--config`` one queue ``sim`` is served by ``--agents`` agents who are 
 whole run and always answer at once; calls arrive at ``--rate`` per hour with exponential
 handle times of mean ``--aht``: an M/M/c queue (M/M/c+M with ``--patience``), so Erlang C
 (or Erlang A) predictions are printed beside the measured figures. With ``--config`` the
-queues and agents come from the configuration's ``queues:`` and ``agents:`` sections and
-calls arrive at ``--rate`` per hour in every queue.
+queues and agents come from the configuration's ``queues:`` and ``agents:`` sections, and
+arrival profiles, the call model and agents' shifts from its ``simulation:`` section
+(:func:`tamas.sim.fromconfig.scenario_from_config`); options given here override it.
 """
 
 from __future__ import annotations
@@ -20,11 +21,19 @@ from typing import IO
 from tamas.acd.api import AgentSpec, QueueSpec
 from tamas.acd.strategies import STRATEGIES
 from tamas.config import ConfigError, load_config
+from tamas.config.model import Config
 from tamas.core.events import LogRecord
 from tamas.core.queue_log import format_line
 from tamas.runtime.eventlog import encode_record
-from tamas.sim.fromconfig import queue_skills, specs_from_config
-from tamas.sim.models import ArrivalProfile, Distribution, Exponential, LogNormal
+from tamas.sim.fromconfig import Overrides, scenario_from_config
+from tamas.sim.models import (
+    DAY,
+    ArrivalProfile,
+    Constant,
+    Distribution,
+    Exponential,
+    LogNormal,
+)
 from tamas.sim.simulation import AgentPlan, Scenario, simulate
 from tamas.sim.summary import Kpis, SummaryFold
 from tamas.wfm.erlang import asa, erlang_a, erlang_c, occupancy, service_level
@@ -32,6 +41,7 @@ from tamas.wfm.erlang import asa, erlang_a, erlang_c, occupancy, service_level
 __all__ = ["add_parser", "run"]
 
 EXIT_INVALID = 2
+DEFAULT_AHT = 180.0
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -48,24 +58,28 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "examples:\n"
             "  tamas simulate --calls 100000 --agents 11 --rate 200 --aht 180\n"
             "  tamas simulate --hours 8 --agents 50 --rate 900 --patience 60 --seed 7\n"
-            "  tamas simulate --config tamas.yaml --hours 24 --rate 120 --events day.queue_log\n"
+            "  tamas simulate --config tamas.yaml --days 1 --events day.queue_log\n"
             "docs: docs/simulator.md\n"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sim.add_argument("--config", type=Path, metavar="FILE", help="take queues and agents from FILE")
+    sim.add_argument(
+        "--config", type=Path, metavar="FILE",
+        help="take queues, agents and the simulation: section from FILE",
+    )  # fmt: skip
     span = sim.add_mutually_exclusive_group(required=True)
     span.add_argument("--calls", type=int, metavar="N", help="simulate N calls")
     span.add_argument("--hours", type=float, metavar="H", help="simulate H hours of arrivals")
+    span.add_argument("--days", type=float, metavar="D", help="simulate D days of arrivals")
     sim.add_argument("--agents", type=int, default=10, metavar="N", help="agents (default 10)")
     sim.add_argument(
         "--rate", type=float, metavar="PER_HOUR",
         help="calls per hour per queue (default: 85%% load, 0.85 x agents x 3600 / aht / queues)",
     )  # fmt: skip
-    sim.add_argument("--aht", type=float, default=180.0, metavar="S", help="mean handle time")
+    sim.add_argument("--aht", type=float, metavar="S", help="mean handle time (default 180)")
     sim.add_argument(
-        "--handle", choices=("exponential", "lognormal"), default="exponential",
-        help="handle-time distribution (lognormal: cv 1)",
+        "--handle", choices=("exponential", "lognormal", "constant"),
+        help="handle-time distribution (default exponential; lognormal: cv 1)",
     )  # fmt: skip
     sim.add_argument("--patience", type=float, metavar="S", help="mean patience (default: none)")
     sim.add_argument("--wrapup", type=float, default=0.0, metavar="S", help="queue wrap-up")
@@ -99,20 +113,32 @@ def run(args: argparse.Namespace) -> int:
         out = args.events.open("w", encoding="utf-8")
         sink = _writer(args.events.suffix, out, fold)
     try:
-        until = None if args.hours is None else args.hours * 3600.0
-        result = simulate(scenario, sink, calls=args.calls, until=until)
+        result = simulate(scenario, sink, calls=args.calls, until=_until(args))
     finally:
         if out is not None:
             out.close()
     kpis = fold.result(result.end)
     agents = len(scenario.agents)
-    rate = next(iter(scenario.arrivals.values())).rate_at(0.0) * 3600.0
+    profiles = list(scenario.arrivals.values())
+    rate = profiles[0].rate_at(0.0) * 3600.0 if profiles else 0.0
+    if all(len(p.calls) == 1 for p in profiles):
+        arrivals = f"{rate:g} calls/h per queue"
+    else:  # daily profiles: what a day brings
+        per_day = sum(p.per_day * DAY / (len(p.calls) * p.interval) for p in profiles)
+        arrivals = f"{per_day:g} calls a day expected"
     print(f"simulated {result.calls} calls, {result.records} records, "
           f"{result.end / 3600.0:.2f} h of virtual time")  # fmt: skip
-    print(f"{len(scenario.queues)} queue(s), {agents} agents, {rate:g} calls/h per queue, "
-          f"seed {scenario.seed}")  # fmt: skip
+    print(f"{len(scenario.queues)} queue(s), {agents} agents, {arrivals}, seed {scenario.seed}")
     _print(kpis, _prediction(args, agents, rate) if erlang_ok else None)
     return 0
+
+
+def _until(args: argparse.Namespace) -> float | None:
+    if args.hours is not None:
+        return float(args.hours) * 3600.0
+    if args.days is not None:
+        return float(args.days) * DAY
+    return None
 
 
 def _check(args: argparse.Namespace) -> str:
@@ -120,7 +146,9 @@ def _check(args: argparse.Namespace) -> str:
         return "--calls must be at least 1"
     if args.hours is not None and args.hours <= 0:
         return "--hours must be positive"
-    if args.agents < 1 or args.aht <= 0:
+    if args.days is not None and args.days <= 0:
+        return "--days must be positive"
+    if args.agents < 1 or (args.aht is not None and args.aht <= 0):
         return "--agents and --aht must be positive"
     if args.patience is not None and args.patience <= 0:
         return "--patience must be positive"
@@ -131,57 +159,53 @@ def _check(args: argparse.Namespace) -> str:
 
 def _scenario(args: argparse.Namespace) -> tuple[Scenario, bool]:
     """The scenario and whether it is an M/M/c(+M) queue Erlang can predict."""
-    handle: Distribution = (
-        Exponential(mean=args.aht) if args.handle == "exponential" else LogNormal(mean=args.aht)
-    )
-    patience = None if args.patience is None else Exponential(mean=args.patience)
-    skills = {}
     if args.config is not None:
-        config = load_config(args.config)
-        queues, agent_specs = specs_from_config(config)
-        if not queues:
-            raise ValueError(f"{args.config}: no queues: section to simulate")
-        if not agent_specs:
-            names = {q.name: 0 for q in queues}
-            agent_specs = tuple(
-                AgentSpec(id=f"agent{i + 1}", queues=names) for i in range(args.agents)
-            )
-        skills = queue_skills(config)
-    else:
-        queues = (QueueSpec(name="sim", strategy=args.strategy, wrapup=args.wrapup),)
-        agent_specs = tuple(
-            AgentSpec(id=f"agent{i + 1}", queues={"sim": 0}) for i in range(args.agents)
-        )
-    full_load = len(agent_specs) * 3600.0 / args.aht / len(queues)
-    rate = args.rate if args.rate is not None else 0.85 * full_load
+        config: Config = load_config(args.config)
+        overrides = Overrides(
+            rate=args.rate, aht=args.aht, handle=args.handle, patience=args.patience,
+            agents=args.agents, seed=args.seed,
+        )  # fmt: skip
+        try:
+            return scenario_from_config(config, overrides), False
+        except ValueError as exc:
+            raise ValueError(f"{args.config}: {exc}") from None
+    aht = DEFAULT_AHT if args.aht is None else args.aht
+    handle: Distribution = LogNormal(mean=aht) if args.handle == "lognormal" else (
+        Constant(value=aht) if args.handle == "constant" else Exponential(mean=aht))  # fmt: skip
+    patience = None if args.patience is None else Exponential(mean=args.patience)
+    queues = (QueueSpec(name="sim", strategy=args.strategy, wrapup=args.wrapup),)
+    agent_specs = tuple(
+        AgentSpec(id=f"agent{i + 1}", queues={"sim": 0}) for i in range(args.agents)
+    )
+    rate = args.rate if args.rate is not None else 0.85 * args.agents * 3600.0 / aht
     scenario = Scenario(
         queues=queues,
         agents=tuple(AgentPlan(spec=a) for a in agent_specs),
-        arrivals={q.name: ArrivalProfile.constant(per_hour=rate) for q in queues},
+        arrivals={"sim": ArrivalProfile.constant(per_hour=rate)},
         handle_time=handle,
         patience=patience,
-        skills=skills,
         seed=args.seed,
     )
-    erlang_ok = args.config is None and args.handle == "exponential" and args.wrapup == 0
+    erlang_ok = args.handle in (None, "exponential") and args.wrapup == 0
     return scenario, erlang_ok
 
 
 def _prediction(args: argparse.Namespace, agents: int, per_hour: float) -> dict[str, float]:
     lam = per_hour / 3600.0
+    aht = DEFAULT_AHT if args.aht is None else args.aht
     if args.patience is not None:
-        a = erlang_a(agents, lam, args.aht, args.patience)
+        a = erlang_a(agents, lam, aht, args.patience)
         return {"p_wait": a.p_wait, "abandon_rate": a.p_abandon, "occupancy": a.occupancy}
-    traffic = lam * args.aht
+    traffic = lam * aht
     if traffic >= agents:
         return {}
     return {
         "p_wait": erlang_c(agents, traffic),
-        "asa": asa(agents, lam, args.aht),
-        "service_level": service_level(agents, lam, args.aht, args.threshold),
-        "occupancy": occupancy(agents, lam, args.aht),
+        "asa": asa(agents, lam, aht),
+        "service_level": service_level(agents, lam, aht, args.threshold),
+        "occupancy": occupancy(agents, lam, aht),
         "abandon_rate": 0.0,
-        "aht": args.aht,
+        "aht": aht,
     }
 
 

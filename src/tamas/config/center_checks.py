@@ -72,6 +72,7 @@ def check_center(config: Config) -> Iterator[Issue]:
     for i, ext in enumerate(config.extensions):
         for why, dest in ext.forward.items():
             yield from _destination(config, ("extensions", i, "forward", why), dest)
+        yield from _hours(config, i)
     for i, app in enumerate(config.media.applications):
         if app.kind != "ring_group":
             continue
@@ -142,6 +143,18 @@ def _calendars(config: Config) -> Iterator[Issue]:
             calendar_from_dict(name, data)
         except CalendarError as e:
             yield _issue(("calendars", *e.path), e.reason, "see docs/ivr.md")
+
+
+def _hours(config: Config, i: int) -> Iterator[Issue]:
+    ext = config.extensions[i]
+    if ext.hours is not None and ext.hours not in config.calendars:
+        yield _issue(("extensions", i, "hours"), "no calendar has this name",
+                     _ref_hint(ext.hours, list(config.calendars), "calendar under 'calendars:'"),
+                     got=repr(ext.hours))  # fmt: skip
+    if "closed" in ext.forward and ext.hours is None:
+        yield _issue(("extensions", i, "forward", "closed"),
+                     "forwarding when closed needs the extension's hours",
+                     "set hours: to a calendar under 'calendars:', or remove closed")  # fmt: skip
 
 
 def _ivr(config: Config) -> Iterator[Issue]:

@@ -12,6 +12,7 @@ from tamas.config.center_checks import check_center, dialable_numbers
 from tamas.config.errors import Issue
 from tamas.config.model import Config
 from tamas.config.reports import check_reports
+from tamas.config.simulation import check_simulation
 from tamas.config.voicemail import check_voicemail
 
 
@@ -28,6 +29,7 @@ def check(config: Config) -> list[Issue]:
         *check_center(config),
         *check_voicemail(config),
         *check_reports(config),
+        *check_simulation(config),
     ]
 
 

@@ -18,6 +18,7 @@ from pydantic import AfterValidator, Field
 from tamas.config.center import AgentConfig, Destination, FeatureCodes, QueueConfig, RawSection
 from tamas.config.reports import ReportsConfig
 from tamas.config.section import Section
+from tamas.config.simulation import SimulationConfig
 from tamas.config.voicemail import VoicemailConfig
 
 _DIGITS = re.compile(r"[0-9]+")
@@ -128,8 +129,11 @@ class Extension(Section):
     supervisor: bool = False
     #: Conditional forwarding: where an unanswered call goes instead of failing, by why it
     #: was not answered (``busy``: 486/600; ``no_answer``: rang ``ring_timeout`` seconds or
-    #: 408; ``unavailable``: no phone registered, 480). Destinations as in ``queues:``.
-    forward: dict[Literal["busy", "no_answer", "unavailable"], Destination] = {}
+    #: 408; ``unavailable``: no phone registered, 480; ``closed``: outside ``hours``, not
+    #: rung at all). Destinations as in ``queues:``.
+    forward: dict[Literal["busy", "no_answer", "unavailable", "closed"], Destination] = {}
+    #: The extension's business hours: a calendar under ``calendars:`` (``forward.closed``).
+    hours: str | None = None
 
     @property
     def display_name(self) -> str:
@@ -282,6 +286,7 @@ class Config(Section):
     calendars: RawSection = {}
     #: IVR flows by name (see docs/ivr.md); ``media.applications`` kind ``ivr`` gives a number.
     ivr: RawSection = {}
+    simulation: SimulationConfig = SimulationConfig()
 
     def database_url_resolved(self) -> str:
         """``database_url`` or, by default, SQLite at ``<data_dir>/tamas.db`` (absolute path)."""

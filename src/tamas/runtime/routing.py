@@ -9,6 +9,7 @@ import ipaddress
 import logging
 import re
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from tamas.config import Config
@@ -20,6 +21,9 @@ from tamas.sip.uri import SipUri, Uri, parse_uri
 log = logging.getLogger("tamas.routing")
 
 _DIALABLE = re.compile(r"\+?[0-9*#]{1,32}")
+#: The reason of the NoRoute a call to a closed extension gets (its ``forward.closed`` then
+#: applies: :meth:`tamas.runtime.callcenter.center.CallCenter.closed_now`).
+CLOSED = "Closed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +89,9 @@ class Router:
                 log.error("trunk %s: cannot resolve host %r; it is not used", t.name, t.host)
             else:
                 self.trunk_hosts[t.name] = address
+        #: Whether a new call to an extension goes to its ``forward.closed`` without ringing
+        #: (set by the contact center, whose clock tells the time); None: never.
+        self.closed: Callable[[Extension], bool] | None = None
 
     def trunk_for_source(self, peer: Peer) -> Trunk | None:
         """The trunk a request from ``peer`` belongs to: one matching host and port first,
@@ -142,7 +149,7 @@ class Router:
         if not _DIALABLE.fullmatch(dialed):
             return NoRoute(484, "Address Incomplete")  # only digits, * # and a leading +
         if dialed in self.extensions:
-            return self.to_extension(dialed, now)
+            return self._if_closed(dialed) or self.to_extension(dialed, now)
         for rule in self.config.dialplan:
             if dialed.startswith(rule.prefix) and len(dialed) > len(rule.prefix) - 1:
                 number = rule.prepend + dialed[rule.strip :]
@@ -166,4 +173,10 @@ class Router:
         destination = self.inbound_destination(trunk, did)
         if destination is None:
             return NoRoute(404, "Not Found")
-        return self.to_extension(destination, now)
+        return self._if_closed(destination) or self.to_extension(destination, now)
+
+    def _if_closed(self, number: str) -> NoRoute | None:
+        ext = self.extensions.get(number)
+        if ext is None or not ext.enabled or self.closed is None or not self.closed(ext):
+            return None
+        return NoRoute(480, CLOSED)

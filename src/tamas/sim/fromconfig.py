@@ -1,20 +1,50 @@
-"""The ACD's queue and agent specs from a center's configuration (``queues:``, ``agents:``).
+"""The simulator's scenario from a center's configuration.
 
 The simulator sits above ``tamas.config`` in the layers, so it can read a :class:`Config`
 and build the same :class:`QueueSpec`/:class:`AgentSpec` values the server would run with.
 Settings the configuration has and the ACD spec lacks (``callback_retries``,
 ``announce_*`` details, ``language``) do not change routing and are left out.
+
+:func:`scenario_from_config` adds the ``simulation:`` section (arrival profiles, the call
+model, agents' shifts and answering); values given on the command line (:class:`Overrides`)
+win over the section's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from tamas.acd.api import AgentSpec, Destination, DestinationKind, QueueSpec
 from tamas.config.center import AgentConfig, QueueConfig, parse_destination
 from tamas.config.model import Config
+from tamas.config.simulation import ScheduleConfig
+from tamas.sim.models import (
+    AgentSchedule,
+    ArrivalProfile,
+    Break,
+    Constant,
+    Distribution,
+    Exponential,
+    LogNormal,
+)
+from tamas.sim.simulation import AgentPlan, Scenario
 
-__all__ = ["agent_spec", "destination", "queue_skills", "queue_spec", "specs_from_config"]
+__all__ = [
+    "Overrides",
+    "agent_schedule",
+    "agent_spec",
+    "arrival_profiles",
+    "destination",
+    "distribution",
+    "queue_skills",
+    "queue_spec",
+    "scenario_from_config",
+    "specs_from_config",
+]
+
+#: The load the command line's default rate aims at (share of the agents' capacity).
+DEFAULT_LOAD = 0.85
 
 
 def destination(value: str) -> Destination:
@@ -67,4 +97,91 @@ def specs_from_config(config: Config) -> tuple[tuple[QueueSpec, ...], tuple[Agen
     return (
         tuple(queue_spec(q) for q in config.queues),
         tuple(agent_spec(a) for a in config.agents),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Overrides:
+    """Values from the command line; None keeps the configuration's."""
+
+    #: Calls per hour in every queue, all day (replaces the arrival profiles).
+    rate: float | None = None
+    aht: float | None = None
+    handle: str | None = None
+    patience: float | None = None
+    #: Agents serving every queue when the configuration has no ``agents:``.
+    agents: int = 10
+    seed: int = 1
+
+
+def distribution(handle: str, mean: float, cv: float = 1.0) -> Distribution:
+    """``exponential``, ``lognormal`` (with ``cv``) or ``constant`` with ``mean``."""
+    if handle == "lognormal":
+        return LogNormal(mean=mean, cv=cv)
+    if handle == "constant":
+        return Constant(value=mean)
+    if handle == "exponential":
+        return Exponential(mean=mean)
+    raise ValueError(f"unknown distribution {handle!r} (exponential, lognormal, constant)")
+
+
+def agent_schedule(schedule: ScheduleConfig) -> AgentSchedule:
+    start, end, breaks = schedule.seconds()
+    return AgentSchedule(
+        start=start,
+        end=end,
+        breaks=tuple(Break(start=at, duration=d, reason=why) for at, d, why in breaks),
+    )
+
+
+def arrival_profiles(config: Config) -> dict[str, ArrivalProfile]:
+    """The ``simulation.queues`` profiles, 96 quarter hours each."""
+    return {name: ArrivalProfile(calls=q.profile()) for name, q in config.simulation.queues.items()}
+
+
+def scenario_from_config(config: Config, overrides: Overrides | None = None) -> Scenario:
+    """The scenario of ``config``'s queues, agents and ``simulation:`` section.
+
+    Arrivals: ``overrides.rate`` in every queue; else the section's profiles (queues it does
+    not list get no callers of their own); else, without profiles, 85 % of the agents'
+    capacity shared evenly between the queues. Raises ValueError without ``queues:``.
+    """
+    o = overrides or Overrides()
+    sim = config.simulation
+    queues, specs = specs_from_config(config)
+    if not queues:
+        raise ValueError("no queues: section to simulate")
+    if not specs:
+        serve = {q.name: 0 for q in queues}
+        specs = tuple(AgentSpec(id=f"agent{i + 1}", queues=serve) for i in range(o.agents))
+    handle, aht, cv, patience = sim.call_model(next(iter(sim.queues), ""))
+    aht = o.aht if o.aht is not None else aht
+    handle = o.handle if o.handle is not None else handle
+    patience = o.patience if o.patience is not None else patience
+    arrivals: dict[str, ArrivalProfile]
+    if o.rate is None and sim.queues:
+        arrivals = arrival_profiles(config)
+    else:
+        rate = o.rate
+        if rate is None:
+            rate = DEFAULT_LOAD * len(specs) * 3600.0 / aht / len(queues)
+        arrivals = {q.name: ArrivalProfile.constant(per_hour=rate) for q in queues}
+    plans = []
+    for spec in specs:
+        shift = sim.schedule_of(spec.id)
+        plans.append(
+            AgentPlan(
+                spec=spec,
+                schedule=None if shift is None else agent_schedule(shift),
+                answer_probability=sim.answer_probability_of(spec.id),
+            )
+        )
+    return Scenario(
+        queues=queues,
+        agents=tuple(plans),
+        arrivals=arrivals,
+        handle_time=distribution(handle, aht, cv),
+        patience=None if patience is None else Exponential(mean=patience),
+        skills=queue_skills(config),
+        seed=o.seed,
     )

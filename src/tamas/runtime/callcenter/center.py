@@ -37,8 +37,9 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from tamas.acd import api as acd
 from tamas.config.center import parse_destination
-from tamas.config.model import Config, MediaApplication
+from tamas.config.model import Config, Extension, MediaApplication
 from tamas.core.events import LogRecord
+from tamas.ivr.hours import calendar_from_dict, is_open
 from tamas.media.playback import tone_source
 from tamas.media.tones import RINGBACK_ITU
 from tamas.runtime.callcenter.announce import announcement
@@ -47,6 +48,7 @@ from tamas.runtime.callcenter.callbacks import Callbacks
 from tamas.runtime.callcenter.dialer import AgentDial, Dialer, FailCause
 from tamas.runtime.callcenter.parking import Parking
 from tamas.runtime.callcenter.ringgroups import RingGroups
+from tamas.runtime.routing import CLOSED
 
 if TYPE_CHECKING:
     from tamas.runtime.anchor import CallDigit, LegMedia, MediaAnchor
@@ -129,6 +131,10 @@ class CallCenter:
         self.parking = Parking(self)
         self.ring_groups = RingGroups(self)
         b2bua.unanswered = self._unanswered
+        hours = {e.hours for e in config.extensions if e.hours is not None}
+        self.calendars = {name: calendar_from_dict(name, config.calendars[name])
+                          for name in hours if name in config.calendars}  # fmt: skip
+        b2bua.router.closed = self.closed_now
         b2bua.hold_hooks.append(self._held)
         b2bua.transfer_hooks.append(self._transferred)
         b2bua.attended_hooks.append(self._attended)
@@ -467,7 +473,9 @@ class CallCenter:
         ext = self.config.extension(call.extension or record.callee)
         if ext is None or not ext.forward:
             return False
-        if status in (486, 600):
+        if status == 480 and reason == CLOSED:
+            why = "closed"
+        elif status in (486, 600):
             why = "busy"
         elif status == 408 or (status == 480 and reason == "No Answer"):
             why = "no_answer"
@@ -485,6 +493,14 @@ class CallCenter:
         self.log(call.id, "FORWARD", ext.number, why, dest)
         self.route(call, kind, target)
         return True
+
+    def closed_now(self, ext: Extension) -> bool:
+        """A call to ``ext`` goes to its ``forward.closed`` now: outside its ``hours`` (the
+        calendar read at :attr:`clock`'s time, as the IVR's hours step does)."""
+        calendar = self.calendars.get(ext.hours or "")
+        if calendar is None or "closed" not in ext.forward:
+            return False
+        return not is_open(calendar, self.clock())
 
     def hang_up(self, call: Call, cause: str) -> None:
         self.b2bua.hangup(call, cause=cause, notify=(call.a, call.b))
