@@ -3,16 +3,13 @@
 Theory of operation
 -------------------
 An INVITE from a phone (authenticated by digest) or from a trunk (matched by source address)
-becomes a :class:`Call` with an A leg (the caller's dialog, Tamas as UAS) and one B leg per
-target (each registered contact of the callee, or the trunk), Tamas as UAC. Provisional
-responses with a tag are relayed to A (ringing and early media); the first 2xx wins: Tamas
-ACKs it, CANCELs the other forks and answers A. With media anchored (the default, see
-:mod:`tamas.runtime.sessions`) every party gets Tamas's own SDP naming an engine leg of its
-own, and the legs are bridged; otherwise the parties' SDP passes through. A failure of every
-fork is relayed to A (the best status by RFC 3261 section 16.7 preference: 6xx, then
-486/480/408...). CANCEL from A
-(answered 200/487 by the transaction layer) cancels the forks; a ring timeout cancels them and
-answers 480. In a confirmed call, BYE from either side is answered 200 and sent to the other;
+becomes a :class:`~tamas.runtime.calls.Call` with an A leg (the caller's dialog, Tamas as UAS)
+and one B leg per target (each registered contact of the callee, or the trunk), Tamas as UAC:
+the forks, rung until one answers or all fail (:mod:`tamas.runtime.forking`). With media
+anchored (the default, see :mod:`tamas.runtime.sessions`) every party gets Tamas's own SDP
+naming an engine leg of its own, and the legs are bridged; otherwise the parties' SDP passes
+through. CANCEL from A (answered 200/487 by the transaction layer) cancels the forks. In a
+confirmed call, BYE from either side is answered 200 and sent to the other;
 any other in-dialog request (INFO, NOTIFY, MESSAGE; re-INVITE and UPDATE only when media are
 not anchored: anchored, Tamas answers them itself, hold included, and takes INFO DTMF as digits)
 is relayed to the other side and its response relayed back (:mod:`tamas.runtime.relay`, which
@@ -22,40 +19,43 @@ IP address of their leg's party (:func:`_same_source`). A confirmed call's dialo
 with OPTIONS now and then, so that a party gone without a BYE does not keep the call for ever
 (:mod:`tamas.runtime.keepalive`).
 
-Call states and their allowed transitions are the table :data:`CALL_TRANSITIONS`.
+The call and leg records, and the table of call states :data:`CALL_TRANSITIONS`, are in
+:mod:`tamas.runtime.calls`; they are re-exported here, where most modules name them.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from enum import Enum
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from tamas.config import Config
 from tamas.core.ids import new_id
-from tamas.runtime.anchor import CallMedia, LegMedia, MediaAnchor
+from tamas.runtime.anchor import MediaAnchor
 from tamas.runtime.anchor_sdp import has_g711, parse_sdp
 from tamas.runtime.authn import Authenticator
+from tamas.runtime.calls import ALLOW as ALLOW
+from tamas.runtime.calls import CALL_TRANSITIONS as CALL_TRANSITIONS
+from tamas.runtime.calls import Call as Call
+from tamas.runtime.calls import CallState as CallState
+from tamas.runtime.calls import Leg as Leg
 from tamas.runtime.endpoint import SipEndpoint
+from tamas.runtime.forking import Forking
 from tamas.runtime.keepalive import Keepalive, Probe
 from tamas.runtime.overload import OverloadGuard
 from tamas.runtime.registrar import Registrar
 from tamas.runtime.relay import DialogRelay, Relay
 from tamas.runtime.relay import sdp_body as _sdp
-from tamas.runtime.routing import ExtensionRoute, NoRoute, Route, Router, Target, TrunkRoute
+from tamas.runtime.routing import NoRoute, Router, Target, TrunkRoute
 from tamas.runtime.sessions import AnchoredSessions
 from tamas.runtime.storewriter import StoreWriter
 from tamas.runtime.transfer import Farewell, Reinvite, Transfers
 from tamas.runtime.trunks import TrunkRegistrations
-from tamas.sip.auth import DigestClient
-from tamas.sip.builders import cancel_for, new_tag, response_to
-from tamas.sip.dialog import Dialog, DialogState
+from tamas.sip.builders import new_tag, response_to
+from tamas.sip.dialog import DialogState
 from tamas.sip.errors import OutOfOrderRequest, ParseError
-from tamas.sip.headers import Headers
 from tamas.sip.message import Request, Response
 from tamas.sip.peer import Peer
 from tamas.sip.transaction import (
@@ -74,86 +74,12 @@ from tamas.store.records import CallDirection, CallRecord
 
 if TYPE_CHECKING:
     from tamas.runtime.apps import Applications
-    from tamas.runtime.callcenter.dialer import AgentDial, Dialer
-    from tamas.runtime.relay import AnswerWait
-    from tamas.runtime.transfer import BlindTransfer
+    from tamas.runtime.callcenter.dialer import Dialer
 
 log = logging.getLogger("tamas.calls")
 
-ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REFER, NOTIFY, MESSAGE, REGISTER"
 KNOWN_METHODS = frozenset(ALLOW.replace(" ", "").split(",")) | {"SUBSCRIBE", "PRACK", "PUBLISH"}
 SUPPORTED_OPTIONS = frozenset({"replaces", "timer", "path", "outbound", "norefersub"})
-
-
-class CallState(Enum):
-    ROUTING = "routing"
-    RINGING = "ringing"
-    ANSWERED = "answered"
-    ENDED = "ended"
-
-
-CALL_TRANSITIONS: dict[CallState, frozenset[CallState]] = {
-    CallState.ROUTING: frozenset({CallState.RINGING, CallState.ENDED}),
-    CallState.RINGING: frozenset({CallState.ANSWERED, CallState.ENDED}),
-    CallState.ANSWERED: frozenset({CallState.ENDED}),
-    CallState.ENDED: frozenset(),
-}
-
-# RFC 3261 section 16.7 step 6, simplified: which failure to report when every fork failed.
-_FAILURE_RANK = {6: 0, 486: 1, 600: 1, 603: 1, 480: 2, 408: 3, 404: 4}
-
-
-@dataclass(eq=False, slots=True)
-class Leg:
-    call: Call
-    side: str
-    peer: Peer
-    call_id: str
-    local_tag: str
-    invite: Request
-    dialog: Dialog | None = None
-    server_txn: ServerTransaction | None = None
-    client_txn: ClientTransaction | None = None
-    provisional: bool = False  # its INVITE transaction had a 1xx
-    cancel_sent: bool = False
-    cancel_wanted: bool = False
-    auth_tried: bool = False
-    digest: DigestClient | None = None
-    sdp: bytes = b""  # the last session description this party sent (for transfers)
-    extension: str | None = None  # the extension on this side, if any (only they may transfer)
-    own_call_id: bool = False  # Tamas made this leg's Call-ID (it is in B2BUA.own_call_ids)
-    transfer: BlindTransfer | None = None  # set on a leg dialed to a transfer target
-    ack: Request | None = None  # the ACK we sent for this leg's last 2xx (re-sent if repeated)
-    answer_wait: AnswerWait | None = None  # a delayed offer's ACK waits (see relay.py)
-    media: LegMedia | None = None  # its engine leg and offer/answer state (anchored calls)
-    dial: AgentDial | None = None  # set on a leg ringing an agent (see callcenter/dialer.py)
-
-
-@dataclass(eq=False, slots=True)
-class Call:
-    id: str
-    a: Leg | None = None
-    forks: list[Leg] = field(default_factory=list)
-    b: Leg | None = None
-    state: CallState = CallState.ROUTING
-    failures: list[Response] = field(default_factory=list)
-    ring_timer: asyncio.TimerHandle | None = None
-    answered_at: float | None = None
-    record: CallRecord | None = None
-    keepalive: asyncio.TimerHandle | None = None  # the next probe of its dialogs
-    media: CallMedia | None = None  # its engine legs (anchored calls)
-    answered_loop: float | None = None  # loop time of the answer (for media timeouts)
-    extension: str | None = None  # the extension it rings (its forwarding applies)
-
-    def move(self, new: CallState) -> None:
-        if new is self.state:
-            return
-        if new not in CALL_TRANSITIONS[self.state]:
-            raise RuntimeError(f"call {self.state.value} -> {new.value} not allowed")
-        self.state = new
-
-    def other(self, leg: Leg) -> Leg | None:
-        return self.b if leg is self.a else self.a
 
 
 class B2BUA:
@@ -178,6 +104,7 @@ class B2BUA:
         self.legs: dict[tuple[str, str], Leg] = {}
         self.own_call_ids: set[str] = set()
         self.calls: dict[str, Call] = {}
+        self.forking = Forking(self)
         self.transfers = Transfers(self)
         self.relay = DialogRelay(self)
         self.keepalive = Keepalive(self)
@@ -364,82 +291,33 @@ class B2BUA:
             self.fail(call, route.status, route.reason)
             return
         try:
-            self._start_forks(call, req, caller, route)
+            self.forking.start(call, req, caller, route)
         except Exception:
             # the endpoint answers 500 and logs it; the call must not stay behind
             for fork in list(call.forks):
-                self.cancel(fork)
+                self.forking.cancel(fork)
                 self.forget(fork)
             self._finish(call, cause="internal-error", status=500)
             raise
 
-    def _start_forks(self, call: Call, req: Request, caller: str, route: Route) -> None:
-        if isinstance(route, ExtensionRoute):
-            targets = list(route.targets)
-            timeout = float(route.extension.ring_timeout)
-            call.extension = route.extension.number
-        elif isinstance(route, TrunkRoute):
-            targets = [route.target]
-            timeout = 120.0
-        else:
-            return
-        call.move(CallState.RINGING)
-        display = req.from_.display_name
-        mf = req.max_forwards - 1
-        trunk = route.trunk if isinstance(route, TrunkRoute) else None
-        body, ctype = req.body, req.headers.get("Content-Type")
-        model: LegMedia | None = None
-        if self.sessions is not None and call.a is not None:
-            model, body = self.sessions.callee_offer(call, call.a, targets[0].peer.host)
-            model.inband_dtmf = trunk is not None and trunk.dtmf == "inband"
-            ctype = "application/sdp" if body else None
-        for target in targets:
-            leg = self.new_b_leg(call, caller, display, target, mf, trunk, body, ctype)
-            if model is not None and self.media is not None:
-                leg.media = model if not call.forks else self.media.share(leg, model)
-            if isinstance(route, ExtensionRoute):
-                leg.extension = route.extension.number
-            if trunk is not None and trunk.auth_user and trunk.password:
-                leg.digest = DigestClient(trunk.auth_user, trunk.password)
-            call.forks.append(leg)
-            self.send_invite(leg)
-        call.ring_timer = asyncio.get_running_loop().call_later(timeout, self._ring_timeout, call)
-
+    # -- forks (see tamas.runtime.forking; transfers and the dialer ring their targets too) ---
     def new_b_leg(
         self, call: Call, caller: str, display: str | None, target: Target, mf: int,
         trunk_from: object | None, body: bytes, ctype: str | None,
     ) -> Leg:  # fmt: skip
         """A leg from Tamas to ``target`` (not yet sent: see :meth:`send_invite`)."""
-        call_id = new_id(12)
-        tag = new_tag()
-        h = Headers()
-        transport = target.peer.transport
-        h.add("Via", self.endpoint.via(transport))
-        h.add("Max-Forwards", str(mf))
-        dn = f"{display} " if display else ""
-        from_host = self.domain
-        to_uri = str(target.uri)
-        if trunk_from is not None:
-            from_host = getattr(trunk_from, "from_domain", None) or from_host
-            caller = getattr(trunk_from, "from_user", None) or caller
-        h.add("From", f"{dn}<sip:{caller}@{from_host}>;tag={tag}")
-        h.add("To", f"<{to_uri}>")
-        h.add("Call-ID", call_id)
-        h.add("CSeq", "1 INVITE")
-        h.add("Contact", f"<{self.endpoint.contact_uri(transport)}>")
-        h.add("Allow", ALLOW)
-        if ctype and body:
-            h.add("Content-Type", ctype)
-        invite = Request(method="INVITE", uri=target.uri, headers=h, body=body)
-        leg = Leg(call, "b", target.peer, call_id, tag, invite, own_call_id=True)
-        self.own_call_ids.add(call_id)
-        self.legs[(call_id, tag)] = leg
-        return leg
+        return self.forking.new_b_leg(call, caller, display, target, mf, trunk_from, body, ctype)
 
     def send_invite(self, leg: Leg) -> None:
-        leg.provisional = leg.cancel_sent = False  # they are about this INVITE transaction
-        leg.client_txn = self.endpoint.request(leg.invite, leg.peer)
-        leg.client_txn.user_data = leg
+        self.forking.send_invite(leg)
+
+    def retry_with_auth(self, leg: Leg, resp: Response) -> bool:
+        """Answer a trunk's 401/407 once with its credentials (see :mod:`tamas.runtime.forking`)."""
+        return self.forking.retry_with_auth(leg, resp)
+
+    def cancel(self, leg: Leg) -> None:
+        """CANCEL ``leg``'s INVITE, once it has had a provisional response."""
+        self.forking.cancel(leg)
 
     # -- responses ---------------------------------------------------------------------------
     def _response(self, ev: ResponseReceived) -> None:
@@ -458,129 +336,15 @@ class B2BUA:
             self.transfers.on_reinvite_response(data, ev.response)
             return
         if isinstance(data, Leg) and data.client_txn is ev.transaction:
-            self._fork_response(data, ev.response, ev.retransmission)
+            if data.dial is not None and self.dialer is not None:
+                self.dialer.on_response(data, ev.response, ev.retransmission)
+            elif data.transfer is not None:
+                self.transfers.on_response(data, ev.response, ev.retransmission)
+            else:
+                self.forking.on_response(data, ev.response, ev.retransmission)
             return
         if data is not None and hasattr(data, "on_response"):
             data.on_response(ev.response)  # trunk registrations
-
-    def _fork_response(self, leg: Leg, resp: Response, retransmission: bool) -> None:
-        if leg.dial is not None and self.dialer is not None:
-            self.dialer.on_response(leg, resp, retransmission)
-            return
-        if leg.transfer is not None:
-            self.transfers.on_response(leg, resp, retransmission)
-            return
-        call = leg.call
-        status = resp.status
-        if 200 <= status < 300:
-            self._answered(leg, resp, retransmission)
-            return
-        if status < 200:
-            leg.provisional = True  # 100 Trying too: a CANCEL may now go (section 9.1)
-            if leg.cancel_wanted:
-                self.cancel(leg)
-                return
-            if status == 100:
-                return
-            a = call.a
-            if a is not None and a.server_txn is not None and call.state is CallState.RINGING:
-                body, ctype = resp.body, resp.headers.get("Content-Type")
-                if self.sessions is not None:
-                    body, ctype = self.sessions.callee_answered(leg, resp)
-                self.reply_a(call, status, resp.reason, body=body, ctype=ctype)
-            return
-        if status in (401, 407) and self.retry_with_auth(leg, resp):
-            return
-        self._drop_fork(leg)
-        call.failures.append(resp)
-        if not call.forks and call.state is CallState.RINGING:
-            best = min(call.failures, key=lambda r: _FAILURE_RANK.get(
-                r.status, _FAILURE_RANK.get(r.status // 100, 5)))  # fmt: skip
-            st = best.status if best.status not in (401, 407) else 503
-            self.fail(call, st, best.reason if st == best.status else "Service Unavailable")
-
-    def retry_with_auth(self, leg: Leg, resp: Response) -> bool:
-        """Answer a trunk's 401/407 once with its credentials; False if that cannot be done
-        (no usable challenge, or nobody waits for the call any more)."""
-        if leg.digest is None or leg.auth_tried or leg.cancel_wanted:
-            return False
-        if leg.call.state is CallState.ENDED:
-            return False
-        leg.auth_tried = True
-        header = "Proxy-Authenticate" if resp.status == 407 else "WWW-Authenticate"
-        challenge = resp.headers.get(header)
-        if challenge is None:
-            return False
-        invite = leg.invite
-        h = invite.headers.copy()
-        h.set("Via", self.endpoint.via(leg.peer.transport))
-        h.set("CSeq", f"{invite.cseq.seq + 1} INVITE")
-        try:
-            value = leg.digest.authorize(challenge, method="INVITE", uri=str(invite.uri),
-                                         cnonce=new_id(8))  # fmt: skip
-        except ParseError:
-            return False
-        h.set("Proxy-Authorization" if resp.status == 407 else "Authorization", value)
-        leg.invite = Request(method="INVITE", uri=invite.uri, headers=h, body=invite.body)
-        self.send_invite(leg)
-        return True
-
-    def _answered(self, leg: Leg, resp: Response, retransmission: bool) -> None:
-        call = leg.call
-        invite = leg.invite
-        leg.sdp = _sdp(resp) or leg.sdp
-        if leg.dialog is not None and (resp.to.tag or "") != leg.dialog.remote_tag:
-            self._extra_dialog(leg, resp)
-            return
-        if leg.dialog is None:
-            contact = f"<{self.endpoint.contact_uri(leg.peer.transport)}>"
-            leg.dialog = Dialog.for_uac(invite, resp, contact)
-        else:
-            leg.dialog.update_from_response(resp)
-        if retransmission:
-            self.relay.resend_ack(leg, resp)
-            return
-        a = call.a
-        if call.state is not CallState.RINGING or leg.cancel_wanted or a is None:
-            # another fork won, or the call ended meanwhile: hang this one up
-            self.relay.acknowledge(leg, resp, had_offer=bool(_sdp(invite)), answerer=None)
-            self.send_in_dialog(leg, "BYE")
-            self._drop_fork(leg)
-            return
-        # a delayed offer (RFC 3261 section 13.2.1): the ACK waits for the caller's answer
-        self.relay.acknowledge(leg, resp, had_offer=bool(_sdp(invite)), answerer=a,
-                               answerer_cseq=a.invite.cseq.seq)  # fmt: skip
-        call.b = leg
-        self._drop_fork(leg)
-        for other in list(call.forks):
-            self.cancel(other)
-        self._stop_ring_timer(call)
-        call.move(CallState.ANSWERED)
-        assert a.server_txn is not None
-        contact = f"<{self.endpoint.contact_uri(a.peer.transport)}>"
-        a.dialog = Dialog.for_uas(a.invite, a.local_tag, contact, confirmed=True)
-        body, ctype = resp.body, resp.headers.get("Content-Type")
-        if self.sessions is not None:
-            body, ctype = self.sessions.callee_answered(leg, resp)
-        self.reply_a(call, 200, "OK", body=body, ctype=ctype)
-        call.answered_at = time.time()
-        call.answered_loop = asyncio.get_running_loop().time()
-        self.keepalive.start(call)
-        log.info("call %s answered", call.id)
-        if self.media is not None:
-            self.media.announce(call)  # bridged already, unless the answer is in the ACK
-
-    def _extra_dialog(self, leg: Leg, resp: Response) -> None:
-        """A 2xx with another To tag: a proxy beyond forked our INVITE and a second branch
-        answered (RFC 3261 section 13.2.2.4). It gets an ACK and a BYE of its own."""
-        contact = f"<{self.endpoint.contact_uri(leg.peer.transport)}>"
-        extra = Dialog.for_uac(leg.invite, resp, contact)
-        via = self.endpoint.via(leg.peer.transport)
-        self.endpoint.send_stateless(
-            extra.new_request("ACK", via=via, cseq=leg.invite.cseq.seq), leg.peer
-        )
-        self.endpoint.request(extra.new_request("BYE", via=self.endpoint.via(leg.peer.transport)),
-                              leg.peer)  # fmt: skip
 
     def reply_a(
         self, call: Call, status: int, reason: str, *, body: bytes = b"", ctype: str | None = None
@@ -625,22 +389,10 @@ class B2BUA:
             self.transfers.on_failure(data, 408, "Request Timeout")
             return
         if isinstance(data, Leg) and data.client_txn is txn:
-            self._drop_fork(data)
-            call = data.call
-            call.failures.append(response_to(txn.request, 408))
-            if not call.forks and call.state is CallState.RINGING:
-                self.fail(call, 408, "Request Timeout")
+            self.forking.on_timeout(data, txn)
             return
         if data is not None and hasattr(data, "on_timeout"):
             data.on_timeout()
-
-    def _ring_timeout(self, call: Call) -> None:
-        call.ring_timer = None
-        if call.state is not CallState.RINGING:
-            return
-        for leg in list(call.forks):
-            self.cancel(leg)
-        self.fail(call, 480, "No Answer")
 
     def _cancelled(self, txn: ServerTransaction) -> None:
         leg = txn.user_data
@@ -653,34 +405,8 @@ class B2BUA:
         if call.state is not CallState.RINGING and call.state is not CallState.ROUTING:
             return
         for fork in list(call.forks):
-            self.cancel(fork)
+            self.forking.cancel(fork)
         self._finish(call, cause="cancelled", status=487)
-
-    def cancel(self, leg: Leg) -> None:
-        leg.cancel_wanted = True
-        if not leg.provisional:
-            return  # CANCEL waits for a provisional response (RFC 3261 section 9.1)
-        if leg.client_txn is None or leg.cancel_sent:
-            return
-        leg.cancel_sent = True
-        cancel = cancel_for(leg.invite)
-        self.endpoint.request(cancel, leg.peer)
-        self._drop_fork(leg)
-        # RFC 3261 section 9.1: a callee that never answers the INVITE after our CANCEL must
-        # not keep its transaction alive; give up on it after 64*T1.
-        txn = leg.client_txn
-        asyncio.get_running_loop().call_later(64 * self.endpoint.layer.t1, self.endpoint.drop, txn)
-
-    def _stop_ring_timer(self, call: Call) -> None:
-        if call.ring_timer is not None:
-            call.ring_timer.cancel()
-            call.ring_timer = None
-
-    def _drop_fork(self, leg: Leg) -> None:
-        if leg in leg.call.forks:
-            leg.call.forks.remove(leg)
-        if leg is not leg.call.b:
-            self.forget(leg)  # its late responses still reach it through its transaction
 
     # -- confirmed calls ---------------------------------------------------------------------
     def _in_dialog(self, leg: Leg, req: Request, txn: ServerTransaction) -> None:
@@ -692,7 +418,7 @@ class B2BUA:
             self.endpoint.reply(txn, req, 200)
             self.reply_a(call, 487, "Request Terminated")
             for fork in list(call.forks):
-                self.cancel(fork)
+                self.forking.cancel(fork)
             self._finish(call, cause="bye-before-answer", status=487)
             return
         if dialog is None:
@@ -757,7 +483,7 @@ class B2BUA:
     def _finish(self, call: Call, *, cause: str, status: int | None) -> None:
         if call.state is CallState.ENDED:
             return
-        self._stop_ring_timer(call)
+        self.forking.stop_ring_timer(call)
         self.keepalive.stop(call)
         call.move(CallState.ENDED)
         self.transfers.abandon(call)
