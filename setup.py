@@ -11,14 +11,21 @@ builds the server this way, and scripts/test.sh runs the suite against both buil
 ``TAMAS_TEST_COMPILED=1`` (as .ci/run does).
 
 Which modules: the sans-IO ``tamas.core`` and ``tamas.sip`` packages, plus the runtime
-modules every call passes through (``endpoint``, ``routing``, ``b2bua``), and the ACD's
+modules every call passes through (``endpoint``, ``routing``, ``b2bua`` with its records
+``calls`` and its ``forking``), and the ACD's
 engine (``acd.engine`` and the parts it calls, ``selection``, ``callback`` and ``presence``,
 plus ``model``, ``agent_state``, ``strategies``: the simulator runs a month of a 200-agent
 center about twice as fast compiled; ``acd.errors`` stays interpreted like the other errors
 modules). The engine's parts name its ``Acd`` only under TYPE_CHECKING and compile and import
 fine beside it. ``relay`` and ``transfer`` stay interpreted: they name ``b2bua``'s classes
 only under TYPE_CHECKING (a real import would be circular), and compiled with it their
-import crashed (segmentation fault in module creation, mypy 2.4.1).
+import crashed (segmentation fault in module creation, mypy 2.4.1). The likely cause: their
+dataclasses have fields typed with ``b2bua``'s classes, and mypyc fills a compiled dataclass's
+``__annotations__`` with the fields' class objects as the module is created (mypyc's
+``add_non_ext_class_attr_ann``), objects that did not exist yet, ``b2bua`` being half
+imported. ``forking`` names ``B2BUA`` only under TYPE_CHECKING too, but in signatures and a
+plain attribute, in no dataclass field, and compiles and imports fine; the records it and
+``b2bua`` share (``Call``, ``Leg``) are in ``calls``, which imports neither.
 
 The simulator's run loop (``SIM_HOT``: ``sim.simulation``, ``clock``, ``models``,
 ``summary``) is compiled too: with the ACD compiled it was most of a simulated month's time,
@@ -37,7 +44,7 @@ from setuptools import setup
 HERE = Path(__file__).parent
 #: mypy version the compiled build is made and tested with, and the stubs mypy --strict needs.
 BUILD_REQUIREMENTS = ["mypy==2.4.1", "types-PyYAML"]
-RUNTIME_HOT = ("endpoint", "routing", "b2bua")
+RUNTIME_HOT = ("endpoint", "routing", "calls", "forking", "b2bua")
 #: The ACD: every queue event and every simulated call passes through it.
 ACD_HOT = ("engine", "selection", "callback", "presence", "model", "agent_state", "strategies")
 #: The simulator's loop, clock, draws and KPI fold: every simulated happening passes through.
