@@ -17,15 +17,17 @@ engine (``acd.engine`` and the parts it calls, ``selection``, ``callback`` and `
 plus ``model``, ``agent_state``, ``strategies``: the simulator runs a month of a 200-agent
 center about twice as fast compiled; ``acd.errors`` stays interpreted like the other errors
 modules). The engine's parts name its ``Acd`` only under TYPE_CHECKING and compile and import
-fine beside it. ``relay`` and ``transfer`` stay interpreted: they name ``b2bua``'s classes
-only under TYPE_CHECKING (a real import would be circular), and compiled with it their
-import crashed (segmentation fault in module creation, mypy 2.4.1). The likely cause: their
-dataclasses have fields typed with ``b2bua``'s classes, and mypyc fills a compiled dataclass's
+fine beside it. ``relay`` and ``transfer`` stay interpreted: they name ``b2bua``'s classes only
+under TYPE_CHECKING (a real import would be circular), and compiled with it their import
+crashed (segmentation fault in module creation, mypy 2.4.1). The cause: their dataclasses have
+fields typed with ``b2bua``'s classes, and mypyc fills a compiled dataclass's
 ``__annotations__`` with the fields' class objects as the module is created (mypyc's
-``add_non_ext_class_attr_ann``), objects that did not exist yet, ``b2bua`` being half
-imported. ``forking`` names ``B2BUA`` only under TYPE_CHECKING too, but in signatures and a
-plain attribute, in no dataclass field, and compiles and imports fine; the records it and
-``b2bua`` share (``Call``, ``Leg``) are in ``calls``, which imports neither.
+``add_non_ext_class_attr_ann``), objects that did not exist yet, ``b2bua`` being half imported
+(checked with the records in ``calls``: compiled too, they import after ``b2bua`` but still
+crash when ``relay`` is imported before ``calls``). ``forking`` names ``B2BUA`` only under
+TYPE_CHECKING too, but in signatures and a plain attribute, in no dataclass field, and compiles
+and imports fine; the records it and ``b2bua`` share (``Call``, ``Leg``) are in ``calls``,
+which imports neither.
 
 The simulator's run loop (``SIM_HOT``: ``sim.simulation``, ``clock``, ``models``,
 ``summary``) is compiled too: with the ACD compiled it was most of a simulated month's time,
