@@ -277,3 +277,15 @@ def test_agents_for_service_level_a_is_the_smallest_that_reaches_it() -> None:
     assert agents_for_service_level_a(0.0, 180, 60, 0.8, 20) == 1
     with pytest.raises(ValueError):
         agents_for_service_level_a(1.0, 10, 60, 1.0, 20)
+
+
+def test_erlang_a_refuses_a_chain_that_never_settles() -> None:
+    """Overloaded agents and callers who practically never give up: the birth-death chain
+    would need ~1e151 states; it is refused at MAX_STATES instead of filling the memory."""
+    from tamas.wfm.erlang import TooLong
+
+    # 2 agents for 100 calls per 30 min of 180 s = 10 erlangs, patience 1e300 s
+    with pytest.raises(TooLong, match="overloaded"):
+        erlang_a(2, 100 / 1800, 180, 1e300)
+    # with enough agents the same patience is just Erlang C: 14 agents for 80/20 (as C says)
+    assert agents_for_service_level_a(100 / 1800, 180, 1e300, 0.8, 20) == 14

@@ -48,7 +48,9 @@ import math
 from dataclasses import dataclass
 
 __all__ = [
+    "MAX_STATES",
     "ErlangA",
+    "TooLong",
     "agents_for_service_level",
     "agents_for_service_level_a",
     "asa",
@@ -195,6 +197,16 @@ def erlang_a(
     )
 
 
+#: States of the Erlang A chain beyond which a load is refused: an overloaded queue whose
+#: callers practically never give up (patience vastly longer than the handle time) would need
+#: more states than memory holds; its service level is ~0 anyway.
+MAX_STATES = 200_000
+
+
+class TooLong(ValueError):
+    """The Erlang A chain does not become negligible within MAX_STATES states."""
+
+
 def _stationary(agents: int, arrival_rate: float, mu: float, theta: float) -> list[float]:
     """P(n callers in the system), n = 0.. until negligible (birth-death chain, log space)."""
     log_lambda = math.log(arrival_rate)
@@ -203,6 +215,12 @@ def _stationary(agents: int, arrival_rate: float, mu: float, theta: float) -> li
     n = 0
     while True:
         n += 1
+        if n > agents + MAX_STATES:
+            raise TooLong(
+                f"{agents} agents are overloaded and callers almost never give up (patience "
+                f"{1 / theta:.3g} against a handle time of {1 / mu:.3g}): Erlang A does not "
+                "settle; use more agents, a shorter patience, or Erlang C"
+            )
         death = mu * min(n, agents) + theta * max(n - agents, 0)
         value = logw[-1] + log_lambda - math.log(death)
         logw.append(value)
@@ -262,7 +280,10 @@ def agents_for_service_level_a(
         return 1
 
     def meets(agents: int) -> bool:
-        sl = erlang_a(agents, arrival_rate, aht, patience, threshold=threshold).service_level
+        try:
+            sl = erlang_a(agents, arrival_rate, aht, patience, threshold=threshold).service_level
+        except TooLong:  # overloaded, with (almost) nobody giving up: nowhere near the target
+            return False
         return sl >= target
 
     low, high = 0, max(1, math.ceil(traffic))  # meets(low) is False by convention
