@@ -5,7 +5,8 @@ queues and agents asked), through the KPI functions of :mod:`tamas.reporting.kpi
 the first response time from the CDRs. docs/kpis.md defines each one; ``status`` says how a
 value compares with its target: ``ok``, ``low`` or ``high`` (empty without a target or a
 value). A target is a number (at least it: service level, CSAT) or a range (abandon rate
-5-8 %: below it is fine, so only ``high`` is flagged; occupancy 60-80 %: both sides are).
+5-8 %: below it is fine, so only ``high`` is flagged; FCR 70-75 %: above it is fine;
+occupancy 60-80 %: both sides are).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ __all__ = ["kpi_table"]
 
 #: KPIs where lower is better: a value under the target's range is not a problem.
 _LOWER_IS_BETTER = frozenset({"abandon_rate"})
+#: KPIs where higher is better: a value over the target's range is not a problem.
+_HIGHER_IS_BETTER = frozenset({"fcr"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +92,7 @@ def _status(key: str, value: float | None, target: float | tuple[float, float] |
         return ""
     if isinstance(target, tuple):
         low, high = target
-        if value > high:
+        if value > high and key not in _HIGHER_IS_BETTER:
             return "high"
         if value < low and key not in _LOWER_IS_BETTER:
             return "low"
