@@ -64,14 +64,12 @@ def numbered(records: list[LogRecord], first: int) -> list[LogRecord]:
     ]  # fmt: skip
 
 
-def fold_and_apply(args: argparse.Namespace, urls: dict[str, str]) -> tuple[float, float, int]:
-    settings = ReportSettings()
-    aggregator = Aggregator(settings)
-    stores = {name: open_store(url) for name, url in urls.items()}
+def _produce(args: argparse.Namespace, out: Any) -> None:
+    """Generate and fold day by day (in a process of its own); put each day's
+    (records, last seq, first at, last at, deltas, snapshot, caller changes) on ``out``."""
+    aggregator = Aggregator(ReportSettings())
     gen = fold = 0.0
-    applied = dict.fromkeys(urls, 0.0)
-    seq = count = 0
-    start = end = 0.0
+    seq = 0
     t = time.process_time()
     for day in generate(calls=args.calls, days=args.days, queues=args.queues,
                         agents=args.agents, seed=args.seed):  # fmt: skip
@@ -79,26 +77,72 @@ def fold_and_apply(args: argparse.Namespace, urls: dict[str, str]) -> tuple[floa
         gen += t1 - t
         day = numbered(day, seq + 1)
         seq += len(day)
-        count += len(day)
-        start = start or day[0].at
-        end = max(end, day[-1].at)
         deltas = aggregator.feed(day)
-        snapshot = aggregator.snapshot()
-        t2 = time.process_time()
-        fold += t2 - t1
-        for name, store in stores.items():
-            w = time.perf_counter()
-            store_reports.apply(store.engine, deltas, seq, snapshot)
-            applied[name] += time.perf_counter() - w
+        # what ReportMaintainer stores: the state without the callers, and their changes
+        item = (len(day), seq, day[0].at, day[-1].at, deltas,
+                aggregator.snapshot(include_callers=False), aggregator.take_caller_changes())
         t = time.process_time()
+        fold += t - t1
+        out.put(item)
+    out.put(("done", gen, fold))
+
+
+def _apply_all(store: Any, items: Any, took: dict[str, float], name: str) -> None:
+    while True:
+        item = items.get()
+        if item is None:
+            return
+        _, seq, _, _, deltas, snapshot, callers = item
+        w = time.perf_counter()
+        store_reports.apply(store.engine, deltas, seq, snapshot, callers=callers)
+        took[name] += time.perf_counter() - w
+
+
+def fold_and_apply(args: argparse.Namespace, urls: dict[str, str]) -> tuple[float, float, int]:
+    """Generation and folding in one process, each database's applies in a thread of this
+    one (the work of the folding thread and of the applying database overlap)."""
+    import multiprocessing
+    import queue
+    import threading
+
+    produced: Any = multiprocessing.get_context("fork").Queue(maxsize=8)
+    producer = multiprocessing.get_context("fork").Process(target=_produce, args=(args, produced))
+    began = time.perf_counter()
+    producer.start()
+    took = dict.fromkeys(urls, 0.0)
+    feeds = {name: queue.Queue[Any](maxsize=8) for name in urls}
+    stores = {name: open_store(url) for name, url in urls.items()}  # migrations: one at a time
+    threads = [threading.Thread(target=_apply_all, args=(stores[name], feeds[name], took, name))
+               for name in urls]  # fmt: skip
+    for thread in threads:
+        thread.start()
+    count = 0
+    start = end = 0.0
+    while True:
+        item = produced.get()
+        if item[0] == "done":
+            _, gen, fold = item
+            break
+        count += item[0]
+        start = start or item[2]
+        end = max(end, item[3])
+        for feed in feeds.values():
+            feed.put(item)
+    for feed in feeds.values():
+        feed.put(None)
+    for thread in threads:
+        thread.join()
     for store in stores.values():
         store.close()
+    producer.join()
+    wall = time.perf_counter() - began
     print(f"generated {args.calls:,} calls = {count:,} records over {args.days} days "
           f"({count / gen:,.0f} records/s CPU)")  # fmt: skip
     print(f"aggregator fold       {count / fold:12,.0f} records/s CPU ({fold:.1f} s)")
-    for name, took in applied.items():
-        print(f"apply to {name:12s} {count / took:12,.0f} records/s wall ({took:.1f} s, "
+    for name, spent in took.items():
+        print(f"apply to {name:12s} {count / spent:12,.0f} records/s wall ({spent:.1f} s, "
               f"one transaction per day)")  # fmt: skip
+    print(f"all of it             {wall:.0f} s wall (generation and folding beside the applies)")
     return start, end + 1, count
 
 
