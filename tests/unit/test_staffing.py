@@ -128,6 +128,7 @@ def test_infinite_asa_is_shown_as_none() -> None:
         {"threshold": -1},
         {"patience": 0},
         {"max_occupancy": 0},
+        {"max_occupancy": 1.2e-38},  # asks for ~1e40 agents: refused, not computed
         {"max_occupancy": 1.2},
         {"shrinkage": 1.0},
         {"shrinkage": -0.1},

@@ -103,7 +103,7 @@ _STAFFING: Final[dict[str, Schema]] = {
     "interval": {"exclusiveMinimum": 0, "default": 1800},
     "sl": {"exclusiveMinimum": 0, "exclusiveMaximum": 1, "default": 0.8},
     "threshold": {"minimum": 0, "default": 20}, "patience": {"exclusiveMinimum": 0},
-    "max_occupancy": {"exclusiveMinimum": 0, "maximum": 1},
+    "max_occupancy": {"minimum": 0.05, "maximum": 1},
     "shrinkage": {"minimum": 0, "exclusiveMaximum": 1, "default": 0}, "start": {},
 }  # fmt: skip
 

@@ -43,6 +43,8 @@ _MAX_BODY: Final = 256 * 1024
 _MAX_INTERVALS: Final = 5000
 _WEEK: Final = 7 * 86400
 #: Staffing input fields a request may give (the body's keys; ``sl`` is the target).
+#: The longest aht, patience or threshold a forecast's plan takes (seconds).
+MAX_PLAN_SECONDS: Final = 7200.0
 _FIELDS: Final = ("calls", "aht", "interval", "sl", "threshold", "patience", "max_occupancy",
                   "shrinkage", "start")  # fmt: skip
 
@@ -208,6 +210,12 @@ def wfm_routes(
             StaffingInput(calls=0, aht=goal.aht, target=goal.target, threshold=goal.threshold,
                           patience=goal.patience, shrinkage=goal.shrinkage,
                           max_occupancy=goal.max_occupancy)  # fmt: skip
+            # a plan staffs 672 intervals: bound the work one request can ask for
+            for name, value in (("aht", goal.aht), ("patience", goal.patience or 0.0),
+                                ("threshold", goal.threshold)):  # fmt: skip
+                if value > MAX_PLAN_SECONDS:
+                    raise _BadRequest(f"{name} must be at most {MAX_PLAN_SECONDS:.0f} s in a "
+                                      "forecast's plan", name)  # fmt: skip
         except _BadRequest as exc:
             return _bad(exc)
         except StaffingError as exc:

@@ -23,6 +23,9 @@ from tamas.core.errors import TamasError
 from tamas.reporting.table import Column, Kind, Table, Value
 from tamas.wfm import erlang
 
+#: The lowest occupancy cap taken: a cap near 0 asks for unbounded agents (and work).
+MIN_OCCUPANCY_CAP = 0.05
+
 __all__ = [
     "StaffingError",
     "StaffingInput",
@@ -76,8 +79,9 @@ class StaffingInput:
             raise StaffingError(f"threshold must be >= 0 seconds, not {self.threshold}")
         if self.patience is not None and not (self.patience > 0 and math.isfinite(self.patience)):
             raise StaffingError(f"patience must be positive, not {self.patience}")
-        if self.max_occupancy is not None and not 0.0 < self.max_occupancy <= 1.0:
-            raise StaffingError(f"max occupancy must be in (0, 1], not {self.max_occupancy}")
+        if self.max_occupancy is not None and not MIN_OCCUPANCY_CAP <= self.max_occupancy <= 1.0:
+            raise StaffingError(f"max occupancy must be in [{MIN_OCCUPANCY_CAP}, 1], not "
+                                f"{self.max_occupancy}")  # fmt: skip
         if not 0.0 <= self.shrinkage < 1.0:
             raise StaffingError(f"shrinkage must be in [0, 1), not {self.shrinkage}")
 
