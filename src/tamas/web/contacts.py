@@ -19,7 +19,6 @@ taken is 409 ``duplicate_code``.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable
 from typing import Any, Final
@@ -36,19 +35,13 @@ from tamas.store.contacts import (
     DuplicateCode,
     InvalidContact,
 )
-from tamas.web.guard import error, make_guard
+from tamas.web.guard import BadRequest, error, json_object, make_guard
 
 __all__ = ["contact_routes"]
 
 _DEFAULT_PAGE: Final = 50
 _MAX_BODY: Final = 64 * 1024
 _SOURCES: Final = (ContactSource.API.value, ContactSource.IMPORT.value)
-
-
-class _BadRequest(Exception):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def contact_routes(
@@ -62,7 +55,7 @@ def contact_routes(
         try:
             limit = _int(query.get("limit"), _DEFAULT_PAGE, "limit", 1, MAX_PAGE)
             offset = _int(query.get("offset"), 0, "offset", 0, 1 << 31)
-        except _BadRequest as exc:
+        except BadRequest as exc:
             return _bad(exc)
         rows = await asyncio.to_thread(contacts.search, query.get("q", ""), limit=limit,
                                        offset=offset)  # fmt: skip
@@ -75,13 +68,13 @@ def contact_routes(
 
     async def create(request: Request) -> Response:
         try:
-            body = await _body(request)
+            body = await json_object(request, _MAX_BODY)
             source = body.pop("source", ContactSource.API.value)
             if source not in _SOURCES:
-                raise _BadRequest(f"source must be {' or '.join(_SOURCES)}", "source")
+                raise BadRequest(f"source must be {' or '.join(_SOURCES)}", "source")
             made = await asyncio.to_thread(contacts.add, body, source=ContactSource(source),
                                            now=clock())  # fmt: skip
-        except (_BadRequest, InvalidContact) as exc:
+        except (BadRequest, InvalidContact) as exc:
             return _bad(exc)
         except DuplicateCode as exc:
             return error(409, "duplicate_code", str(exc))
@@ -95,9 +88,9 @@ def contact_routes(
     async def change(request: Request) -> Response:
         contact_id = request.path_params["contact_id"]
         try:
-            body = await _body(request)
+            body = await json_object(request, _MAX_BODY)
             changed = await asyncio.to_thread(contacts.update, contact_id, body, now=clock())
-        except (_BadRequest, InvalidContact) as exc:
+        except (BadRequest, InvalidContact) as exc:
             return _bad(exc)
         except DuplicateCode as exc:
             return error(409, "duplicate_code", str(exc))
@@ -131,20 +124,8 @@ def contact_routes(
     ]
 
 
-async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > _MAX_BODY:
-        raise _BadRequest(f"the body must be at most {_MAX_BODY} bytes")
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        raise _BadRequest("the body must be a JSON object") from None
-    if not isinstance(data, dict):
-        raise _BadRequest("the body must be a JSON object")
-    return data
 
-
-def _bad(exc: _BadRequest | InvalidContact) -> JSONResponse:
+def _bad(exc: BadRequest | InvalidContact) -> JSONResponse:
     body: dict[str, Any] = {"error": "invalid", "message": str(exc)}
     if exc.field is not None:
         body["field"] = exc.field
@@ -163,9 +144,9 @@ def _int(text: str | None, default: int, name: str, low: int, high: int) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise _BadRequest(f"{name} must be an integer", name) from None
+        raise BadRequest(f"{name} must be an integer", name) from None
     if not low <= value <= high:
-        raise _BadRequest(f"{name} must be {low}-{high}", name)
+        raise BadRequest(f"{name} must be {low}-{high}", name)
     return value
 
 

@@ -4,18 +4,42 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import json
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 
-__all__ = ["Handler", "error", "make_guard", "refusal"]
+__all__ = ["BadRequest", "Handler", "error", "json_object", "make_guard", "refusal"]
 
 Handler = Callable[[Request], Awaitable[Response]]
 
 
 def error(status: int, code: str, message: str, **headers: str) -> JSONResponse:
     return JSONResponse({"error": code, "message": message}, status, headers=headers or None)
+
+
+class BadRequest(Exception):
+    """A request the API refuses with 400; ``field`` names the offending value if one."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+async def json_object(request: Request, max_bytes: int) -> dict[str, Any]:
+    """The request's body as a JSON object (BadRequest if larger, not JSON or not an object)."""
+    raw = await request.body()
+    if len(raw) > max_bytes:
+        raise BadRequest(f"the body must be at most {max_bytes} bytes")
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise BadRequest("the body must be a JSON object") from None
+    if not isinstance(data, dict):
+        raise BadRequest("the body must be a JSON object")
+    return data
 
 
 def _is_loopback(request: HTTPConnection) -> bool:

@@ -17,7 +17,6 @@ not accepted is 400 ``invalid`` with ``"field"`` naming it. docs/staffing.md has
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -32,7 +31,7 @@ from starlette.routing import BaseRoute, Route
 from tamas.reporting.table import Table, Value
 from tamas.store import Store
 from tamas.store.events import events
-from tamas.web.guard import Handler, error
+from tamas.web.guard import BadRequest, Handler, error, json_object
 from tamas.wfm.forecast import Forecast, ForecastError, accuracy, accuracy_table, forecast
 from tamas.wfm.history import ARRIVAL, INTERVAL, History, from_slot_counts, zone_of
 from tamas.wfm.staffing import StaffingError, StaffingInput, plan, staffing_table
@@ -47,12 +46,6 @@ _WEEK: Final = 7 * 86400
 MAX_PLAN_SECONDS: Final = 7200.0
 _FIELDS: Final = ("calls", "aht", "interval", "sl", "threshold", "patience", "max_occupancy",
                   "shrinkage", "start")  # fmt: skip
-
-
-class _BadRequest(Exception):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -179,13 +172,13 @@ def wfm_routes(
 
     async def staffing(request: Request) -> Response:
         try:
-            body = await _body(request)
+            body = await json_object(request, _MAX_BODY)
             inputs = _staffing_inputs(body)
             rows = await asyncio.to_thread(plan, inputs)  # it may take long: not on the loop
-        except _BadRequest as exc:
+        except BadRequest as exc:
             return _bad(exc)
         except (ValueError, OverflowError) as exc:  # StaffingError; beyond erlang's limits
-            return _bad(_BadRequest(str(exc)))
+            return _bad(BadRequest(str(exc)))
         table = staffing_table(rows, target=inputs[0].target)
         return JSONResponse(table.as_json())
 
@@ -198,7 +191,7 @@ def wfm_routes(
             try:
                 zone_of(tz)
             except ValueError as exc:
-                raise _BadRequest(str(exc), "zone") from None
+                raise BadRequest(str(exc), "zone") from None
             goal = StaffingGoal(
                 aht=_number(query.get("aht"), 180.0, "aht"),
                 target=_number(query.get("sl"), 0.8, "sl"),
@@ -214,12 +207,12 @@ def wfm_routes(
             for name, value in (("aht", goal.aht), ("patience", goal.patience or 0.0),
                                 ("threshold", goal.threshold)):  # fmt: skip
                 if value > MAX_PLAN_SECONDS:
-                    raise _BadRequest(f"{name} must be at most {MAX_PLAN_SECONDS:.0f} s in a "
+                    raise BadRequest(f"{name} must be at most {MAX_PLAN_SECONDS:.0f} s in a "
                                       "forecast's plan", name)  # fmt: skip
-        except _BadRequest as exc:
+        except BadRequest as exc:
             return _bad(exc)
         except StaffingError as exc:
-            return _bad(_BadRequest(str(exc)))
+            return _bad(BadRequest(str(exc)))
         try:
             result = await asyncio.to_thread(
                 forecast_queues, store, now=clock(), zone=tz, goal=goal,
@@ -228,7 +221,7 @@ def wfm_routes(
         except ForecastError as exc:
             return error(422, "not_enough_history", str(exc))
         except (ValueError, OverflowError) as exc:  # beyond erlang's limits
-            return _bad(_BadRequest(str(exc)))
+            return _bad(BadRequest(str(exc)))
         return JSONResponse({"queues": [q.as_json() for q in result]})
 
     return [
@@ -241,23 +234,23 @@ def _staffing_inputs(body: Mapping[str, Any]) -> list[StaffingInput]:
     shared = {k: v for k, v in body.items() if k != "intervals"}
     unknown = sorted(set(shared) - set(_FIELDS))
     if unknown:
-        raise _BadRequest(f"unknown field {unknown[0]!r}", unknown[0])
+        raise BadRequest(f"unknown field {unknown[0]!r}", unknown[0])
     items = body.get("intervals")
     if items is None:
         return [_staffing_input(shared)]
     if not isinstance(items, list) or not items or len(items) > _MAX_INTERVALS:
-        raise _BadRequest(f"intervals must be a list of 1-{_MAX_INTERVALS} objects", "intervals")
+        raise BadRequest(f"intervals must be a list of 1-{_MAX_INTERVALS} objects", "intervals")
     out = []
     for i, item in enumerate(items):
         if not isinstance(item, dict):
-            raise _BadRequest("each interval must be an object", f"intervals[{i}]")
+            raise BadRequest("each interval must be an object", f"intervals[{i}]")
         extra = sorted(set(item) - set(_FIELDS))
         if extra:
-            raise _BadRequest(f"unknown field {extra[0]!r}", f"intervals[{i}].{extra[0]}")
+            raise BadRequest(f"unknown field {extra[0]!r}", f"intervals[{i}].{extra[0]}")
         try:
             out.append(_staffing_input({**shared, **item}))
-        except _BadRequest as exc:
-            raise _BadRequest(str(exc), f"intervals[{i}].{exc.field}") from None
+        except BadRequest as exc:
+            raise BadRequest(str(exc), f"intervals[{i}].{exc.field}") from None
     return out
 
 
@@ -268,11 +261,11 @@ def _staffing_input(fields: Mapping[str, Any]) -> StaffingInput:
         if value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _BadRequest(f"{key} must be a number", key)
+            raise BadRequest(f"{key} must be a number", key)
         values[key] = float(value)
     for required in ("calls", "aht"):
         if required not in values:
-            raise _BadRequest(f"{required} is required", required)
+            raise BadRequest(f"{required} is required", required)
     try:
         return StaffingInput(
             calls=_given(values, "calls", 0.0),
@@ -286,7 +279,7 @@ def _staffing_input(fields: Mapping[str, Any]) -> StaffingInput:
             start=values.get("start"),
         )
     except StaffingError as exc:
-        raise _BadRequest(str(exc), _field_of(str(exc))) from None
+        raise BadRequest(str(exc), _field_of(str(exc))) from None
 
 
 def _given(values: Mapping[str, float | None], key: str, default: float) -> float:
@@ -304,20 +297,8 @@ def _field_of(message: str) -> str | None:
     return None
 
 
-async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > _MAX_BODY:
-        raise _BadRequest(f"the body must be at most {_MAX_BODY} bytes")
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        raise _BadRequest("the body must be a JSON object") from None
-    if not isinstance(data, dict):
-        raise _BadRequest("the body must be a JSON object")
-    return data
 
-
-def _bad(exc: _BadRequest) -> JSONResponse:
+def _bad(exc: BadRequest) -> JSONResponse:
     body: dict[str, Any] = {"error": "invalid", "message": str(exc)}
     if exc.field is not None:
         body["field"] = exc.field
@@ -330,9 +311,9 @@ def _int(text: str | None, default: int, name: str, low: int, high: int) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise _BadRequest(f"{name} must be an integer", name) from None
+        raise BadRequest(f"{name} must be an integer", name) from None
     if not low <= value <= high:
-        raise _BadRequest(f"{name} must be {low}-{high}", name)
+        raise BadRequest(f"{name} must be {low}-{high}", name)
     return value
 
 
@@ -347,7 +328,7 @@ def _optional(text: str | None, name: str) -> float | None:
     try:
         value = float(text)
     except ValueError:
-        raise _BadRequest(f"{name} must be a number", name) from None
+        raise BadRequest(f"{name} must be a number", name) from None
     if not math.isfinite(value):
-        raise _BadRequest(f"{name} must be a finite number", name)
+        raise BadRequest(f"{name} must be a finite number", name)
     return value
