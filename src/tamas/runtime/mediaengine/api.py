@@ -58,6 +58,8 @@ class MediaError(TamasError):
 class CodecName(Enum):
     PCMU = "PCMU"
     PCMA = "PCMA"
+    #: Wideband (16 kHz audio) on an 8000 Hz RTP clock: RFC 3551 section 4.5.2's quirk.
+    G722 = "G722"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,6 +77,15 @@ class Codec:
     @classmethod
     def pcma(cls, payload_type: int = 8) -> Codec:
         return cls(payload_type=payload_type, name=CodecName.PCMA)
+
+    @classmethod
+    def g722(cls, payload_type: int = 9) -> Codec:
+        return cls(payload_type=payload_type, name=CodecName.G722)
+
+    @property
+    def sample_rate(self) -> int:
+        """The audio's sampling rate (16 kHz for G.722; its RTP clock still counts 8000/s)."""
+        return 16000 if self.name is CodecName.G722 else self.clock_rate
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,6 +129,8 @@ class DigitReceived:
     started_at: float
     #: Loop time at which its end became known.
     at: float
+    #: How it came: "rfc4733" (telephone-event packets) or "inband" (tones in the audio).
+    via: str = "rfc4733"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -254,6 +267,13 @@ class MediaEngine(Protocol):
 
     def set_tap(self, leg: MediaLeg, tap: Tap | None) -> None:
         """Attach (or remove) a tap on the bridge ``leg`` is in."""
+        ...
+
+    def send_digit(self, leg: MediaLeg, digit: str, *, duration_ms: int = 100) -> bool:
+        """Send the key ``digit`` to ``leg``'s party as RFC 4733 telephone-events, after any
+        digit still being sent; audio towards the party pauses meanwhile. False (nothing
+        sent) if the party did not negotiate telephone-event. Raises :class:`MediaError` for
+        a closed leg or a character that is not a key."""
         ...
 
     def close_call(self, call_id: str) -> tuple[LegStats, ...]:

@@ -32,6 +32,7 @@ from tamas.runtime.mediaengine.api import (
 )
 from tamas.runtime.mediaengine.leg import UdpLeg, _RtcpProtocol
 from tamas.runtime.mediaengine.ports import PortPairAllocator
+from tamas.runtime.mediaengine.widetap import narrow_tap
 
 log = logging.getLogger("tamas.media")
 
@@ -158,7 +159,7 @@ class LocalMediaEngine:
         self.unbridge(leg_b)
         leg_a.peer, leg_b.peer = leg_b, leg_a
         leg_a.side, leg_b.side = 0, 1
-        leg_a.tap = leg_b.tap = tap
+        leg_a.tap = leg_b.tap = narrow_tap(tap, leg_a.codec, leg_b.codec)
         leg_a.refresh_route()
         leg_b.refresh_route()
 
@@ -180,7 +181,10 @@ class LocalMediaEngine:
                 raise MediaError("set_tap needs a bridged leg")
             retap(tap)
             return
-        udp.tap = udp.peer.tap = tap
+        udp.tap = udp.peer.tap = narrow_tap(tap, udp.codec, udp.peer.codec)
+
+    def send_digit(self, leg: MediaLeg, digit: str, *, duration_ms: int = 100) -> bool:
+        return self._own(leg).send_digit(digit, duration_ms)
 
     # --- timers -------------------------------------------------------------------------
 

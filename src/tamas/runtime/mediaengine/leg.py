@@ -60,6 +60,7 @@ from tamas.media.g711 import (
     ulaw_encode,
     ulaw_to_alaw,
 )
+from tamas.media.g722 import NarrowDecoder, Transcoder, WideEncoder
 from tamas.media.goertzel import DigitEvent, DtmfDetector
 from tamas.media.rtcp import (
     ReceiverReport,
@@ -72,7 +73,7 @@ from tamas.media.rtcp import (
     serialize_rtcp,
 )
 from tamas.media.stats import ReceiverStats
-from tamas.media.telephone_event import DigitEnded, EventReceiver
+from tamas.media.telephone_event import DigitEnded, EventReceiver, TelephoneEventError
 from tamas.runtime.mediaengine.api import (
     FRAME_SAMPLES,
     Codec,
@@ -86,6 +87,8 @@ from tamas.runtime.mediaengine.api import (
     SourceFinished,
     Tap,
 )
+from tamas.runtime.mediaengine.dtmfsend import DigitSender
+from tamas.runtime.mediaengine.widetap import narrow_tap
 
 __all__ = ["UdpLeg"]
 
@@ -164,6 +167,7 @@ class UdpLeg(asyncio.DatagramProtocol):
         self._fwd_pt = 0
         self._fwd_table: bytes | None = None
         self._fwd_te_pt = -1
+        self._fwd_xcode: Transcoder | None = None  # G.722 <-> G.711, one per direction
         # Counters and statistics.
         self.rx = 0
         self.tx = 0
@@ -181,6 +185,9 @@ class UdpLeg(asyncio.DatagramProtocol):
         self._dtmf_started: dict[int, float] = {}  # event timestamp -> loop time it began
         self._inband: DtmfDetector | None = None  # in-band tone detection, when enabled
         self._inband_clock = (-1, 0, 0.0)  # (SSRC, RTP timestamp, loop time) of its anchor
+        self._inband_wide: NarrowDecoder | None = None  # G.722 to 8 kHz for the detector
+        self._digits: DigitSender | None = None  # RFC 4733 sending, made at the first digit
+        self._wide_out: WideEncoder | None = None  # a source's frames as G.722
         # Own stream (sources, RTCP SSRC).
         self.ssrc = _rng.getrandbits(32)
         self._seq = _rng.getrandbits(16)
@@ -211,13 +218,18 @@ class UdpLeg(asyncio.DatagramProtocol):
     def configure(self, remote: RemoteMedia) -> None:
         if self.closed:
             raise MediaError(f"leg {self._label} of call {self._call_id} is closed")
-        if remote.codec.name not in (CodecName.PCMU, CodecName.PCMA):
+        if remote.codec.name not in (CodecName.PCMU, CodecName.PCMA, CodecName.G722):
             raise MediaError(f"codec {remote.codec.name} is not supported")
         first = self.remote is None
         self.remote = remote
         self.codec = remote.codec
         self._pt = remote.codec.payload_type
         self._te_pt = -1 if remote.telephone_event_pt is None else remote.telephone_event_pt
+        if self.tap is not None:  # a G.722 leg's tap gets 8 kHz G.711 (widetap)
+            peer_codec = None if self.peer is None else self.peer.codec
+            self.tap = narrow_tap(self.tap, self.codec, peer_codec)
+            if self.peer is not None:
+                self.peer.tap = self.tap
         if not remote.inband_dtmf:
             self._inband = None
         elif self._inband is None:
@@ -248,6 +260,51 @@ class UdpLeg(asyncio.DatagramProtocol):
         if self.peer is not None:
             self.peer.refresh_route()  # the peer's audio stops (or resumes) coming here
 
+    def send_digit(self, digit: str, duration_ms: int) -> bool:
+        """Queue ``digit`` as RFC 4733 events to the party (module dtmfsend); False if the
+        party negotiated no telephone-event."""
+        if self.closed:
+            raise MediaError(f"leg {self._label} of call {self._call_id} is closed")
+        if self._te_pt < 0:
+            return False
+        if self._digits is None:
+            self._digits = DigitSender(self, self._loop)
+            self._digits.on_change = self._digits_changed
+        try:
+            self._digits.send(digit, duration_ms)
+        except TelephoneEventError as e:
+            raise MediaError(str(e)) from None
+        return True
+
+    def _digits_changed(self) -> None:
+        if self.peer is not None:
+            self.peer.refresh_route()  # the peer's audio pauses (or resumes) towards us
+
+    @property
+    def sending_digit(self) -> bool:
+        return self._digits is not None and self._digits.active
+
+    @property
+    def own_timestamp(self) -> int:
+        """The RTP timestamp of the leg's own stream's next packet."""
+        return self._ts
+
+    @own_timestamp.setter
+    def own_timestamp(self, value: int) -> None:
+        self._ts = value & 0xFFFFFFFF
+
+    def send_event_packet(self, marker: bool, timestamp: int, payload: bytes) -> None:
+        """One telephone-event packet on the own stream (next sequence number, ``timestamp``)."""
+        target = self.target
+        if self._te_pt >= 0 and target is not None and self.transport is not None:
+            second = (0x80 if marker else 0) | self._te_pt
+            header = _HEADER.pack(0x80, second, self._seq, timestamp, self.ssrc)
+            self.transport.sendto(header + payload, target)
+            self.tx += 1
+            self._own_sent += 1
+            self._own_octets += len(payload)
+        self._seq = (self._seq + 1) & 0xFFFF
+
     def stats(self) -> LegStats:
         st = self._stats
         return LegStats(
@@ -270,6 +327,8 @@ class UdpLeg(asyncio.DatagramProtocol):
         """Close the sockets (the engine emits LegClosed and releases the ports)."""
         self.closed = True
         self.source = None
+        if self._digits is not None:
+            self._digits.stop()
         if self._dtmf_timer is not None:
             self._dtmf_timer.cancel()
             self._dtmf_timer = None
@@ -292,6 +351,7 @@ class UdpLeg(asyncio.DatagramProtocol):
             or peer.closed
             or peer.target is None
             or peer.source is not None
+            or peer.sending_digit
             or peer.transport is None
             or peer.codec is None
             or self.codec is None
@@ -305,7 +365,14 @@ class UdpLeg(asyncio.DatagramProtocol):
         self._fwd_leg = peer
         self._fwd_pt = peer.codec.payload_type
         self._fwd_table = _TRANSLATE.get((self.codec.name, peer.codec.name))
-        self._fwd_plain = self._fwd_table is None and self._fwd_pt == self._pt
+        pair = (self.codec.name.value, peer.codec.name.value)
+        if CodecName.G722 not in (self.codec.name, peer.codec.name) or pair[0] == pair[1]:
+            self._fwd_xcode = None
+        elif self._fwd_xcode is None or (self._fwd_xcode.source, self._fwd_xcode.target) != pair:
+            self._fwd_xcode = Transcoder(*pair)  # kept while the pair holds: it has state
+        self._fwd_plain = (
+            self._fwd_table is None and self._fwd_xcode is None and self._fwd_pt == self._pt
+        )
         self._fwd_te_pt = peer._te_pt
 
     # --- the hot path -------------------------------------------------------------------
@@ -363,6 +430,12 @@ class UdpLeg(asyncio.DatagramProtocol):
         """The packet with the peer's payload type and, between PCMU and PCMA, transcoded."""
         buf = bytearray(data)
         buf[1] = (buf[1] & 0x80) | self._fwd_pt
+        xcode = self._fwd_xcode
+        if xcode is not None:  # G.722 <-> G.711: the same duration, one byte per 8 kHz sample
+            start = _payload_offset(data)
+            end = len(data) - (data[-1] if data[0] & 0x20 else 0)
+            buf[0] &= 0xDF  # the padding is not copied
+            return bytes(buf[:start]) + xcode.convert(data[start:end])
         table = self._fwd_table
         if table is not None:
             start = _payload_offset(data)
@@ -402,7 +475,12 @@ class UdpLeg(asyncio.DatagramProtocol):
         if start >= end:
             return
         payload = data[start:end]
-        pcm = ulaw_decode(payload) if codec.name is CodecName.PCMU else alaw_decode(payload)
+        if codec.name is CodecName.G722:
+            if self._inband_wide is None:
+                self._inband_wide = NarrowDecoder()
+            pcm = self._inband_wide.decode(payload)
+        else:
+            pcm = ulaw_decode(payload) if codec.name is CodecName.PCMU else alaw_decode(payload)
         now = self._now()
         ts, ssrc = _TS_SSRC.unpack_from(data, 4)
         clock_ssrc, clock_ts, clock_t = self._inband_clock
@@ -424,6 +502,7 @@ class UdpLeg(asyncio.DatagramProtocol):
                     duration_ms=round((event.end - event.start) * 1000),
                     started_at=min(event.start, now),  # a sender may run ahead of the clock
                     at=now,
+                    via="inband",
                 )
             )
 
@@ -470,8 +549,8 @@ class UdpLeg(asyncio.DatagramProtocol):
         """Send the next frame of the leg's source (called by the engine every 20 ms)."""
         source = self.source
         codec = self.codec
-        if source is None or codec is None:
-            return
+        if source is None or codec is None or self.sending_digit:
+            return  # a digit going out holds the prompt back (no overlap)
         frame = source.read_frame()
         if frame is None:
             self.source = None
@@ -479,7 +558,12 @@ class UdpLeg(asyncio.DatagramProtocol):
                 self.peer.refresh_route()
             self._emit(SourceFinished(call_id=self._call_id, label=self._label, at=self._now()))
             return
-        payload = ulaw_encode(frame) if codec.name is CodecName.PCMU else alaw_encode(frame)
+        if codec.name is CodecName.G722:  # 8 kHz frames through a 16 kHz encoder
+            if self._wide_out is None:
+                self._wide_out = WideEncoder()
+            payload = self._wide_out.encode(frame)
+        else:
+            payload = ulaw_encode(frame) if codec.name is CodecName.PCMU else alaw_encode(frame)
         self.send_own(payload, FRAME_SAMPLES)
 
     def send_own(self, payload: bytes, samples: int) -> None:
