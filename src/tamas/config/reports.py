@@ -12,7 +12,13 @@ reports:
   targets: {service_level: 0.8, abandon_rate: [0.05, 0.08], occupancy: [0.6, 0.8]}
   teams:
     - {name: north, agents: ["1001", "1002"], queues: [sales]}
+  schedules:                   # shifts per weekday, for the adherence report
+    - {team: north, days: [sat, sun, mon, tue, wed],
+       shifts: [{start: "08:00", end: "16:00",
+                 breaks: [{start: "13:00", minutes: 30, reason: lunch}]}]}
 ```
+
+Schedules are described in :mod:`tamas.config.schedules`.
 
 Cross-references (a team naming an unknown agent or queue) are checked by
 :func:`check_reports`, which :func:`tamas.config.checks.check` calls.
@@ -27,6 +33,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, field_validator
 
 from tamas.config.errors import Issue
+from tamas.config.schedules import ScheduleEntry, check_schedules
 from tamas.config.section import Section
 from tamas.reporting.intervals import BANDS
 from tamas.reporting.settings import DEFAULT_TARGETS, ReportSettings, SlFormula
@@ -57,6 +64,8 @@ class ReportsConfig(Section):
         default_factory=lambda: dict(DEFAULT_TARGETS)
     )
     teams: tuple[Team, ...] = ()
+    #: The agents' weekly shifts (``tamas.config.schedules``); none: no adherence figures.
+    schedules: tuple[ScheduleEntry, ...] = ()
 
     @field_validator("timezone")
     @classmethod
@@ -107,3 +116,4 @@ def check_reports(config: Config) -> Iterator[Issue]:
                 yield Issue(loc=("reports", "teams", i, "queues", j), position=None,
                             message="no queue has this name", hint="list names from queues:",
                             got=repr(queue))  # fmt: skip
+    yield from check_schedules(config.reports, agents)

@@ -7,6 +7,11 @@ value compares with its target: ``ok``, ``low`` or ``high`` (empty without a tar
 value). A target is a number (at least it: service level, CSAT) or a range (abandon rate
 5-8 %: below it is fine, so only ``high`` is flagged; FCR 70-75 %: above it is fine;
 occupancy 60-80 %: both sides are).
+
+The workforce KPIs (:class:`WorkforceKpis`) come after: schedule adherence (target 90 %
+unless ``reports.targets.adherence`` says otherwise) and conformance when the center has
+schedules, and forecast accuracy (1 - WAPE of the forecast of the range made from the weeks
+before it, with its WAPE and MAPE).
 """
 
 from __future__ import annotations
@@ -15,14 +20,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from tamas.reporting import kpi
+from tamas.reporting.adherence import ADHERENCE_TARGET
 from tamas.reporting.intervals import AgentInterval, QueueInterval
 from tamas.reporting.settings import ReportSettings
 from tamas.reporting.table import Column, Kind, Table, Value
 
-__all__ = ["kpi_table"]
+__all__ = ["WorkforceKpis", "kpi_table"]
 
 #: KPIs where lower is better: a value under the target's range is not a problem.
-_LOWER_IS_BETTER = frozenset({"abandon_rate"})
+_LOWER_IS_BETTER = frozenset({"abandon_rate", "forecast_wape", "forecast_mape"})
 #: KPIs where higher is better: a value over the target's range is not a problem.
 _HIGHER_IS_BETTER = frozenset({"fcr"})
 
@@ -87,6 +93,17 @@ _COLUMNS = (
 )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkforceKpis:
+    """Figures from schedules and forecasts; ``scheduled``: the center has schedules."""
+
+    scheduled: bool = False
+    adherence: float | None = None
+    conformance: float | None = None
+    forecast_wape: float | None = None
+    forecast_mape: float | None = None
+
+
 def _status(key: str, value: float | None, target: float | tuple[float, float] | None) -> str:
     if value is None or target is None:
         return ""
@@ -97,6 +114,8 @@ def _status(key: str, value: float | None, target: float | tuple[float, float] |
         if value < low and key not in _LOWER_IS_BETTER:
             return "low"
         return "ok"
+    if key in _LOWER_IS_BETTER:  # a single target is then a ceiling
+        return "ok" if value <= target else "high"
     return "ok" if value >= target else "low"
 
 
@@ -108,6 +127,7 @@ def kpi_table(
     peak: tuple[int, int] | None = None,
     first_response: float | None = None,
     params: Mapping[str, Value] | None = None,
+    workforce: WorkforceKpis | None = None,
 ) -> Table:
     """One row per KPI for the summed ``queues`` and ``agents`` rows of a range.
 
@@ -116,9 +136,10 @@ def kpi_table(
     """
     rows: list[dict[str, Value]] = []
 
-    def add(key: str, title: str, unit: str, value: float | None) -> None:
-        target = settings.targets.get(key)
-        low, high = (target if isinstance(target, tuple) else (target, None))
+    def add(key: str, title: str, unit: str, value: float | None,
+            default: float | None = None) -> None:  # fmt: skip
+        target = settings.targets.get(key, default)
+        low, high = target if isinstance(target, tuple) else (target, None)
         rows.append({"kpi": key, "title": title, "value": value, "unit": unit,
                      "target_low": low, "target_high": high,
                      "status": _status(key, value, target)})  # fmt: skip
@@ -129,5 +150,18 @@ def kpi_table(
     add("peak_interval", "Peak interval (start)", "time", None if peak is None else peak[0])
     add("peak_offered", "Calls offered in the peak interval", "calls",
         None if peak is None else peak[1])  # fmt: skip
+    if workforce is not None:
+        if workforce.scheduled:
+            add("adherence", "Schedule adherence", "ratio", workforce.adherence, ADHERENCE_TARGET)
+            add("conformance", "Schedule conformance", "ratio", workforce.conformance)
+        wape = workforce.forecast_wape
+        add(
+            "forecast_accuracy",
+            "Forecast accuracy (1 - WAPE)",
+            "ratio",
+            None if wape is None else max(0.0, 1.0 - wape),
+        )
+        add("forecast_wape", "Forecast error (WAPE)", "ratio", wape)
+        add("forecast_mape", "Forecast error (MAPE)", "ratio", workforce.forecast_mape)
     return Table(name="kpis", title="KPIs", columns=_COLUMNS, rows=tuple(rows),
                  params=dict(params or {}), targets=settings.flat_targets())  # fmt: skip

@@ -30,6 +30,10 @@ class Session:
     pause_since: float = 0.0
     #: The last record's time, for a session still open when the records end.
     until: float | None = None
+    #: Each pause as (from, to, reason), in time order (the adherence report's input).
+    pauses: list[tuple[float, float, str]] = field(default_factory=list)
+    #: The session was still paused when the records ended (its last pause ends at ``until``).
+    paused_at_end: bool = False
 
     def close_pause(self, at: float) -> None:
         if self.pause_reason is not None:
@@ -37,6 +41,7 @@ class Session:
             self.paused_by[reason] = self.paused_by.get(reason, 0.0) + max(
                 0.0, at - self.pause_since
             )
+            self.pauses.append((self.pause_since, max(at, self.pause_since), reason))
             self.pause_reason = None
 
 
@@ -73,6 +78,7 @@ def find_sessions(
         elif rec.event in ("CONNECT", "CALLBACKCOMPLETED"):
             s.calls += 1
     for s in open_.values():  # still logged in: the pause so far, the session to now
+        s.paused_at_end = s.pause_reason is not None
         s.close_pause(last)
         s.logout = None
         s.until = last

@@ -30,6 +30,7 @@ from tamas.reporting.intervals import sum_agent_rows, sum_queue_rows
 from tamas.reporting.kpi_list import kpi_table
 from tamas.reporting.query import Group, QueryError, ReportQuery, parse_query
 from tamas.reporting.table import Table
+from tamas.runtime import wfmreports
 from tamas.store import events as store_events
 from tamas.store import reports as store_reports
 from tamas.store.reports import Grouping
@@ -87,6 +88,12 @@ REPORTS: dict[str, ReportInfo] = {
                    "calls answered"),
         ReportInfo(name="callbacks_open", title="Open callbacks", raw=True,
                    description="callbacks still to be made or given up, one per row"),
+        ReportInfo(name="adherence", title="Schedule adherence", raw=True,
+                   description="per scheduled agent and day (reports.schedules): scheduled, "
+                   "in adherence, out of adherence by cause, adherence and conformance"),
+        ReportInfo(name="forecast_accuracy", title="Forecast accuracy",
+                   description="per queue: the forecast of the range made from the 4 weeks "
+                   "before it against the calls offered (WAPE, MAPE)"),
     )
 }  # fmt: skip
 
@@ -126,6 +133,10 @@ class ReportService:
         if group is not None and group not in info.groups:
             allowed = ", ".join(g.value for g in info.groups) or "none"
             raise QueryError("group", f"the {name} report groups by {allowed}")
+        if name == "forecast_accuracy":
+            return wfmreports.forecast_accuracy_report(
+                self.engine, self.config, query, queues=self._filters(query)[0], now=self.clock()
+            )
         if info.raw:
             return self._raw(name, query)
         return self._aggregate(name, query, group or (info.groups[0] if info.groups else None))
@@ -184,6 +195,15 @@ class ReportService:
                 self.settings,
                 peak=kpi.peak_interval(per),
                 first_response=store_events.first_response(engine, start, end),
+                workforce=wfmreports.workforce_kpis(
+                    engine,
+                    self.config,
+                    lambda: self._records(query),
+                    query,
+                    queues=queues,
+                    agents=agents,
+                    now=self.clock(),
+                ),
                 params={
                     "from": start,
                     "to": end,
@@ -229,6 +249,9 @@ class ReportService:
             return ivr_report.ivr_destinations(records, start=start, end=end)
         if name == "agent_sessions":
             return sessions_report.agent_sessions(records, start=start, end=end, agents=agents)
+        if name == "adherence":
+            return wfmreports.adherence_report(self.config, records, query, agents=agents,
+                                               now=self.clock())  # fmt: skip
         if name == "callbacks":
             return callbacks_report.callbacks_by_queue(records, start=start, end=end, queues=queues)
         return callbacks_report.callbacks_open(records, start=start, end=end, queues=queues)
