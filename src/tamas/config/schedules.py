@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from itertools import pairwise
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, model_validator
+from pydantic import model_validator
 
 from tamas.config.errors import Issue
 from tamas.config.section import Section
@@ -53,8 +53,8 @@ class ScheduleEntry(Section):
 
     agent: str | None = None
     team: str | None = None
-    days: tuple[Weekday, ...] = Field(min_length=1)
-    shifts: tuple[ScheduleConfig, ...] = Field(min_length=1)
+    days: tuple[Weekday, ...] = ()
+    shifts: tuple[ScheduleConfig, ...] = ()
 
     @model_validator(mode="after")
     def _one_owner(self) -> ScheduleEntry:
@@ -119,6 +119,11 @@ def check_schedules(reports: ReportsConfig, agents: set[str]) -> Iterator[Issue]
         if entry.team is not None and reports.team(entry.team) is None:
             yield _issue((*loc, "team"), "no team has this name",
                          "define it under reports.teams", got=repr(entry.team))  # fmt: skip
+        for key in ("days", "shifts"):
+            if not getattr(entry, key):
+                yield _issue((*loc, key), f"no {key} given",
+                             "list weekdays (mon ... sun)" if key == "days"
+                             else "list shifts: {start: '08:00', end: '16:00'}")  # fmt: skip
         for j, shift in enumerate(entry.shifts):
             yield from _shift((*loc, "shifts", j), shift)
     yield from _overlaps(reports)
