@@ -27,7 +27,8 @@ def error_of(text: str) -> str:
 def test_team_shifts_and_an_agents_own_day() -> None:
     config = parse_config(
         CENTER
-        + f"    - {{team: north, days: [sat, sun], shifts: [{{start: '08:00', end: '16:00', {LUNCH}}}]}}\n"
+        + "    - {team: north, days: [sat, sun],\n"
+        f"       shifts: [{{start: '08:00', end: '16:00', {LUNCH}}}]}}\n"
         "    - {agent: '1002', days: [sun], shifts: [{start: '12:00', end: '24:00'}]}\n",
         "center.yaml",
     )
