@@ -143,10 +143,6 @@ def test_profiles_expand_to_quarter_hours() -> None:
             "[{start: '12:00', minutes: 60}, {start: '12:30', minutes: 15}]}}}\n",
             "simulation.agents.ali.schedule.breaks[1]: this break starts before another one ends",
         ),
-        (
-            "queues: {sales: {per_hour: 5, aht: 200}, support: {per_hour: 5}}\n",
-            "simulation.queues.support: its handle time or patience differs from queue 'sales''s",
-        ),
     ],
 )
 def test_simulation_errors_name_their_place(simulation: str, expected: str) -> None:

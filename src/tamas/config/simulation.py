@@ -6,10 +6,11 @@ simulation:
   handle: lognormal        # exponential | lognormal (with cv) | constant
   cv: 1.0
   patience: 120            # mean patience (s, exponential); absent: callers wait forever
+  wrapup: 15               # after-call work (s); absent: each queue's own queues[].wrapup
   answer_probability: 0.98 # every agent's, unless an agent sets its own
   queues:
     sales: {hours: {"08": 120, "09": 300, "10": 280}}   # calls in each hour (others: none)
-    support: {per_hour: 60}                             # the same rate all day
+    support: {per_hour: 60, aht: 420, patience: 300}    # the same rate all day, own model
     billing: {quarter_hours: [0, 0, ...]}               # 96 counts, 00:00-00:15 first
   schedule:                # every agent's shift, unless an agent has its own
     {start: "08:00", end: "17:00", breaks: [{start: "12:00", minutes: 30, reason: lunch}]}
@@ -19,9 +20,11 @@ simulation:
 
 Times of day are local to the run's midnight (virtual time 0). A shift whose ``end`` is not
 after its ``start`` ends the next day (a night shift); so does a break earlier than the
-shift's start. The values here are plain numbers; :mod:`tamas.sim.fromconfig` turns them
-into the simulator's models. References (queue names, agent ids) and what the simulator
-cannot run yet are checked by :func:`check_simulation`.
+shift's start. A queue's ``aht``, ``handle``, ``cv``, ``patience`` and ``wrapup`` default to
+the section's (:meth:`SimulationConfig.call_model`, :meth:`SimulationConfig.wrapup_of`).
+The values here are plain numbers; :mod:`tamas.sim.fromconfig` turns them
+into the simulator's models. References (queue names, agent ids) and shifts that do not
+fit are checked by :func:`check_simulation`.
 """
 
 from __future__ import annotations
@@ -74,6 +77,7 @@ ClockTime = Annotated[str, AfterValidator(_clock)]
 Count = Annotated[float, Field(ge=0)]
 Hour = Annotated[int, Field(ge=0, le=23)]
 Positive = Annotated[float, Field(gt=0)]
+Seconds = Annotated[float, Field(ge=0)]
 Probability = Annotated[float, Field(ge=0, le=1)]
 
 
@@ -120,6 +124,7 @@ class QueueSimulation(Section):
     handle: Literal["exponential", "lognormal", "constant"] | None = None
     cv: Positive | None = None
     patience: Positive | None = None
+    wrapup: Seconds | None = None
 
     @model_validator(mode="after")
     def _one_profile(self) -> QueueSimulation:
@@ -155,6 +160,8 @@ class SimulationConfig(Section):
     cv: Positive = 1.0
     #: Mean patience in seconds (exponential); null: callers wait forever.
     patience: Positive | None = None
+    #: After-call work in seconds for every queue; null: each queue's own (``queues[].wrapup``).
+    wrapup: Seconds | None = None
     answer_probability: Probability = 1.0
     #: Callers per queue (a name under ``queues:``).
     queues: dict[str, QueueSimulation] = {}
@@ -173,6 +180,14 @@ class SimulationConfig(Section):
             q.cv or self.cv,
             q.patience if q.patience is not None else self.patience,
         )
+
+    def wrapup_of(self, queue: str) -> float | None:
+        """``queue``'s after-call work here: its own, else the section's; None: the queue's
+        configured ``wrapup`` stands."""
+        q = self.queues.get(queue)
+        if q is not None and q.wrapup is not None:
+            return q.wrapup
+        return self.wrapup
 
     def schedule_of(self, agent: str) -> ScheduleConfig | None:
         own = self.agents.get(agent)
@@ -198,7 +213,7 @@ def _hint(name: str, names: list[str], what: str) -> str:
 
 
 def check_simulation(config: Config) -> Iterator[Issue]:
-    """Unknown queues and agents, shifts that do not fit, call models the simulator lacks."""
+    """Unknown queues and agents, shifts that do not fit."""
     sim = config.simulation
     queues = [q.name for q in config.queues]
     for name in sim.queues:
@@ -214,16 +229,6 @@ def check_simulation(config: Config) -> Iterator[Issue]:
             yield from _shift(("simulation", "agents", name, "schedule"), agent.schedule)
     if sim.schedule is not None:
         yield from _shift(("simulation", "schedule"), sim.schedule)
-    # The simulator draws one handle time and one patience for every call (Scenario): a
-    # queue may restate the section's model but not differ from the other queues'.
-    models = {name: sim.call_model(name) for name in sim.queues}
-    first = next(iter(models), None)
-    for name, model in models.items():
-        if first is not None and model != models[first]:
-            yield _issue(("simulation", "queues", name),
-                         f"its handle time or patience differs from queue '{first}''s; the "
-                         "simulator runs one call model for every queue",
-                         "set aht, handle, cv and patience once, under simulation:")  # fmt: skip
 
 
 def _shift(loc: tuple[str | int, ...], schedule: ScheduleConfig) -> Iterator[Issue]:

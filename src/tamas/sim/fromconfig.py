@@ -5,20 +5,21 @@ and build the same :class:`QueueSpec`/:class:`AgentSpec` values the server would
 Settings the configuration has and the ACD spec lacks (``callback_retries``,
 ``announce_*`` details, ``language``) do not change routing and are left out.
 
-:func:`scenario_from_config` adds the ``simulation:`` section (arrival profiles, the call
-model, agents' shifts and answering); values given on the command line (:class:`Overrides`)
-win over the section's.
+:func:`scenario_from_config` adds the ``simulation:`` section (arrival profiles, each queue's
+call model and after-call work, agents' shifts and answering); values given on the command
+line (:class:`Overrides`) win over the section's, for every queue.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from tamas.acd.api import AgentSpec, Destination, DestinationKind, QueueSpec
 from tamas.config.center import AgentConfig, QueueConfig, parse_destination
 from tamas.config.model import Config
-from tamas.config.simulation import ScheduleConfig
+from tamas.config.simulation import ScheduleConfig, SimulationConfig
 from tamas.sim.models import (
     AgentSchedule,
     ArrivalProfile,
@@ -35,6 +36,7 @@ __all__ = [
     "agent_schedule",
     "agent_spec",
     "arrival_profiles",
+    "call_models",
     "destination",
     "distribution",
     "queue_skills",
@@ -134,6 +136,24 @@ def agent_schedule(schedule: ScheduleConfig) -> AgentSchedule:
     )
 
 
+def call_models(
+    sim: SimulationConfig, queues: tuple[QueueSpec, ...], o: Overrides
+) -> dict[str, tuple[Distribution, Distribution | None]]:
+    """Each queue's ``(handle time, patience)``: the command line's values, else the queue's
+    own under ``simulation.queues``, else the section's."""
+    models: dict[str, tuple[Distribution, Distribution | None]] = {}
+    for q in queues:
+        handle, aht, cv, patience = sim.call_model(q.name)
+        handle = o.handle if o.handle is not None else handle
+        aht = o.aht if o.aht is not None else aht
+        patience = o.patience if o.patience is not None else patience
+        models[q.name] = (
+            distribution(handle, aht, cv),
+            None if patience is None else Exponential(mean=patience),
+        )
+    return models
+
+
 def arrival_profiles(config: Config) -> dict[str, ArrivalProfile]:
     """The ``simulation.queues`` profiles, 96 quarter hours each."""
     return {name: ArrivalProfile(calls=q.profile()) for name, q in config.simulation.queues.items()}
@@ -151,20 +171,26 @@ def scenario_from_config(config: Config, overrides: Overrides | None = None) -> 
     queues, specs = specs_from_config(config)
     if not queues:
         raise ValueError("no queues: section to simulate")
+    queues = tuple(
+        q if (w := sim.wrapup_of(q.name)) is None else dataclasses.replace(q, wrapup=w)
+        for q in queues
+    )
     if not specs:
         serve = {q.name: 0 for q in queues}
         specs = tuple(AgentSpec(id=f"agent{i + 1}", queues=serve) for i in range(o.agents))
-    handle, aht, cv, patience = sim.call_model(next(iter(sim.queues), ""))
-    aht = o.aht if o.aht is not None else aht
-    handle = o.handle if o.handle is not None else handle
-    patience = o.patience if o.patience is not None else patience
+    # The section's own model is the default; every queue is named in the per-queue maps.
+    handle = o.handle if o.handle is not None else sim.handle
+    aht = o.aht if o.aht is not None else sim.aht
+    patience = o.patience if o.patience is not None else sim.patience
+    models = call_models(sim, queues, o)
     arrivals: dict[str, ArrivalProfile]
     if o.rate is None and sim.queues:
         arrivals = arrival_profiles(config)
     else:
         rate = o.rate
-        if rate is None:
-            rate = DEFAULT_LOAD * len(specs) * 3600.0 / aht / len(queues)
+        if rate is None:  # the mean handle time over the queues, each with the same rate
+            mean = sum(m[0].mean for m in models.values()) / len(models)
+            rate = DEFAULT_LOAD * len(specs) * 3600.0 / mean / len(queues)
         arrivals = {q.name: ArrivalProfile.constant(per_hour=rate) for q in queues}
     plans = []
     for spec in specs:
@@ -180,8 +206,10 @@ def scenario_from_config(config: Config, overrides: Overrides | None = None) -> 
         queues=queues,
         agents=tuple(plans),
         arrivals=arrivals,
-        handle_time=distribution(handle, aht, cv),
+        handle_time=distribution(handle, aht, sim.cv),
         patience=None if patience is None else Exponential(mean=patience),
+        queue_handle_time={name: m[0] for name, m in models.items()},
+        queue_patience={name: m[1] for name, m in models.items()},
         skills=queue_skills(config),
         seed=o.seed,
     )

@@ -11,8 +11,9 @@ ends, a shift changes, the engine's deadline comes) and handles the earliest one
 * the outcome's records go to the sink (the event log, the same records the server writes),
   then its commands are carried out the way a runtime would: RingAgents draws, per agent,
   whether and after what delay they answer (else a no-answer when the ring times out);
-  Connect draws the handle time and schedules the end; RouteCaller takes the caller out
-  (a ``queue`` destination makes it arrive in that queue); StopRinging cancels rings;
+  Connect draws the handle time (the answering queue's model) and schedules the end;
+  RouteCaller takes the caller out (a ``queue`` destination makes it arrive in that queue);
+  StopRinging cancels rings;
 * the engine's ``next_deadline()`` is re-armed as a Tick happening.
 
 Happenings are never removed from the clock: each one checks on arrival that it still
@@ -76,7 +77,15 @@ class AgentPlan:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Scenario:
-    """Everything a run needs; ``arrivals`` maps queue names to their arrival profiles."""
+    """Everything a run needs; ``arrivals`` maps queue names to their arrival profiles.
+
+    ``handle_time`` and ``patience`` are every queue's unless ``queue_handle_time`` or
+    ``queue_patience`` name the queue. A call's handle time is the model of the queue that
+    connects it (after an overflow, the second queue's); its patience is drawn once, when it
+    arrives, from the model of the queue it arrives in (the caller's patience is the
+    caller's: an overflow does not draw a new one). Wrap-up is the queue's
+    (``QueueSpec.wrapup``), applied by the ACD.
+    """
 
     queues: tuple[QueueSpec, ...]
     agents: tuple[AgentPlan, ...]
@@ -84,6 +93,11 @@ class Scenario:
     handle_time: Distribution
     #: Time a caller will wait before hanging up; None: forever.
     patience: Distribution | None = None
+    #: Handle time of calls connected from the named queues (others: ``handle_time``).
+    queue_handle_time: Mapping[str, Distribution] = field(default_factory=dict)
+    #: Patience of callers arriving in the named queues (others: ``patience``); a None value
+    #: makes that queue's callers wait forever.
+    queue_patience: Mapping[str, Distribution | None] = field(default_factory=dict)
     #: What callers of each queue need, ``{queue: {skill: minimum level}}``.
     skills: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     options: AcdOptions = field(default_factory=AcdOptions)
@@ -144,7 +158,16 @@ class Simulation:
         self._plans = {a.spec.id: a for a in scenario.agents}
         self.clock: VirtualClock[_Happening] = VirtualClock()
         self._deadline_at: float | None = None
-        self._waiting: set[str] = set()
+        # The call models by queue: one dict lookup per call.
+        self._handle_of: dict[str, Distribution] = {
+            q.name: scenario.queue_handle_time.get(q.name, scenario.handle_time)
+            for q in scenario.queues
+        }
+        self._patience_of: dict[str, Distribution | None] = {
+            q.name: scenario.queue_patience.get(q.name, scenario.patience) for q in scenario.queues
+        }
+        #: Callers waiting (in a queue or ringing an agent): call -> the queue.
+        self._waiting: dict[str, str] = {}
         self._talking: set[str] = set()
         self._rings: set[tuple[str, str]] = set()
         self._calls = 0
@@ -218,7 +241,7 @@ class Simulation:
                 self._feed(CallEnded(call_id=subject, by="caller"))
         elif kind == _GIVE_UP:
             if subject in self._waiting:
-                self._waiting.discard(subject)
+                del self._waiting[subject]
                 self._feed(CallerHungUp(call_id=subject))
         elif kind == _DAY:
             self._start_day()
@@ -230,8 +253,8 @@ class Simulation:
             return  # another queue's stream reached the limit first
         self._calls += 1
         call_id = f"sim-{self._calls}"
-        self._waiting.add(call_id)
-        patience = self.scenario.patience
+        self._waiting[call_id] = queue
+        patience = self._patience_of.get(queue, self.scenario.patience)
         if patience is not None:
             self.clock.after(patience.sample(self._patience_rng), (_GIVE_UP, call_id, ""))
         skills = self.scenario.skills.get(queue, _NO_SKILLS)
@@ -292,9 +315,10 @@ class Simulation:
         for command in out.commands:
             if isinstance(command, Connect):
                 call_id = command.call_id
-                self._waiting.discard(call_id)
+                queue = self._waiting.pop(call_id, "")
                 self._talking.add(call_id)
-                duration = self.scenario.handle_time.sample(self._handle_rng)
+                handle = self._handle_of.get(queue, self.scenario.handle_time)
+                duration = handle.sample(self._handle_rng)
                 self.clock.after(duration, (_HANG_UP, call_id, ""))
             elif isinstance(command, RingAgents):
                 self._ring(command)
@@ -308,10 +332,10 @@ class Simulation:
 
     def _route(self, command: RouteCaller) -> None:
         call_id = command.call_id
-        self._waiting.discard(call_id)
+        self._waiting.pop(call_id, None)
         if command.destination.kind is DestinationKind.QUEUE:
-            self._waiting.add(call_id)
             target = command.destination.target
+            self._waiting[call_id] = target
             skills = self.scenario.skills.get(target, _NO_SKILLS)
             self._feed(CallerArrived(call_id=call_id, queue=target, skills=skills))
 
