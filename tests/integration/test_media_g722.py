@@ -4,6 +4,7 @@ transcoding G.722 <-> G.711, prompts to a G.722 leg and a tap's view of one."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import struct
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -181,7 +182,7 @@ def test_a_prompt_to_a_g722_leg_is_encoded_at_16khz() -> None:
         assert {p[1] & 0x7F for p in packets} == {9}
         assert {len(p) - 12 for p in packets} == {160}
         ts = [struct.unpack_from("!I", p, 4)[0] for p in packets]
-        assert all((b - a) & 0xFFFFFFFF == 160 for a, b in zip(ts, ts[1:]))
+        assert all((b - a) & 0xFFFFFFFF == 160 for a, b in itertools.pairwise(ts))
         dec = Decoder()
         wide = np.concatenate([dec.decode(p[12:]) for p in packets])[800:]
         assert abs(peak_hz(wide, 16000) - 800) <= 5

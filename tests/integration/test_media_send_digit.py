@@ -9,6 +9,7 @@ sequence continuity with the leg's own audio) and decoded with the receiving sid
 from __future__ import annotations
 
 import asyncio
+import itertools
 import struct
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -56,7 +57,7 @@ class Phone(asyncio.DatagramProtocol):
         self.transport = transport  # type: ignore[assignment]
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        b0, b1, seq, ts, ssrc = struct.unpack_from("!BBHII", data)
+        _b0, b1, seq, ts, ssrc = struct.unpack_from("!BBHII", data)
         now = asyncio.get_running_loop().time()
         self.packets.append(Packet(now, bool(b1 & 0x80), b1 & 0x7F, seq, ts, ssrc, data[12:]))
 
@@ -184,7 +185,7 @@ def test_queued_digits_go_out_one_after_the_other() -> None:
         starts = [p for p in events if p.marker]
         assert len(starts) == 3 and len({p.ts for p in starts}) == 3
         # each event starts after the previous one's span (5 packets of 160 units + ends)
-        assert all(((b.ts - a.ts) & 0xFFFFFFFF) >= 7 * 160 for a, b in zip(starts, starts[1:]))
+        assert all(((b.ts - a.ts) & 0xFFFFFFFF) >= 7 * 160 for a, b in itertools.pairwise(starts))
         seqs = [p.seq for p in events]
         assert seqs == [(seqs[0] + i) & 0xFFFF for i in range(len(seqs))]
 

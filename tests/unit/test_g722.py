@@ -91,7 +91,9 @@ def test_narrow_decode_and_wide_encode_keep_a_telephone_band_tone() -> None:
 def test_wide_encoder_takes_native_bytes_like_sources_give() -> None:
     x8 = tone(700.0, 8000, 0.1)
     a, b = WideEncoder(), WideEncoder()
-    assert [a.encode(f) for f in frames(x8, 160)] == [b.encode(f.tobytes()) for f in frames(x8, 160)]
+    assert [a.encode(f) for f in frames(x8, 160)] == [
+        b.encode(f.tobytes()) for f in frames(x8, 160)
+    ]
 
 
 @pytest.mark.parametrize("law", ["PCMU", "PCMA"])
