@@ -12,27 +12,20 @@ builds the server this way, and scripts/test.sh runs the suite against both buil
 
 Which modules: the sans-IO ``tamas.core`` and ``tamas.sip`` packages, plus the runtime
 modules every call passes through (``endpoint``, ``routing``, ``b2bua`` with its records
-``calls`` and its ``forking``), and the ACD's
+``calls``, its ``forking``, its in-dialog ``relay`` and its ``transfer``), and the ACD's
 engine (``acd.engine`` and the parts it calls, ``selection``, ``callback`` and ``presence``,
 plus ``model``, ``agent_state``, ``strategies``: the simulator runs a month of a 200-agent
 center about twice as fast compiled; ``acd.errors`` stays interpreted like the other errors
 modules). The engine's parts name its ``Acd`` only under TYPE_CHECKING and compile and import
-fine beside it. ``relay`` and ``transfer`` stay interpreted: they name ``b2bua``'s classes only
-under TYPE_CHECKING (a real import would be circular), and compiled with it their import
-crashed (segmentation fault in module creation, mypy 2.4.1). The cause: their dataclasses have
-fields typed with ``b2bua``'s classes, and mypyc fills a compiled dataclass's
-``__annotations__`` with the fields' class objects as the module is created (mypyc's
-``add_non_ext_class_attr_ann``), objects that did not exist yet, ``b2bua`` being half imported
-(checked with the records in ``calls``: compiled too, they import after ``b2bua`` but still
-crash when ``relay`` is imported before ``calls``). ``forking`` names ``B2BUA`` only under
-TYPE_CHECKING too, but in signatures and a plain attribute, in no dataclass field, and compiles
-and imports fine; the records it and ``b2bua`` share (``Call``, ``Leg``) are in ``calls``,
-which imports neither.
-
-The simulator's run loop (``SIM_HOT``: ``sim.simulation``, ``clock``, ``models``,
-``summary``) is compiled too: with the ACD compiled it was most of a simulated month's time,
-and compiled in the same build its calls into the engine are native calls (docs/simulator.md,
-"Figures"). ``sim.fromconfig`` reads the configuration once per run and stays interpreted.
+fine beside it. The runtime modules around the B2BUA import its records ``Call`` and ``Leg``
+from ``calls`` (which imports none of them) at run time, and name ``B2BUA`` itself only under
+TYPE_CHECKING, in signatures and plain attributes, never in a dataclass field: mypyc fills a
+compiled dataclass's ``__annotations__`` with the fields' class objects as the module is
+created (mypyc's ``add_non_ext_class_attr_ann``), so a field typed with a class that is only
+imported under TYPE_CHECKING from a half-imported module crashed the import (segmentation
+fault in module creation, mypy 2.4.1; that is why ``relay`` and ``transfer``, whose
+dataclasses hold ``Leg`` and ``Call``, were interpreted until they imported them from
+``calls``).
 """
 
 from __future__ import annotations
@@ -46,7 +39,7 @@ from setuptools import setup
 HERE = Path(__file__).parent
 #: mypy version the compiled build is made and tested with, and the stubs mypy --strict needs.
 BUILD_REQUIREMENTS = ["mypy==2.4.1", "types-PyYAML"]
-RUNTIME_HOT = ("endpoint", "routing", "calls", "forking", "b2bua")
+RUNTIME_HOT = ("endpoint", "routing", "calls", "forking", "b2bua", "relay", "transfer")
 #: The ACD: every queue event and every simulated call passes through it.
 ACD_HOT = ("engine", "selection", "callback", "presence", "model", "agent_state", "strategies")
 #: The simulator's loop, clock, draws and KPI fold: every simulated happening passes through.

@@ -34,6 +34,7 @@ import logging
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from tamas.runtime.calls import Leg
 from tamas.runtime.transfer import Reinvite
 from tamas.sip.builders import cancel_for, response_to
 from tamas.sip.dialog import DialogState
@@ -43,7 +44,7 @@ from tamas.sip.sdp import MediaDescription, SessionDescription
 from tamas.sip.transaction import ClientTransaction, ServerTransaction, State
 
 if TYPE_CHECKING:
-    from tamas.runtime.b2bua import B2BUA, Leg
+    from tamas.runtime.b2bua import B2BUA
 
 log = logging.getLogger("tamas.calls")
 

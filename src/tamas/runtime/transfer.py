@@ -37,6 +37,8 @@ from urllib.parse import unquote
 
 from tamas.media.playback import tone_source
 from tamas.media.tones import RINGBACK_ITU
+from tamas.runtime.anchor import LegMedia
+from tamas.runtime.calls import Call, Leg
 from tamas.runtime.routing import ExtensionRoute, NoRoute, TrunkRoute
 from tamas.sip.auth import DigestClient
 from tamas.sip.builders import response_to
@@ -48,8 +50,7 @@ from tamas.sip.uri import SipUri, TelUri, parse_name_addr
 
 if TYPE_CHECKING:
     from tamas.config.model import MediaApplication
-    from tamas.runtime.anchor import LegMedia
-    from tamas.runtime.b2bua import B2BUA, Call, Leg
+    from tamas.runtime.b2bua import B2BUA
 
 log = logging.getLogger("tamas.calls")
 
