@@ -148,7 +148,8 @@ def test_csv_round_trip_with_quotes_commas_newlines_and_persian() -> None:
     assert rows[3] == ["end", "1404/01/01 00:15:00"]
     assert rows[4] == ["queue", "sales"]
     assert rows[5] == []
-    assert rows[6] == ["Time", "Caller", "Position", "Wait", "Service level", "Score", "Short"]
+    # column titles in the format's language (fa) where the catalogue has them
+    assert rows[6] == ["زمان", "تماس‌گیرنده", "Position", "انتظار", "سطح خدمت", "Score", "Short"]
     assert rows[7] == ["1403/09/10 17:35:00", TRICKY, "3", "125", "85.1%", "4.25", "خیر"]
     assert rows[8] == ["1404/01/01 00:15:00", PERSIAN, "", "7.2", "", "", "بله"]
     # a formula-looking text is defused; 3725 s stays seconds

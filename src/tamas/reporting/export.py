@@ -2,8 +2,9 @@
 
 A table's values are raw (epoch seconds, seconds, shares in 0..1); a :class:`DisplayFormat`
 says how people want to read them: which calendar (Gregorian or Jalali) and time zone for
-``TIME`` columns, the language of the file's own labels (en, fa, ar; fa and ar also turn the
-XLSX sheet right-to-left), native digits in dates, and durations as seconds or h:mm:ss.
+``TIME`` columns, the language of the file's own labels and of the column titles (en, fa,
+ar, from the catalogue :mod:`tamas.reporting.titles`; fa and ar also turn the XLSX sheet
+right-to-left), native digits in dates, and durations as seconds or h:mm:ss.
 
 * JSON is :meth:`Table.as_json` as it is: raw values, for programs (no display format).
 * CSV (RFC 4180: comma separated, fields with a comma, quote or line break quoted, quotes
@@ -40,6 +41,7 @@ from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
 from tamas.core.jalali import format_jalali, to_arabic_digits, to_persian_digits
 from tamas.reporting.table import Column, Kind, Table, Value
+from tamas.reporting.titles import translate
 
 __all__ = [
     "Calendar",
@@ -55,7 +57,7 @@ __all__ = [
 
 LANGUAGES = ("en", "fa", "ar")
 _RTL = frozenset({"fa", "ar"})
-#: The file's own labels (not the report's column titles, which the table carries).
+#: The file's own labels (the column titles are in :mod:`tamas.reporting.titles`).
 _LABELS: dict[str, dict[str, str]] = {
     "en": {
         "report": "Report",
@@ -146,7 +148,12 @@ class DisplayFormat:
         return self._tz
 
     def title(self, column: Column) -> str:
-        return self.titles.get(column.key, column.title)
+        """The column's title in the format's language: ``titles`` first, then the message
+        catalogue (:mod:`tamas.reporting.titles`), else the table's English title."""
+        given = self.titles.get(column.key)
+        if given is not None:
+            return given
+        return translate(column.title, self.language) or column.title
 
     def label(self, key: str) -> str:
         return _LABELS[self.language][key]
