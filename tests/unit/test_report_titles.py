@@ -24,7 +24,9 @@ agents: [{id: a1}, {id: a2}]
 reports:
   language: fa
   schedules:
-    - {agent: a1, days: [mon, tue, wed, thu, fri, sat, sun], shifts: [{start: "00:00", end: "24:00"}]}
+    - agent: a1
+      days: [mon, tue, wed, thu, fri, sat, sun]
+      shifts: [{start: "00:00", end: "24:00"}]
 """
 
 
