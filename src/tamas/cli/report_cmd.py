@@ -47,6 +47,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "  tamas report intervals --interval 30 --queue sales --format xlsx -o day.xlsx\n"
             "  tamas report missed_calls --from 1405/09/01 --calendar jalali --tz Asia/Tehran\n"
             "  tamas report kpis --from 2026-11-01\n"
+            "  tamas report adherence --from yesterday --to yesterday --team sales-team\n"
+            "  tamas report forecast_accuracy --from 2026-11-21 --to 2026-11-27\n"
+            "  tamas report agents --format xlsx --language fa -o agents.xlsx\n"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -63,6 +66,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     report.add_argument("--tz", metavar="ZONE", help="IANA time zone (default reports.timezone)")
     report.add_argument("--calendar", choices=("gregorian", "jalali"),
                         help="how dates are written (default reports.calendar)")  # fmt: skip
+    report.add_argument("--language", choices=("en", "fa", "ar"),
+                        help="column titles of CSV/XLSX (default reports.language)")  # fmt: skip
     report.add_argument("--format", choices=FORMATS, default="json")
     report.add_argument("-o", "--output", type=Path, metavar="FILE",
                         help="write to FILE (default: standard output)")  # fmt: skip
@@ -86,7 +91,8 @@ def catch_up(engine: sa.Engine, settings: ReportSettings, zone: str) -> int:
 def _params(args: argparse.Namespace) -> dict[str, str]:
     pairs = {"from": args.start, "to": args.end, "queue": args.queue, "agent": args.agent,
              "team": args.team, "channel": args.channel, "group": args.group,
-             "interval": args.interval, "tz": args.tz, "calendar": args.calendar}  # fmt: skip
+             "interval": args.interval, "tz": args.tz, "calendar": args.calendar,
+             "language": args.language}  # fmt: skip
     return {k: v for k, v in pairs.items() if v}
 
 

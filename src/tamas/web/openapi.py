@@ -344,7 +344,7 @@ _REPORT_PARAMS: Final = (
     ("interval", _enum([str(s // 60) for s in INTERVALS]), "interval size in minutes"),
     ("tz", STR, "IANA time zone (default reports.timezone)"),
     ("calendar", _enum(["gregorian", "jalali"]), "calendar of CSV/XLSX dates"),
-    ("language", _enum(["en", "fa", "ar"]), "language of CSV/XLSX titles"),
+    ("language", _enum(["en", "fa", "ar"]), "language of CSV/XLSX column titles and labels"),
     ("format", _enum(FORMATS), "json (default), csv or xlsx"),
 )
 

@@ -5,6 +5,10 @@
                                         &calendar=&language=&format=json|csv|xlsx
     GET /api/v1/kpis                   the KPI listing (same as /api/v1/reports/kpis)
 
+Among the reports: ``adherence`` (per scheduled agent and day, reports.schedules) and
+``forecast_accuracy`` (per queue: the range's forecast against the calls offered). CSV and
+XLSX column titles are in ``language`` (en, fa, ar; default reports.language).
+
 Parameters are those of ``tamas report`` (docs/reports.md, docs/kpis.md): times in the
 reports' time zone (ISO dates, Jalali dates, today/yesterday/now, epoch seconds). A bad
 parameter is 400 ``{"error": "invalid", "message": ..., "field": <parameter>}``; an unknown
