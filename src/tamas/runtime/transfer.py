@@ -39,10 +39,11 @@ from tamas.media.playback import tone_source
 from tamas.media.tones import RINGBACK_ITU
 from tamas.runtime.anchor import LegMedia
 from tamas.runtime.calls import Call, Leg
+from tamas.runtime.own_forks import ForkResult, fork_response
 from tamas.runtime.routing import ExtensionRoute, NoRoute, TrunkRoute
 from tamas.sip.auth import DigestClient
 from tamas.sip.builders import response_to
-from tamas.sip.dialog import Dialog, DialogState
+from tamas.sip.dialog import DialogState
 from tamas.sip.errors import ParseError
 from tamas.sip.message import Request, Response
 from tamas.sip.transaction import ServerTransaction
@@ -261,32 +262,11 @@ class Transfers:
     def on_response(self, fork: Leg, resp: Response, retransmission: bool) -> None:
         transfer = fork.transfer
         assert transfer is not None
-        b = self.b2bua
-        status = resp.status
-        if status < 200:
-            fork.provisional = True  # 100 Trying too (RFC 3261 section 9.1)
-            if fork.cancel_wanted:
-                b.cancel(fork)
-            return
-        if status in (401, 407) and b.retry_with_auth(fork, resp):
-            return  # the trunk challenged: answered with its credentials
-        if status >= 300:
-            self.on_failure(fork, status, resp.reason)
-            return
-        contact = f"<{b.endpoint.contact_uri(fork.peer.transport)}>"
-        if fork.dialog is None:
-            fork.dialog = Dialog.for_uac(fork.invite, resp, contact)
-        ack = fork.dialog.new_request("ACK", via=b.endpoint.via(fork.peer.transport),
-                                      cseq=fork.invite.cseq.seq)  # fmt: skip
-        b.endpoint.send_stateless(ack, fork.peer)
-        if retransmission:
-            return
-        if transfer.done or fork.cancel_wanted:
-            b.send_in_dialog(fork, "BYE")
-            b.forget(fork)
-            return
-        fork.sdp = resp.body if resp.content_type == "application/sdp" else b""
-        self._complete(transfer, fork)
+        result = fork_response(self.b2bua, fork, resp, retransmission, over=transfer.done)
+        if result is ForkResult.FAILED:
+            self.on_failure(fork, resp.status, resp.reason)
+        elif result is ForkResult.ANSWERED:
+            self._complete(transfer, fork)
 
     def _complete(self, transfer: BlindTransfer, fork: Leg) -> None:
         b = self.b2bua

@@ -6,7 +6,9 @@ for the agent carrying the caller's codecs, and one INVITE per registered contac
 agent's extension (forks), each with Tamas's offer. Responses to these INVITEs reach
 :meth:`Dialer.on_response` through ``Leg.dial``.
 
-* The first 2xx wins: it is ACKed, the other forks are cancelled, and ``on_answer`` is told.
+* The first 2xx wins (what these forks' responses have in common with a transfer's is
+  :func:`tamas.runtime.own_forks.fork_response`): it is ACKed, the other forks are
+  cancelled, and ``on_answer`` is told.
   The center then bridges the caller's engine leg with the agent's and makes the winning
   fork the call's ``b`` leg: from then on the call is an ordinary answered call (BYE, hold,
   transfer, recording all work as for any call).
@@ -26,9 +28,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from tamas.runtime.own_forks import ForkResult, fork_response
 from tamas.runtime.routing import ExtensionRoute, NoRoute
 from tamas.sip.auth import DigestClient
-from tamas.sip.dialog import Dialog
 from tamas.sip.message import Response
 
 if TYPE_CHECKING:
@@ -127,29 +129,11 @@ class Dialer:
         d = fork.dial
         assert d is not None
         b = self.b2bua
-        if resp.status < 200:
-            fork.provisional = True
-            if fork.cancel_wanted:
-                b.cancel(fork)
-            return
-        if resp.status in (401, 407) and b.retry_with_auth(fork, resp):
-            return  # a trunk challenged: answered with its credentials
-        if resp.status >= 300:
+        result = fork_response(b, fork, resp, retransmission, over=d.done)
+        if result is ForkResult.FAILED:
             self._fork_failed(d, fork, resp.status)
+        if result is not ForkResult.ANSWERED:
             return
-        contact = f"<{b.endpoint.contact_uri(fork.peer.transport)}>"
-        if fork.dialog is None:
-            fork.dialog = Dialog.for_uac(fork.invite, resp, contact)
-        ack = fork.dialog.new_request("ACK", via=b.endpoint.via(fork.peer.transport),
-                                      cseq=fork.invite.cseq.seq)  # fmt: skip
-        b.endpoint.send_stateless(ack, fork.peer)
-        if retransmission:
-            return
-        if d.done or fork.cancel_wanted:
-            b.send_in_dialog(fork, "BYE")
-            b.forget(fork)
-            return
-        fork.sdp = resp.body if resp.content_type == "application/sdp" else b""
         for other in d.forks:
             if other is not fork:
                 b.cancel(other)
