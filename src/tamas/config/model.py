@@ -239,6 +239,9 @@ class MediaConfig(Section):
     music_on_hold: Path | None = None
     #: Legs opened ahead of time so that an INVITE never waits for a socket.
     prealloc_legs: int = Field(default=8, ge=1, le=1000)
+    #: Codec preference (docs/media-engine.md): G.711 always; list ``G722`` to let phones
+    #: that offer it talk wideband (first when before PCMU and PCMA).
+    codecs: tuple[Literal["G722", "PCMU", "PCMA"], ...] = ("PCMU", "PCMA")
     applications: tuple[MediaApplication, ...] = ()
 
 

@@ -32,6 +32,16 @@ audio, both from the engine; or SIP INFO ``application/dtmf-relay``) becomes a
 will be one) and logged at debug. The statistics of each engine leg are logged when its call
 ends.
 
+**DTMF interworking.** In a bridged call each party may signal keys its own way, and the far
+party must still get them (a caller driving a remote IVR): a digit received on one side is
+passed to the other side in the way that side negotiated (:meth:`MediaAnchor.interwork`).
+RFC 4733 events received from a party whose peer also negotiated telephone-event are already
+relayed packet for packet by the engine, so nothing more is sent; otherwise a digit for a peer
+with telephone-event goes out as RFC 4733 from the engine (``send_digit``), and a digit for a
+peer without it as SIP INFO ``application/dtmf-relay``. Tones heard in a trunk's audio are
+also still relayed as audio (the engine does not cut them out): a peer listening for in-band
+tones as well as for events would hear the key twice.
+
 **Recording and other observers.** :attr:`MediaAnchor.answered_hooks` run once a call is both
 answered and bridged (for a delayed offer that is at the caller's ACK), and
 :attr:`MediaAnchor.ended_hooks` when it ends; every bridge Tamas makes or re-makes (a
@@ -52,6 +62,7 @@ from typing import TYPE_CHECKING
 
 from tamas.media.playback import MusicOnHold
 from tamas.runtime.anchor_sdp import (
+    DEFAULT_CODECS,
     anchored_answer,
     anchored_offer,
     parse_sdp,
@@ -73,6 +84,7 @@ from tamas.runtime.mediaengine.api import (
     Tap,
 )
 from tamas.runtime.recording_control import CallBridge
+from tamas.sip.dialog import DialogState
 from tamas.sip.offer_answer import NotAcceptableHere, Role
 from tamas.sip.sdp import Direction, SessionDescription
 
@@ -80,6 +92,11 @@ if TYPE_CHECKING:
     from tamas.runtime.b2bua import B2BUA, Call, Leg
 
 log = logging.getLogger("tamas.media")
+
+DTMF_RELAY = "application/dtmf-relay"
+#: A digit passed on lasts at least / at most this long (SIP INFO often says 0 or nothing).
+DIGIT_MIN_MS = 80
+DIGIT_MAX_MS = 2000
 
 __all__ = ["BridgeLookup", "CallDigit", "CallMedia", "LegMedia", "LegPool", "MediaAnchor"]
 
@@ -93,7 +110,8 @@ class CallDigit:
     side: str
     digit: str
     duration_ms: int
-    #: "rfc4733" (telephone-event in RTP) or "info" (SIP INFO application/dtmf-relay).
+    #: "rfc4733" (telephone-event in RTP), "info" (SIP INFO application/dtmf-relay) or
+    #: "inband" (tones in the audio of a trunk with ``dtmf: inband``).
     via: str
     #: Loop time the digit was complete.
     at: float
@@ -194,9 +212,17 @@ class MediaAnchor:
     """The B2BUA's media side (see the module docstring)."""
 
     def __init__(
-        self, engine: MediaEngine, *, address: str, prealloc: int, music: MusicOnHold
+        self,
+        engine: MediaEngine,
+        *,
+        address: str,
+        prealloc: int,
+        music: MusicOnHold,
+        codecs: tuple[CodecName, ...] = DEFAULT_CODECS,
     ) -> None:
         self.engine = engine
+        #: The codec preference (``media.codecs``): G.722 takes part only if listed.
+        self.codecs = codecs
         self.address = address
         self.pool = LegPool(engine, prealloc)
         self.music = music
@@ -269,7 +295,7 @@ class MediaAnchor:
         def build(version: int) -> SessionDescription:
             return anchored_offer(src, address=self.address, port=lm.engine.local_port,
                                   session_id=lm.session_id, version=version,
-                                  direction=direction)  # fmt: skip
+                                  direction=direction, preference=self.codecs)  # fmt: skip
 
         sd, body = self._stamp(lm, build)
         lm.offer_out = sd
@@ -303,7 +329,7 @@ class MediaAnchor:
         def build(version: int) -> SessionDescription:
             return anchored_answer(sd, address=self.address, port=lm.engine.local_port,
                                    prefer=prefer, session_id=lm.session_id,
-                                   version=version)  # fmt: skip
+                                   version=version, preference=self.codecs)  # fmt: skip
 
         answered, body = self._stamp(lm, build)
         remote = remote_media(sd, answered, role=Role.ANSWERER, signalling_address=lm.peer_host)
@@ -386,7 +412,7 @@ class MediaAnchor:
         call, lm = owner
         if isinstance(event, DigitReceived):
             self.digit(CallDigit(call_id=call.id, side=lm.side, digit=event.digit,
-                                 duration_ms=event.duration_ms, via="rfc4733",
+                                 duration_ms=event.duration_ms, via=event.via,
                                  at=event.at))  # fmt: skip
         elif isinstance(event, MediaTimeout):
             if self.b2bua is not None:
@@ -401,6 +427,57 @@ class MediaAnchor:
                   digit.side, digit.via, digit.duration_ms)  # fmt: skip
         for hook in list(self.digit_hooks):
             hook(digit)
+        self.interwork(digit)
+
+    def interwork(self, digit: CallDigit) -> str | None:
+        """Pass ``digit`` to the party bridged with its sender, the way that party negotiated
+        (see the module docstring). Returns how it went ("rfc4733", "info") or None."""
+        b2bua = self.b2bua
+        call = b2bua.calls.get(digit.call_id) if b2bua is not None else None
+        if call is None or call.media is None or call.media.bridged is None:
+            return None
+        x, y = call.media.bridged
+        owner_x, owner_y = self.owners.get(x.call_id), self.owners.get(y.call_id)
+        if owner_x is None or owner_y is None:
+            return None
+        if owner_x[1].side == digit.side:
+            target = owner_y[1]
+        elif owner_y[1].side == digit.side:
+            target = owner_x[1]
+        else:
+            return None
+        remote = target.remote
+        if remote is None:
+            return None
+        duration = min(max(digit.duration_ms, DIGIT_MIN_MS), DIGIT_MAX_MS)
+        if remote.telephone_event_pt is not None:
+            if digit.via == "rfc4733":
+                return None  # the engine relayed the events as they came
+            try:
+                sent = self.engine.send_digit(target.engine, digit.digit, duration_ms=duration)
+            except MediaError as e:
+                log.warning("call %s: digit %r not sent to %s: %s", call.id, digit.digit,
+                            target.side, e)  # fmt: skip
+                return None
+            return "rfc4733" if sent else None
+        return "info" if self._send_info(call, target, digit.digit, duration) else None
+
+    def _send_info(self, call: Call, target: LegMedia, digit: str, duration_ms: int) -> bool:
+        """A SIP INFO ``application/dtmf-relay`` with ``digit`` to ``target``'s party."""
+        b2bua = self.b2bua
+        assert b2bua is not None
+        for leg in (call.a, call.b):
+            if leg is None or leg.media is not target or leg.dialog is None:
+                continue
+            if leg.dialog.state is not DialogState.CONFIRMED:
+                return False
+            body = f"Signal={digit}\r\nDuration={duration_ms}\r\n".encode()
+            req = leg.dialog.new_request("INFO", via=b2bua.endpoint.via(leg.peer.transport),
+                                         body=body,
+                                         headers=(("Content-Type", DTMF_RELAY),))  # fmt: skip
+            b2bua.endpoint.request(req, leg.peer)
+            return True
+        return False
 
     def close_all(self) -> None:
         self.pool.close()

@@ -32,7 +32,14 @@ from tamas.runtime.gcpolicy import GcPolicy
 from tamas.runtime.live import LiveService
 from tamas.runtime.logs import setup_logging
 from tamas.runtime.mediaengine import LocalMediaEngine, MediaEvent
-from tamas.runtime.mediaengine.api import LegStats, MediaEngine, MediaError, MediaLeg, Tap
+from tamas.runtime.mediaengine.api import (
+    CodecName,
+    LegStats,
+    MediaEngine,
+    MediaError,
+    MediaLeg,
+    Tap,
+)
 from tamas.runtime.prompts import PromptLoader
 from tamas.runtime.protection import Protection
 from tamas.runtime.recorder import Recorder
@@ -160,7 +167,8 @@ async def start_media(config: Config, stack: SipStack, data_dir: Path) -> MediaR
         except (OSError, TamasError, ValueError) as e:
             log.error("media: music_on_hold %s cannot be used (%s); playing the chime",
                       media.music_on_hold, e)  # fmt: skip
-    anchor = MediaAnchor(engine, address=address, prealloc=media.prealloc_legs, music=music)
+    anchor = MediaAnchor(engine, address=address, prealloc=media.prealloc_legs, music=music,
+                         codecs=tuple(CodecName(c) for c in media.codecs))  # fmt: skip
     anchor_box.append(anchor)
     tts = TextToSpeech(data_dir / "tts", loader=loader)
 
@@ -220,6 +228,9 @@ class _NoEngine:
         pass
 
     def set_tap(self, leg: MediaLeg, tap: Tap | None) -> None:
+        raise MediaError("media is not anchored (media.anchor is false)")
+
+    def send_digit(self, leg: MediaLeg, digit: str, *, duration_ms: int = 100) -> bool:
         raise MediaError("media is not anchored (media.anchor is false)")
 
     def close_call(self, call_id: str) -> tuple[LegStats, ...]:
