@@ -92,10 +92,12 @@ def audio_stream(sd: SessionDescription) -> MediaDescription | None:
     return None
 
 
-def has_g711(sd: SessionDescription) -> bool:
-    """Whether ``sd`` has an audio stream Tamas can anchor (PCMU or PCMA in it)."""
+def has_g711(sd: SessionDescription, *, wideband: bool = False) -> bool:
+    """Whether ``sd`` has an audio stream Tamas can anchor (PCMU or PCMA in it, or G.722 if
+    ``wideband``: G.722 is enabled)."""
     m = audio_stream(sd)
-    return m is not None and any(r.encoding.lower() in _LAWS and r.clock_rate == 8000
+    names = _ENGINE if wideband else _LAWS
+    return m is not None and any(r.encoding.lower() in names and r.clock_rate == 8000
                                  for r in m.rtpmaps.values())  # fmt: skip
 
 

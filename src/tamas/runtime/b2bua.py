@@ -44,6 +44,7 @@ from tamas.runtime.calls import Leg as Leg
 from tamas.runtime.endpoint import SipEndpoint
 from tamas.runtime.forking import Forking
 from tamas.runtime.keepalive import Keepalive, Probe
+from tamas.runtime.mediaengine.api import CodecName
 from tamas.runtime.overload import OverloadGuard
 from tamas.runtime.registrar import Registrar
 from tamas.runtime.relay import DialogRelay, Relay
@@ -281,7 +282,8 @@ class B2BUA:
             a.media = anchor.open(call, "a", peer.host)
             a.media.inband_dtmf = trunk is not None and trunk.dtmf == "inband"
             offer = parse_sdp(a.sdp)
-            if a.sdp and (offer is None or not has_g711(offer)):
+            wideband = CodecName.G722 in anchor.codecs
+            if a.sdp and (offer is None or not has_g711(offer, wideband=wideband)):
                 self.fail(call, 488, "Not Acceptable Here")  # nothing Tamas can carry
                 return
             if app is not None and self.sessions is not None:
