@@ -144,6 +144,15 @@ def test_adherence_and_forecast_accuracy_from_the_cli(
     assert kpis["forecast_accuracy"]["value"] == pytest.approx(1 - 4 / 256)
     assert kpis["forecast_wape"]["value"] == pytest.approx(4 / 256)
 
+    # more than 31 days: the listing leaves the forecast out (the report takes any range)
+    status, out, _ = cli(capsys, "kpis", "--from", "2026-09-05", "--to", "2026-10-09",
+                         "--config", str(center))  # fmt: skip
+    kpis = {r["kpi"]: r for r in json.loads(out)["rows"]}
+    assert kpis["forecast_accuracy"]["value"] is None
+    # five scheduled Saturdays; on the first four nobody logged in
+    assert kpis["adherence"]["value"] == pytest.approx(875 / (5 * 960))
+    assert kpis["adherence"]["status"] == "low"
+
     # too little history: a forecast of the first week cannot be made, and says why
     status, out, _ = cli(capsys, "forecast_accuracy", "--from", "2026-09-05", "--to",
                          "2026-09-11", "--config", str(center))  # fmt: skip

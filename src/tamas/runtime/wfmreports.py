@@ -33,11 +33,14 @@ from tamas.store import reports as store_reports
 from tamas.wfm.accuracy import RangeAccuracy, accuracy_by_queue, overall, range_accuracy
 from tamas.wfm.history import INTERVAL, from_slot_counts
 
-__all__ = ["FORECAST_WEEKS", "adherence_report", "agent_days", "forecast_accuracy",
-           "forecast_accuracy_report", "workforce_kpis"]  # fmt: skip
+__all__ = ["FORECAST_WEEKS", "KPI_FORECAST_DAYS", "adherence_report", "agent_days",
+           "forecast_accuracy", "forecast_accuracy_report", "workforce_kpis"]  # fmt: skip
 
 #: Training weeks of the forecast that forecast accuracy scores.
 FORECAST_WEEKS = 4
+#: The KPI listing scores the forecast of ranges up to this long (a month); a longer range
+#: (a year's listing) leaves it empty: ask the forecast_accuracy report for it.
+KPI_FORECAST_DAYS = 31
 _WEEK = 7 * 86400.0
 
 
@@ -157,7 +160,10 @@ def workforce_kpis(
         days = agent_days(config, records(), start=query.start, end=query.end, now=now,
                           agents=agents)  # fmt: skip
         adherence, conformance = overall_adherence(days)
-    wape, mape = overall(forecast_accuracy(engine, start=query.start, end=query.end, now=now,
-                                           zone=config.timezone, queues=queues))  # fmt: skip
+    wape = mape = None
+    if query.end - query.start <= KPI_FORECAST_DAYS * 86400 + 3600:  # + a DST day's hour
+        wape, mape = overall(forecast_accuracy(engine, start=query.start, end=query.end,
+                                               now=now, zone=config.timezone,
+                                               queues=queues))  # fmt: skip
     return WorkforceKpis(scheduled=scheduled, adherence=adherence, conformance=conformance,
                          forecast_wape=wape, forecast_mape=mape)  # fmt: skip
