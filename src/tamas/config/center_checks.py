@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from tamas.config.center import parse_destination
 from tamas.config.errors import Issue
@@ -12,7 +13,18 @@ from tamas.ivr.hours import CalendarError, calendar_from_dict
 from tamas.ivr.known import Known
 from tamas.ivr.loader import load_flows
 
-__all__ = ["check_center", "dialable_numbers", "known_names"]
+__all__ = [
+    "STORED",
+    "check_center",
+    "dialable_numbers",
+    "file_flows",
+    "is_stored",
+    "known_names",
+    "stored_flows",
+]
+
+#: What a flow under ``ivr:`` is when its definition is in the database, not in the file.
+STORED: Mapping[str, Any] = {"stored": True}
 
 
 def _issue(loc: tuple[str | int, ...], message: str, hint: str, got: str | None = None) -> Issue:
@@ -119,6 +131,22 @@ def check_center(config: Config) -> Iterator[Issue]:
                          got=repr(app.flow))  # fmt: skip
 
 
+def is_stored(definition: object) -> bool:
+    """Whether a value under ``ivr:`` says "this flow is stored in the database" (a mapping
+    with the key ``stored``; :func:`check_center` wants it exactly ``{stored: true}``)."""
+    return isinstance(definition, Mapping) and "stored" in definition
+
+
+def stored_flows(config: Config) -> list[str]:
+    """The flows ``config`` names under ``ivr:`` whose definitions are in the database."""
+    return [str(name) for name, value in config.ivr.items() if is_stored(value)]
+
+
+def file_flows(config: Config) -> dict[str, Any]:
+    """The flows ``config`` defines itself (``ivr:`` without the stored ones)."""
+    return {str(name): value for name, value in config.ivr.items() if not is_stored(value)}
+
+
 def known_names(config: Config) -> Known:
     """What an IVR flow of ``config`` may refer to."""
     return Known(
@@ -158,8 +186,13 @@ def _hours(config: Config, i: int) -> Iterator[Issue]:
 
 
 def _ivr(config: Config) -> Iterator[Issue]:
+    for name in stored_flows(config):
+        if config.ivr[name] != STORED:
+            yield _issue(("ivr", name), "a flow stored in the database is named with "
+                         "'stored: true' and nothing else", "write {stored: true}, or give "
+                         "the flow's steps here instead", got=repr(config.ivr[name]))  # fmt: skip
     try:
-        load_flows(config.ivr, known_names(config))
+        load_flows(file_flows(config), known_names(config))
     except FlowError as e:
         where = f"flow '{e.flow}'" + (f", step '{e.step}'" if e.step is not None else "")
         reason, _, fix = e.reason.partition(" — ")

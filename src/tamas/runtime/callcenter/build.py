@@ -76,7 +76,10 @@ def build_center(
     contacts: ContactLookup | None = None, flow_store: IvrFlows | None = None,
 ) -> CallCenter:  # fmt: skip
     """The call center of ``config``, wired to the B2BUA's applications and hooks; its IVR
-    flows are the configuration's overlaid by those of ``flow_store`` (read here, once)."""
+    flows are the configuration's overlaid by those of ``flow_store`` (read here, once).
+
+    Raises StoredFlowMissing when a flow the configuration names ``{stored: true}`` is not
+    in ``flow_store`` or fails its checks there."""
     # one callback policy for the center: the most generous of the queues' settings
     options = acd.AcdOptions(
         callback_attempts=max(1, max((q.callback_retries for q in config.queues), default=3)),
@@ -88,6 +91,7 @@ def build_center(
     flows = CenterFlows(config, known=known_names(config))
     if flow_store is not None:
         flows.overlay(flow_store.list())  # a stored flow that fails its checks is logged
+        flows.require_stored()  # but one the file names {stored: true} must run
     calendars = {name: calendar_from_dict(name, data) for name, data in config.calendars.items()}
 
     def route(call: Call, kind: str, target: str, language: str) -> None:

@@ -20,12 +20,19 @@ This object is the mapping the :class:`~tamas.runtime.callcenter.ivr_runner.IvrR
 when a call *enters* a flow. A change replaces the entry for new calls; a call already in a
 flow holds its own parsed :class:`~tamas.ivr.model.Flow` and finishes with it.
 
+A flow can live in the database only: the file names it ``NAME: {stored: true}`` under
+``ivr:`` so that its applications and ``ivr:NAME`` destinations pass the configuration
+check, which cannot see the database. Such a flow must be stored, and pass its checks,
+when the center starts: :meth:`CenterFlows.require_stored` (called by ``build_center``
+with the database) raises :class:`StoredFlowMissing` otherwise, and ``tamas serve``
+refuses to start with its message.
+
 Removing a stored flow falls back to the file's version. Removing the last version of a
 flow is refused while something still sends calls to it (:meth:`references`): an ``ivr``
 application's number, or a destination ``ivr:NAME`` (a queue's overflow or exit key, an
-extension's forwarding, a ring group's fallback). Flows do not name other flows (a flow's
-targets are steps and queue/extension/ring group/voicemail/external/hangup destinations),
-so no flow is a reference.
+extension's forwarding, a ring group's fallback), or the file's ``{stored: true}``. Flows
+do not name other flows (a flow's targets are steps and queue/extension/ring group/
+voicemail/external/hangup destinations), so no flow is a reference.
 
 No IO here: the caller reads and writes the database and then tells this object.
 """
@@ -39,7 +46,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tamas.config.center import parse_destination
-from tamas.config.center_checks import known_names
+from tamas.config.center_checks import file_flows, known_names, stored_flows
 from tamas.config.model import Config
 from tamas.core.errors import TamasError
 from tamas.ivr.errors import FlowError
@@ -50,7 +57,14 @@ from tamas.store.ivr_flows import StoredFlow
 
 log = logging.getLogger("tamas.ivr")
 
-__all__ = ["CenterFlows", "FlowInUse", "FlowInfo", "FlowSource", "flow_references"]
+__all__ = [
+    "CenterFlows",
+    "FlowInUse",
+    "FlowInfo",
+    "FlowSource",
+    "StoredFlowMissing",
+    "flow_references",
+]
 
 
 class FlowSource(enum.StrEnum):
@@ -66,6 +80,21 @@ class FlowInUse(TamasError):
                          "point those elsewhere first")  # fmt: skip
         self.name = name
         self.references = references
+
+
+class StoredFlowMissing(TamasError):
+    """Flows the configuration names ``{stored: true}`` are not in effect at start: the
+    database lacks them, or holds versions that fail their checks."""
+
+    def __init__(self, problems: Mapping[str, str]) -> None:
+        lines = [f"IVR flow {name!r} (ivr.{name}: {{stored: true}} in the configuration) "
+                 f"{why}" for name, why in problems.items()]  # fmt: skip
+        super().__init__(
+            "; ".join(lines) + ". Store it through the API (PUT /api/v1/ivr/flows/NAME, on a "
+            "server whose configuration does not name it yet), or define it under ivr: in "
+            "the file"
+        )
+        self.problems = dict(problems)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,6 +118,8 @@ class FlowInfo:
 def flow_references(config: Config, name: str) -> list[str]:
     """What in ``config`` sends calls to flow ``name`` (a readable label per reference)."""
     found: list[str] = []
+    if name in stored_flows(config):
+        found.append(f"the configuration's ivr.{name}: {{stored: true}}")
 
     def destination(where: str, value: str | None) -> None:
         if value is not None and parse_destination(value) == ("ivr", name):
@@ -120,7 +151,9 @@ class CenterFlows(Mapping[str, Flow]):
         check time)."""
         self.config = config
         self.known = known_names(config) if known is None else known
-        self._yaml_data: dict[str, Any] = {str(k): v for k, v in config.ivr.items()}
+        self._yaml_data: dict[str, Any] = file_flows(config)
+        #: The flows the file names ``{stored: true}``: their definitions are the database's.
+        self.declared_stored = tuple(stored_flows(config))
         self._yaml = load_flows(self._yaml_data, self.known)
         self._stored: dict[str, tuple[StoredFlow, Flow]] = {}
         self._broken: dict[str, tuple[StoredFlow, FlowError]] = {}
@@ -156,6 +189,18 @@ class CenterFlows(Mapping[str, Flow]):
                 log.error("stored %s; it is not used until it is fixed or deleted", exc)
         self.overlaid = True
         return errors
+
+    def require_stored(self) -> None:
+        """StoredFlowMissing unless every flow the file names ``{stored: true}`` is in
+        effect (call it after :meth:`overlay`)."""
+        problems: dict[str, str] = {}
+        for name in self.declared_stored:
+            if name in self._broken:
+                problems[name] = f"fails its checks: {self._broken[name][1]}"
+            elif name not in self._stored:
+                problems[name] = "is not in the database"
+        if problems:
+            raise StoredFlowMissing(problems)
 
     def put(self, stored: StoredFlow) -> Flow:
         """Check ``stored`` and put it in effect for new calls (FlowError: nothing changes)."""
