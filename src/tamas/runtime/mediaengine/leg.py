@@ -23,10 +23,12 @@ Where to send (symmetric RTP, RFC 4961; "latching"):
 
 Per packet, audio of the negotiated payload type updates the RFC 3550 receiver statistics
 (``tamas.media.stats``), is forwarded to the peer (header and payload untouched, or with the
-payload type rewritten and the payload transcoded PCMU<->PCMA by a 256-byte table when the two
-legs differ) and is handed to the bridge's tap if any. Telephone events (RFC 4733) go to an
-``EventReceiver`` (digits are reported when they end) and are forwarded with the peer's
-telephone-event payload type. Anything else is counted and dropped.
+payload type rewritten and the payload transcoded PCMU<->PCMA by a 256-byte table, or
+G.722<->G.711 by a stateful :class:`~tamas.media.g722.Transcoder`, when the two legs differ)
+and is handed to the bridge's tap if any (a G.722 leg's tap is a
+:class:`~tamas.runtime.mediaengine.widetap.NarrowTap`, which hands on 8 kHz PCMU).
+Telephone events (RFC 4733) go to an ``EventReceiver`` (digits are reported when they end) and
+are forwarded with the peer's telephone-event payload type. Anything else is counted and dropped.
 
 In-band DTMF (a trunk that sends key presses as tones) is opt-in per leg
 (:attr:`RemoteMedia.inband_dtmf`): the leg then decodes each audio packet it receives and feeds
@@ -38,6 +40,10 @@ duration is that of the audio, not of the packets' arrival; a key heard
 housekeeping when no packet came for a second: :meth:`UdpLeg.inband_silence`) is emitted as the
 same :class:`DigitReceived` as a telephone-event. The audio is still relayed unchanged (the far
 party hears the tones). Off, the hot path pays one attribute test per packet.
+
+Digits sent to the party (:meth:`UdpLeg.send_digit`, RFC 4733) go out on the leg's own stream
+from a :class:`~tamas.runtime.mediaengine.dtmfsend.DigitSender`; meanwhile the leg's source
+and the peer's relayed audio are held back.
 
 RTCP is terminated per leg, not relayed: reports received are parsed for the far end's view
 (fraction lost, jitter) and the SR time that our next report echoes; every few seconds the
