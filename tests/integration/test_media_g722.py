@@ -15,6 +15,7 @@ import uvloop
 from tamas.media.g711 import ulaw_decode, ulaw_encode
 from tamas.media.g722 import Decoder, Encoder, NarrowDecoder
 from tamas.runtime.mediaengine import Codec, LocalMediaEngine, MediaLeg, RemoteMedia
+from tamas.runtime.mediaengine.mixing import ConferenceRoom
 
 HOST = "127.0.0.1"
 PORTS = (41500, 41999)
@@ -217,5 +218,41 @@ def test_a_tap_hears_a_g722_leg_as_8khz_pcmu() -> None:
         direct = np.concatenate([narrow.decode(p) for p in payloads])[400:]
         assert np.max(np.abs(ulaw_decode(ulaw_encode(direct)).astype(int) - pcm)) == 0
         assert [p[12:] for p in bob.packets] == payloads  # the relay itself is untouched
+
+    run(main)
+
+
+async def speak(p: Phone, leg: MediaLeg, payloads: list[bytes], pt: int) -> None:
+    """Send ``payloads`` in real time (20 ms apart), as a phone does."""
+    assert p.transport is not None
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    for seq, payload in enumerate(payloads):
+        head = struct.pack("!BBHII", 0x80, pt, seq, seq * 160, 0xFEED + pt)
+        p.transport.sendto(head + payload, (HOST, leg.local_port))
+        await asyncio.sleep(max(0.0, start + (seq + 1) * 0.02 - loop.time()))
+
+
+def test_a_g722_member_of_a_conference_hears_and_is_heard() -> None:
+    async def main(eng: LocalMediaEngine) -> None:
+        wide_phone, narrow_phone = await phone(), await phone()
+        w = await leg_to(eng, wide_phone, Codec.g722(), "wide")
+        n = await leg_to(eng, narrow_phone, Codec.pcmu(), "narrow")
+        room = ConferenceRoom(eng, name="9000")
+        room.join(w)  # type: ignore[arg-type]
+        room.join(n)  # type: ignore[arg-type]
+        x16, x8 = tone(1000, 16000, 1.0), tone(400, 8000, 1.0)
+        await asyncio.gather(
+            speak(wide_phone, w, g722_payloads(x16), 9),
+            speak(narrow_phone, n, [ulaw_encode(x8[i : i + 160]) for i in range(0, 8000, 160)], 0),
+        )
+        room.leave(w)  # type: ignore[arg-type]
+        room.leave(n)  # type: ignore[arg-type]
+        dec = Decoder()
+        wide_heard = np.concatenate([dec.decode(p[12:]) for p in wide_phone.packets])
+        narrow_heard = np.concatenate([ulaw_decode(p[12:]) for p in narrow_phone.packets])
+        assert {p[1] & 0x7F for p in wide_phone.packets} == {9}
+        assert abs(peak_hz(wide_heard[-8000:], 16000) - 400) <= 3  # the other member
+        assert abs(peak_hz(narrow_heard[-4000:], 8000) - 1000) <= 3  # the G.722 member
 
     run(main)

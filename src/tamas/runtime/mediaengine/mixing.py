@@ -48,6 +48,7 @@ from tamas.media.mixer import Conference, MonitoredCall, MonitorMode
 from tamas.runtime.mediaengine.api import FRAME_SAMPLES, Codec, CodecName, MediaError, Tap
 from tamas.runtime.mediaengine.engine import LocalMediaEngine
 from tamas.runtime.mediaengine.leg import UdpLeg, _payload_offset
+from tamas.runtime.mediaengine.widetap import NarrowTap, narrow_tap
 
 __all__ = ["MAX_BUFFERED", "ConferenceRoom", "MixingGroup", "MonitorSession"]
 
@@ -163,7 +164,7 @@ class MixingGroup:
         feed = _Input(outer, side, on_retap)
         self._inputs[leg] = feed
         self._outputs[leg] = _Output(self, leg)
-        leg.tap = feed
+        leg.tap = narrow_tap(feed, leg.codec)  # a G.722 member is heard at 8 kHz (widetap)
         leg.set_source(self._outputs[leg])
 
     def _leave(self, leg: UdpLeg) -> None:
@@ -174,7 +175,7 @@ class MixingGroup:
         self._outputs.pop(leg, None)
         self._fresh.discard(leg)
         if not leg.closed:
-            if leg.tap is feed:
+            if leg.tap is feed or (isinstance(leg.tap, NarrowTap) and leg.tap.inner is feed):
                 leg.tap = None
             if isinstance(leg.source, _Output) and leg.source.group is self:
                 leg.set_source(None)
