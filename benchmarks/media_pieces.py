@@ -3,7 +3,8 @@
     flock /tmp/tamas-bench.lock .venv/bin/python benchmarks/media_pieces.py --calls 600
 
 Part 1 times one call of each per-frame operation the media engine makes (best of 5 repeats,
-µs per call): playback sources, mixing, frame resampling, recording assembly.
+µs per call): playback sources, mixing, frame resampling, G.722 coding and transcoding,
+recording assembly.
 
 Part 2 runs ``--calls`` recordings in real time: an asyncio loop ticks every 20 ms and, like the
 engine's tap, feeds one PCMU packet per direction per call to its recording; the recorder's
@@ -27,6 +28,7 @@ from enum import Enum
 
 import numpy as np
 
+from tamas.media import g722
 from tamas.media.g711 import ulaw_encode
 from tamas.media.mixer import Conference, MonitoredCall, MonitorMode
 from tamas.media.playback import MusicOnHold, PromptSource, tone_source
@@ -56,6 +58,10 @@ def part1() -> None:
         conferences[size] = (conf, {i: frame for i in range(size)})
     wide = StreamResampler(16000, 8000)
     wide_frame = sine(300, 0.02, sample_rate=16000)
+    g722_enc, g722_dec = g722.Encoder(), g722.Decoder()
+    g722_payload = g722.Encoder().encode(wide_frame)
+    to_pcmu, to_g722 = g722.Transcoder("G722", "PCMU"), g722.Transcoder("PCMU", "G722")
+    pcmu_payload = ulaw_encode(frame)
 
     packets = [
         (
@@ -98,6 +104,10 @@ def part1() -> None:
             for n, (c, f) in conferences.items()
         ),
         ("resample 16k->8k, one frame", per_call_us(lambda: wide.process(wide_frame))),
+        ("G.722 encode, one 20 ms frame", per_call_us(lambda: g722_enc.encode(wide_frame))),
+        ("G.722 decode, one 20 ms frame", per_call_us(lambda: g722_dec.decode(g722_payload))),
+        ("G.722 -> PCMU transcode, one packet", per_call_us(lambda: to_pcmu.convert(g722_payload))),
+        ("PCMU -> G.722 transcode, one packet", per_call_us(lambda: to_g722.convert(pcmu_payload))),
         ("recording: 20 packets + advance", per_call_us(record_batch, 200)),
     ]
     print("per-frame costs (best of 5, µs per call)")
