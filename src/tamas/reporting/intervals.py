@@ -48,6 +48,7 @@ __all__ = [
     "band_index",
     "bucket",
     "day_starts",
+    "interval_start",
     "local_day",
     "local_offset",
     "next_day",
@@ -111,6 +112,13 @@ def local_offset(at: float, zone: Zone = "UTC") -> int:
     """Seconds east of UTC in ``zone`` at ``at``."""
     offset = datetime.fromtimestamp(at, as_tz(zone)).utcoffset()
     return int(offset.total_seconds()) if offset is not None else 0
+
+
+def interval_start(at: int, size: int, zone: Zone = "UTC") -> int:
+    """The start of the local ``size``-second interval holding the row starting at ``at``
+    (intervals start at local multiples of ``size``: a 60-minute interval in Tehran, +03:30,
+    starts at :30 UTC)."""
+    return at - (at + local_offset(at, zone)) % size
 
 
 def band_index(threshold: float) -> int:

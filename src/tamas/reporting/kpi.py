@@ -18,8 +18,8 @@ from tamas.reporting.intervals import (
     Zone,
     band_index,
     bucket,
+    interval_start,
     local_day,
-    local_offset,
 )
 from tamas.reporting.settings import DEFAULT_TARGETS, ReportSettings, SlFormula
 from tamas.reporting.table import Column, Kind, Table, Value
@@ -191,7 +191,7 @@ def _keys(
     if group_by == "team":
         return [(team, 0) for team, members in (teams or {}).items() if name in members]
     if group_by == "interval":
-        return [("", start - (start + local_offset(start, zone)) % size)]
+        return [("", interval_start(start, size, zone))]
     if group_by == "day":
         return [("", local_day(start, zone))]
     if group_by == "total":

@@ -186,14 +186,11 @@ class ReportService:
             atotal = store_reports.agent_rows(
                 engine, start, end, group_by="total", agents=agents or None
             )
-            per = store_reports.queue_rows(
-                engine, start, end, group_by="interval", queues=queues or None
-            )
             return kpi_table(
                 sum_queue_rows(qtotal, queue="", start=0),
                 sum_agent_rows(atotal, agent="", start=0),
                 self.settings,
-                peak=kpi.peak_interval(per),
+                peak=store_reports.peak_interval(engine, start, end, queues=queues or None),
                 first_response=store_events.first_response(engine, start, end),
                 workforce=wfmreports.workforce_kpis(
                     engine,

@@ -1,4 +1,4 @@
-"""Report aggregates in the database: 15-minute and daily rows, the aggregator's state.
+"""Report aggregates in the database: 15-minute, hourly and daily rows, the aggregator's state.
 
 Theory of operation
 -------------------
@@ -7,36 +7,47 @@ additive counters of ``tamas.reporting.intervals``; ``agent_pause_intervals`` ho
 paused seconds per (agent, start, reason). ``queue_days``, ``agent_days`` and
 ``agent_pause_days`` hold the same counters per LOCAL day (``day``: the epoch of the local
 midnight in the center's time zone, :func:`tamas.reporting.intervals.local_day`; 23, 24 or
-25 hours long across daylight-saving changes). ``report_state`` has one row: the seq of the
-last event folded in, the aggregator's snapshot (JSON) and ``day_zone``, the zone the day
-tables are in (NULL: not built, see below). ``report_callers`` holds the recent caller
+25 hours long across daylight-saving changes). ``queue_hours`` holds them per queue and LOCAL
+hour of the same zone (``hour``: the start of the 60-minute interval a report in that zone
+groups a 15-minute row into, :func:`tamas.reporting.intervals.interval_start`).
+``report_state`` has one row: the seq of the last event folded in, the aggregator's snapshot
+(JSON) and ``day_zone``, the zone the day and hour tables are in (NULL: not built, see
+below). ``report_callers`` holds the recent caller
 numbers of the FCR count (``Aggregator.take_caller_changes``), kept apart from the snapshot
 so that a batch writes only the numbers it changed.
 
 :func:`apply` adds a batch of deltas ("x = x + dx", ``max_wait`` by max) to the 15-minute
-rows AND to their day rows, writes the caller changes, the new seq and the snapshot in ONE
+rows AND to their hour and day rows, writes the caller changes, the new seq and the snapshot in ONE
 transaction, so the rows and the state always agree: after a crash the maintainer restores
 the snapshot and continues after its seq, and a batch is never counted twice (a batch whose
 seq is not beyond the stored one is skipped; with ``expect_seq`` a writer that is not where
 the stored state is gets :class:`ReportStateConflict`).
 
-*The day tables' zone.* Day rows are written in the stored ``day_zone`` whatever zone the
-writer was given (its ``zone`` only names the zone of a new state), so the day tables are
-always whole in that zone. Migration 0007 leaves ``day_zone`` NULL on a database that has
-rows already: then ``apply`` writes no day rows, and :func:`rollup_days` (the maintainer
-calls it when it starts) sums the 15-minute rows into days and sets the zone, in one
-transaction. :func:`rollup_days` also moves the day tables to another zone.
+*The day tables' zone.* Day and hour rows are written in the stored ``day_zone`` whatever
+zone the writer was given (its ``zone`` only names the zone of a new state), so those tables
+are always whole in that zone. Migrations 0007 and 0009 leave ``day_zone`` NULL on a
+database that has rows already: then ``apply`` writes no day or hour rows, and
+:func:`rollup_days` (the maintainer calls it when it starts) sums the 15-minute rows into
+days and hours and sets the zone, in one transaction. :func:`rollup_days` also moves the
+tables to another zone.
 
 Queries sum in SQL (``SUM ... GROUP BY``) over rows with ``start`` in ``[start, end)``,
 optionally for some queues or agents, grouped per queue/agent, per interval of 15, 30 or 60
 minutes or per local day, per team (summed in Python from the per-queue/agent sums) or in
-total. When the day tables are in the query's zone, the whole local days of the range are
-read from them and only the partial days at its edges from the 15-minute rows; otherwise
-(another zone, tables not built) everything is read from the 15-minute rows: the same
-figures, slower. Intervals always come from the 15-minute rows.
+total. The whole local days of the range are read from the coarser tables and only the
+partial days at its edges from the 15-minute rows: per local day from the day tables when
+they are in the query's zone; per queue, agent, team or in total from the day tables
+whatever their zone (a sum over whole days of any zone is the same sum); per 60-minute
+interval of the queues from the hour table when it is in the query's zone. Otherwise
+(another zone, tables not built, 15- or 30-minute intervals, agents per interval)
+everything is read from the 15-minute rows: the same figures, slower. Grouping a 15-minute
+row into its interval is done in SQL (``start - (start + offset) % size``, one query per run
+of the zone's offset over the range), so a year in 30-minute intervals returns 17,520 rows
+and not the 35,040 15-minute starts. :func:`peak_interval` (the busiest 15-minute interval)
+is one ``GROUP BY start ORDER BY sum(offered) DESC LIMIT 1``.
 
-The tables are defined here on the shared ``metadata`` (migrations 0006 and 0007 create
-them).
+The tables are defined here on the shared ``metadata`` (migrations 0006, 0007 and 0009
+create them).
 """
 
 from __future__ import annotations
@@ -57,12 +68,14 @@ from tamas.core.events import LogRecord
 from tamas.reporting.aggregator import Aggregator, CallerChanges, RecentCaller
 from tamas.reporting.intervals import (
     AGENT_COLUMNS,
+    INTERVAL,
     QUEUE_COLUMNS,
     AgentInterval,
     Deltas,
     QueueInterval,
     as_tz,
     day_starts,
+    interval_start,
     local_day,
     local_offset,
     next_day,
@@ -81,11 +94,14 @@ __all__ = [
     "agent_pause_intervals",
     "agent_rows",
     "apply",
+    "clear",
     "day_zone",
     "days_ready",
     "load_callers",
     "load_state",
+    "peak_interval",
     "queue_days",
+    "queue_hours",
     "queue_intervals",
     "queue_rows",
     "rebuild",
@@ -132,6 +148,7 @@ def _pause_table(name: str, time: str) -> sa.Table:
 queue_intervals = _rows_table("queue_intervals", "queue", "start", QUEUE_COLUMNS)
 agent_intervals = _rows_table("agent_intervals", "agent", "start", AGENT_COLUMNS)
 agent_pause_intervals = _pause_table("agent_pause_intervals", "start")
+queue_hours = _rows_table("queue_hours", "queue", "hour", QUEUE_COLUMNS)
 queue_days = _rows_table("queue_days", "queue", "day", QUEUE_COLUMNS)
 agent_days = _rows_table("agent_days", "agent", "day", AGENT_COLUMNS)
 agent_pause_days = _pause_table("agent_pause_days", "day")
@@ -159,7 +176,8 @@ report_callers = sa.Table(
 
 _QUEUE_NAMES = tuple(n for n, _ in QUEUE_COLUMNS)
 _AGENT_NAMES = tuple(n for n, _ in AGENT_COLUMNS)
-_DAY_TABLES = (queue_days, agent_days, agent_pause_days)
+HOUR = 3600
+_DAY_TABLES = (queue_hours, queue_days, agent_days, agent_pause_days)
 _ALL_TABLES = (
     queue_intervals, agent_intervals, agent_pause_intervals, *_DAY_TABLES, report_callers,
     report_state,
@@ -190,7 +208,15 @@ def _upsert(
     if not rows:
         return
     stmt, bigger = _insert(conn, table)
-    values = {
+    values = _merged(stmt, bigger, table, [n for n in rows[0] if n not in keys], replace)
+    conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=values), rows)
+
+
+def _merged(
+    stmt: Any, bigger: Any, table: sa.Table, names: Iterable[str], replace: bool = False
+) -> dict[str, Any]:
+    """SET clauses of an upsert: add the new value, ``max_wait`` by max (or replace)."""
+    return {
         name: (
             stmt.excluded[name]
             if replace
@@ -198,10 +224,8 @@ def _upsert(
             if name == "max_wait"
             else table.c[name] + stmt.excluded[name]
         )
-        for name in rows[0]
-        if name not in keys
+        for name in names
     }
-    conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=values), rows)
 
 
 def _state_row(conn: sa.Connection) -> Any:
@@ -269,11 +293,11 @@ def apply(
     zone: str = "UTC",
     callers: CallerChanges | None = None,
 ) -> bool:
-    """Add ``deltas`` to the 15-minute and day rows, write the ``callers`` changes and store
-    ``last_seq`` and ``snapshot``, all in one transaction.
+    """Add ``deltas`` to the 15-minute, hour and day rows, write the ``callers`` changes and
+    store ``last_seq`` and ``snapshot``, all in one transaction.
 
-    ``zone`` is the zone of the day tables when there is no state yet; afterwards the day
-    rows are written in the stored zone (none while it is NULL, see the module doc).
+    ``zone`` is the zone of the day and hour tables when there is no state yet; afterwards
+    their rows are written in the stored zone (none while it is NULL, see the module doc).
     Returns False (and changes nothing) when the stored seq is already ``last_seq`` or
     beyond: the batch was applied before. With ``expect_seq``, raises ReportStateConflict
     when the stored seq is neither that nor ``last_seq`` or beyond.
@@ -318,14 +342,19 @@ def _write_deltas(conn: sa.Connection, deltas: Deltas, zone: str | None) -> None
     _upsert(conn, agent_pause_intervals, ["agent", "start", "reason"], _pauses(deltas, "start"))
     if zone is None:
         return
-    tz, day_of = as_tz(zone), dict[int, int]()
-    by_day = Deltas()
+    tz, day_of, hour_of = as_tz(zone), dict[int, int](), dict[int, int]()
+    by_day, by_hour = Deltas(), Deltas()
     for (q, s), qrow in deltas.queues.items():
         day = day_of.get(s) or day_of.setdefault(s, local_day(s, tz))
         by_day.queue(q, day).add(qrow)
+        hour = hour_of.get(s) or hour_of.setdefault(s, interval_start(s, HOUR, tz))
+        by_hour.queue(q, hour).add(qrow)
     for (a, s), arow in deltas.agents.items():
         day = day_of.get(s) or day_of.setdefault(s, local_day(s, tz))
         by_day.agent(a, day).add(arow)
+    _upsert(conn, queue_hours, ["queue", "hour"], [
+        {"queue": q, "hour": h, **row.columns()} for (q, h), row in sorted(by_hour.queues.items())
+    ])  # fmt: skip
     _upsert(conn, queue_days, ["queue", "day"], [
         {"queue": q, "day": d, **row.columns()} for (q, d), row in sorted(by_day.queues.items())
     ])  # fmt: skip
@@ -365,9 +394,10 @@ def _write_callers(conn: sa.Connection, changes: CallerChanges) -> None:
 
 
 def rollup_days(engine: sa.Engine, zone: str) -> int:
-    """Sum the 15-minute rows into the day tables in ``zone`` (replacing what they held) and
-    record the zone, in one transaction; returns the number of days. Nothing to do (0)
-    while there is no state: the first :func:`apply` starts the day tables in its zone."""
+    """Sum the 15-minute rows into the day tables and the hour table in ``zone`` (replacing
+    what they held) and record the zone, in one transaction; returns the number of days.
+    Nothing to do (0) while there is no state: the first :func:`apply` starts the tables in
+    its zone."""
     tz = as_tz(zone)
     with engine.begin() as conn:
         if _state_row(conn) is None:
@@ -388,8 +418,70 @@ def rollup_days(engine: sa.Engine, zone: str) -> int:
                 conn.execute(
                     sa.insert(daily).from_select(cols, _rollup(fine, keys, day, following))
                 )
+        if starts:
+            _rollup_hours(conn, min(starts), max(starts) + 1, tz)
         conn.execute(sa.update(report_state).where(report_state.c.id == 1).values(day_zone=zone))
     return max(0, len(days) - 1)
+
+
+def _rollup_hours(conn: sa.Connection, lo: int, hi: int, tz: Any) -> None:
+    """Sum the queues' 15-minute rows with start in [lo, hi) into ``queue_hours`` (empty)."""
+    names = ["queue", "hour", *_QUEUE_NAMES]
+    stmt, bigger = _insert(conn, queue_hours)
+    for first, last, offset in _offset_runs(lo, hi, tz):
+        fine = queue_intervals
+        hour = _interval_expr(fine.c.start, offset, HOUR)
+        select = (
+            sa.select(fine.c.queue, hour, *(_total(fine.c[n]) for n in _QUEUE_NAMES))
+            .where(fine.c.start >= first, fine.c.start < last)
+            .group_by(fine.c.queue, hour)
+        )
+        # two runs meet inside an hour only where a zone moves its clock by less than one
+        conn.execute(
+            stmt.from_select(names, select).on_conflict_do_update(
+                index_elements=["queue", "hour"],
+                set_=_merged(stmt, bigger, queue_hours, _QUEUE_NAMES),
+            )
+        )
+
+
+def _offset_runs(lo: float, hi: float, tz: Any) -> list[tuple[int, int, int]]:
+    """[first, last) ranges of 15-minute starts covering [lo, hi), each with the one UTC
+    offset (seconds) that ``tz`` has at every 15-minute start in it.
+
+    The offset is looked at where each local day ends, and at every 15-minute start of a
+    day that ends in another offset than the run it began in (zones change their offset at
+    15-minute boundaries, and not twice in a day)."""
+    first, end = _floor(lo), -_floor(-hi)
+    if end <= first:
+        return []
+    runs: list[tuple[int, int, int]] = []
+    at, offset = first, local_offset(first, tz)
+    day = first
+    while day < end:
+        following = max(day + INTERVAL, min(end, -_floor(-next_day(local_day(day, tz), tz))))
+        if local_offset(following - INTERVAL, tz) != offset:
+            for s in range(day, following, INTERVAL):
+                now = local_offset(s, tz)
+                if now != offset:
+                    runs.append((at, s, offset))
+                    at, offset = s, now
+        day = following
+    runs.append((at, end, offset))
+    return runs
+
+
+def _floor(at: float) -> int:
+    """The 15-minute start at or before ``at``."""
+    return int(at // INTERVAL) * INTERVAL
+
+
+def _interval_expr(start: Any, offset: int, size: int) -> Any:
+    """SQL for ``interval_start(start, size)`` where the zone's offset is ``offset``: the
+    constants inline, so that the SELECT and the GROUP BY are the same expression."""
+    offset_sql = sa.literal_column(str(int(offset)), sa.BigInteger)
+    size_sql = sa.literal_column(str(int(size)), sa.BigInteger)
+    return (start - (start + offset_sql) % size_sql).label("at")
 
 
 def _value_names(table: sa.Table) -> tuple[str, ...]:
@@ -470,21 +562,32 @@ def _fold(
 
 @dataclass(frozen=True, slots=True)
 class _Family:
-    """A kind of rows: its 15-minute and day tables, its name column, extra keys, values."""
+    """A kind of rows: its 15-minute, hour (if any) and day tables, its name column, extra
+    keys, values."""
 
     fine: sa.Table
+    hourly: sa.Table | None
     daily: sa.Table
     who: str
     extra: tuple[str, ...]
     values: tuple[str, ...]
 
+    def table(self, kind: _Kind) -> tuple[sa.Table, sa.Column[Any]]:
+        """The table of ``kind`` and its time column."""
+        if kind == "day":
+            return self.daily, self.daily.c.day
+        if kind == "hour" and self.hourly is not None:
+            return self.hourly, self.hourly.c.hour
+        return self.fine, self.fine.c.start
 
-_QUEUES = _Family(queue_intervals, queue_days, "queue", (), _QUEUE_NAMES)
-_AGENTS = _Family(agent_intervals, agent_days, "agent", (), _AGENT_NAMES)
-_PAUSES = _Family(agent_pause_intervals, agent_pause_days, "agent", ("reason",), ("seconds",))
 
-#: (read the day table, from, to) pieces of a range
-_Parts = list[tuple[bool, float, float]]
+_Kind = Literal["fine", "hour", "day"]
+_QUEUES = _Family(queue_intervals, queue_hours, queue_days, "queue", (), _QUEUE_NAMES)
+_AGENTS = _Family(agent_intervals, None, agent_days, "agent", (), _AGENT_NAMES)
+_PAUSES = _Family(agent_pause_intervals, None, agent_pause_days, "agent", ("reason",), ("seconds",))
+
+#: (the table to read, from, to) pieces of a range
+_Parts = list[tuple[_Kind, float, float]]
 _Sums = dict[tuple[Any, ...], list[float]]
 
 
@@ -518,17 +621,43 @@ def _query(
     return _Query(start, end, group_by, names, tz, zone, size)
 
 
-def _parts(conn: sa.Connection, q: _Query) -> _Parts:
-    """Whole local days from the day tables (when they are in the query's zone), the rest
-    from the 15-minute rows."""
-    if q.group_by != "interval" and _days_ready(conn, q.zone):
-        first = local_day(q.start, q.tz)
-        if first < q.start:
-            first = next_day(first, q.tz)
-        last = local_day(q.end, q.tz)
-        if first < last:
-            return [(False, q.start, first), (True, first, last), (False, last, q.end)]
-    return [(False, q.start, q.end)]
+def _parts(conn: sa.Connection, fam: _Family, q: _Query) -> _Parts:
+    """Whole local days from the day (or hour) tables where they serve the query, the rest
+    from the 15-minute rows (see the module doc)."""
+    row = conn.execute(sa.select(report_state.c.day_zone).where(report_state.c.id == 1)).first()
+    stored: str | None = None if row is None else row.day_zone
+    ready = row is None or stored == q.zone  # no state: every table is empty
+    tz = q.tz
+    middle: _Kind
+    if q.group_by == "interval":
+        if not (ready and q.size == HOUR and fam.hourly is not None):
+            return [("fine", q.start, q.end)]
+        middle = "hour"
+    elif q.group_by == "day":
+        if not ready:
+            return [("fine", q.start, q.end)]
+        middle = "day"
+    else:  # the sum over whole days of any zone: the day tables' own zone will do
+        if row is not None and stored is None:
+            return [("fine", q.start, q.end)]
+        if stored is not None and not ready:
+            tz = as_tz(stored)
+        middle = "day"
+    first = local_day(q.start, tz)
+    if first < q.start:
+        first = next_day(first, tz)
+    last = local_day(q.end, tz)
+    if first >= last:
+        return [("fine", q.start, q.end)]
+    return [("fine", q.start, first), (middle, first, last), ("fine", last, q.end)]
+
+
+def _pieces(q: _Query, kind: _Kind, lo: float, hi: float) -> list[tuple[float, float, Any]]:
+    """(from, to, the SQL of a row's group time or None) pieces of one part: 15-minute rows
+    grouped per interval are grouped in SQL, one piece per run of the zone's offset."""
+    if q.group_by != "interval" or kind != "fine" or q.size == INTERVAL:
+        return [(lo, hi, None)]
+    return [(max(lo, a), min(hi, b), offset) for a, b, offset in _offset_runs(lo, hi, q.tz)]
 
 
 def _collect(conn: sa.Connection, fam: _Family, q: _Query, parts: _Parts) -> _Sums:
@@ -537,44 +666,87 @@ def _collect(conn: sa.Connection, fam: _Family, q: _Query, parts: _Parts) -> _Su
     timed = q.group_by in ("interval", "day")
     maxes = {i for i, n in enumerate(fam.values) if n == "max_wait"}
     out: _Sums = {}
-    for daily, lo, hi in parts:
-        if lo >= hi:
-            continue
-        table = fam.daily if daily else fam.fine
-        time = table.c.day if daily else table.c.start
-        keys = [
-            *([table.c[fam.who]] if by_name else []),
-            *([time] if timed else []),
-            *(table.c[e] for e in fam.extra),
-        ]
-        query = sa.select(*keys, *(_total(table.c[n]) for n in fam.values))
-        query = query.where(time >= lo, time < hi)
-        if q.names is not None:
-            query = query.where(table.c[fam.who].in_(sorted(q.names)))
-        if keys:
-            query = query.group_by(*keys)
-        days: list[int] = []
-        for r in conn.execute(query):
-            values = r[len(keys) :]
-            if values[0] is None:
-                continue  # no rows at all (an aggregate without GROUP BY)
-            name = r[0] if by_name else ""
-            at = int(r[int(by_name)]) if timed else 0
-            if q.group_by == "day" and not daily:
-                if not days:
-                    days = day_starts(lo, hi, q.tz)
-                at = days[bisect.bisect_right(days, at) - 1]
-            elif q.group_by == "interval":
-                at -= (at + local_offset(at, q.tz)) % q.size
-            key = (name, at, *r[len(keys) - len(fam.extra) : len(keys)])
-            numbers = [0.0 if v is None else float(v) for v in values]
-            have = out.get(key)
-            if have is None:
-                out[key] = numbers
+    for kind, part_lo, part_hi in parts:
+        table, time = fam.table(kind)
+        for lo, hi, offset in _pieces(q, kind, part_lo, part_hi):
+            if lo >= hi:
                 continue
-            for i, v in enumerate(numbers):
-                have[i] = max(have[i], v) if i in maxes else have[i] + v
+            at_sql = time if offset is None else _interval_expr(time, offset, q.size)
+            keys = [
+                *([table.c[fam.who]] if by_name else []),
+                *([at_sql] if timed else []),
+                *(table.c[e] for e in fam.extra),
+            ]
+            query = sa.select(*keys, *(_total(table.c[n]) for n in fam.values))
+            query = query.where(time >= lo, time < hi)
+            if q.names is not None:
+                query = query.where(table.c[fam.who].in_(sorted(q.names)))
+            if keys:
+                query = query.group_by(*keys)
+            _merge(out, conn.execute(query), q, kind, lo, hi, by_name, len(keys), fam, maxes)
     return out
+
+
+def _merge(
+    out: _Sums,
+    result: Iterable[Any],
+    q: _Query,
+    kind: _Kind,
+    lo: float,
+    hi: float,
+    by_name: bool,
+    width: int,
+    fam: _Family,
+    maxes: set[int],
+) -> None:
+    """Add one query's rows to ``out`` under their group keys."""
+    timed = q.group_by in ("interval", "day")
+    # 15-minute rows per interval are grouped in SQL (``_pieces``) but for 15-minute
+    # intervals; hour rows are their 60-minute interval's already
+    regroup = q.group_by == "interval" and kind == "fine" and q.size == INTERVAL
+    days: list[int] = []
+    extra = len(fam.extra)
+    for r in result:
+        values = r[width:]
+        if values[0] is None:
+            continue  # no rows at all (an aggregate without GROUP BY)
+        name = r[0] if by_name else ""
+        at = int(r[int(by_name)]) if timed else 0
+        if q.group_by == "day" and kind != "day":
+            if not days:
+                days = day_starts(lo, hi, q.tz)
+            at = days[bisect.bisect_right(days, at) - 1]
+        elif regroup:
+            at = interval_start(at, q.size, q.tz)
+        key = (name, at, *r[width - extra : width])
+        numbers = [0.0 if v is None else float(v) for v in values]
+        have = out.get(key)
+        if have is None:
+            out[key] = numbers
+            continue
+        for i, v in enumerate(numbers):
+            have[i] = max(have[i], v) if i in maxes else have[i] + v
+
+
+def peak_interval(
+    engine: sa.Engine, start: float, end: float, *, queues: Collection[str] | None = None
+) -> tuple[int, int] | None:
+    """(start, offered) of the 15-minute interval in [start, end) with the most calls offered
+    in ``queues`` (all: None), the earliest of equals; None without queue rows."""
+    fine = queue_intervals
+    total = sa.func.sum(fine.c.offered)
+    query = (
+        sa.select(fine.c.start, total)
+        .where(fine.c.start >= start, fine.c.start < end)
+        .group_by(fine.c.start)
+        .order_by(total.desc(), fine.c.start)
+        .limit(1)
+    )
+    if queues is not None:
+        query = query.where(fine.c.queue.in_(sorted(queues)))
+    with engine.connect() as conn:
+        row = conn.execute(query).first()
+    return None if row is None else (int(row[0]), int(row[1]))
 
 
 def queue_rows(
@@ -599,7 +771,7 @@ def queue_rows(
         queues = {q for members in teams.values() for q in members}
     q = _query(start, end, group_by, queues, zone, utc_offset, size)
     with engine.connect() as conn:
-        sums = _collect(conn, _QUEUES, q, _parts(conn, q))
+        sums = _collect(conn, _QUEUES, q, _parts(conn, _QUEUES, q))
     rows = [
         QueueInterval.from_columns(name, at, dict(zip(_QUEUE_NAMES, values, strict=True)))
         for (name, at), values in sorted(sums.items())
@@ -626,7 +798,7 @@ def agent_rows(
         agents = {a for members in teams.values() for a in members}
     q = _query(start, end, group_by, agents, zone, utc_offset, size)
     with engine.connect() as conn:
-        parts = _parts(conn, q)
+        parts = _parts(conn, _AGENTS, q)
         sums = _collect(conn, _AGENTS, q, parts)
         paused: dict[tuple[str, int], dict[str, float]] = {}
         for (name, at, reason), (seconds,) in _collect(conn, _PAUSES, q, parts).items():
