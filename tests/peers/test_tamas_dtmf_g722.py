@@ -15,14 +15,20 @@ from __future__ import annotations
 import re
 import socket
 import struct
+import subprocess
+import threading
 import time
+import wave
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import harness
 import numpy as np
 import pytest
 from tamas_helpers import sip_messages
+from test_tamas_baresip import Ctrl, registered, start_baresip
+from test_tamas_baresip import setup as baresip_setup
 from test_tamas_media import call_in_background, drain, tamas_sdp_port_to_caller
 from test_tamas_sipp import register_uas, start_center, uas_successes
 
@@ -35,7 +41,7 @@ pytestmark = pytest.mark.peers
 
 LOOPBACK = harness.LOOPBACK
 WIDE = {"codecs": ["G722", "PCMU", "PCMA"]}
-__all__ = ["start_center"]  # a fixture, used by name
+__all__ = ["baresip_setup", "start_center"]  # fixtures, used by name
 
 
 def udp_socket() -> socket.socket:
@@ -206,3 +212,86 @@ def test_g722_caller_and_pcma_callee_transcoded(
     assert abs(peak_hz(wide, 16000) - 600) <= 3
     thread.join(30)
     assert result and result[0].ok, result and result[0].describe()
+
+
+def test_baresip_decodes_a_wideband_tone_relayed_by_tamas(
+    baresip_setup: Any, peers: Peers, caller_rtp: socket.socket, tmp_path: Path
+) -> None:
+    """A SIPp G.722 caller (1001, its media this test's socket) calls baresip (1003, G.722
+    only) through Tamas; the test sends a 5 kHz tone, which G.711 cannot carry, as G.722.
+    baresip's own G.722 decoder (its sndfile module writes what it decoded) hears 5 kHz, and
+    baresip's G.722 audio (its 440 Hz source) reaches the caller's socket."""
+    start, procs, closers = baresip_setup
+    port, tamas = start(media=WIDE)
+    bs_port, ctrl_port = harness.free_port(), harness.free_port()
+    dumps = tmp_path / "dumps"
+    dumps.mkdir()
+    account = (
+        f"<sip:1003@{LOOPBACK}:{port}>;auth_user=1003;auth_pass=demo1003;regint=300;"
+        "answermode=auto;audio_codecs=G722/16000/1"
+    )
+    bs = start_baresip(tmp_path / "bs", account, bs_port, ctrl_port,
+                       extra=("module g722.so", "module sndfile.so",
+                              f"snd_path {dumps}"))  # fmt: skip
+    procs.append(bs)
+    # baresip's aufile source does not resample: its 440 Hz tone at the codec's 16 kHz
+    # (read when the call is answered)
+    subprocess.run(["sox", "-n", "-r", "16000", "-c", "1", "-b", "16", str(tmp_path / "bs" /
+                    "tone.wav"), "synth", "60", "sine", "440", "vol", "0.3"],
+                   check=True, timeout=30, capture_output=True)  # fmt: skip
+    ctrl = Ctrl(ctrl_port)
+    closers.append(ctrl.close)
+    assert registered(ctrl, bs), (ctrl.events, bs.output()[-4000:], tamas.output()[-4000:])
+    result: list[Any] = []
+    thread = threading.Thread(target=lambda: result.append(peers.uac(
+        "tamas_call_g722", port, service="1003", auth_user="1001", auth_password="demo1001",
+        variables={"dom": f"{LOOPBACK}:{port}", "caller": "1001", "rtp_ip": LOOPBACK,
+                   "rtp_port": str(caller_rtp.getsockname()[1])},
+        hold_ms=4000, timeout=30, trace_messages=True,
+    )), daemon=True)  # fmt: skip
+    thread.start()
+    assert harness.wait_until(lambda: tamas_sdp_port_to_caller(tamas.output()) is not None, 15.0)
+    to_caller = tamas_sdp_port_to_caller(tamas.output())
+    assert to_caller is not None
+    enc = Encoder()
+    x = tone(5000, 16000, 2.0)
+    received: list[bytes] = []
+    for n in range(100):
+        caller_rtp.sendto(rtp(n, 9, enc.encode(x[n * 320 : (n + 1) * 320])),
+                          (LOOPBACK, to_caller))  # fmt: skip
+        received += [p for p, _ in drain_now(caller_rtp)]
+        time.sleep(0.02)
+    thread.join(30)
+    received += [p for p, _ in drain(caller_rtp)]
+    assert result and result[0].ok, (result and result[0].describe(), bs.output()[-3000:])
+    assert ctrl.wait_event("CALL_CLOSED", 10) is not None, ctrl.events
+    # baresip -> Tamas -> caller: G.722 carrying baresip's 440 Hz source
+    from_baresip = [p[12:] for p in received if p[1] & 0x7F == 9]
+    assert len(from_baresip) >= 50, (len(received), bs.output()[-3000:])
+    dec = Decoder()
+    heard = np.concatenate([dec.decode(p) for p in from_baresip]).astype(np.float64)[3200:]
+    assert abs(peak_hz(heard, 16000) - 440) <= 5
+    # caller -> Tamas -> baresip: its G.722 decoder heard the 5 kHz tone
+    decoded = sorted(dumps.glob("*dec*.wav"))
+    assert decoded, list(dumps.iterdir())
+    with wave.open(str(decoded[0])) as w:
+        rate = w.getframerate()
+        samples = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64)
+    assert rate == 16000, rate
+    loud = samples[np.abs(samples) > 0]
+    assert len(loud) > 16000, len(loud)  # over a second of the tone
+    assert abs(peak_hz(samples[-24000:] if len(samples) > 24000 else samples, rate) - 5000) <= 10
+
+
+def drain_now(sock: socket.socket) -> list[tuple[bytes, tuple[str, int]]]:
+    """What is queued on ``sock`` now, without waiting."""
+    got = []
+    sock.setblocking(False)
+    try:
+        while True:
+            try:
+                got.append(sock.recvfrom(2048))
+            except BlockingIOError:
+                return got
+    finally:
+        sock.settimeout(0.05)
