@@ -22,7 +22,9 @@ exchanges (RFC 3264) into one exchange with each party (see :mod:`tamas.runtime.
   re-INVITE without an offer gets Tamas's last description as an offer in the 2xx, and the
   ACK's answer reconfigures the leg.
 * **INFO application/dtmf-relay** (``Signal=5`` ``Duration=160``, the de-facto format of
-  Cisco and most phones) is a digit like an RFC 4733 one, answered 200 and not relayed.
+  Cisco and most phones) is a digit like an RFC 4733 one, answered 200; the anchor passes it
+  on to the other party as RFC 4733 or as an INFO of its own (DTMF interworking, see
+  :mod:`tamas.runtime.anchor`), never by relaying this request.
 """
 
 from __future__ import annotations
