@@ -7,6 +7,10 @@ quickly and profiled without socket noise.
 
     python benchmarks/b2bua_inmemory.py --calls 5000            # CPU per call
     python benchmarks/b2bua_inmemory.py --calls 5000 --profile  # plus the top functions
+    python benchmarks/b2bua_inmemory.py --calls 5000 --no-anchor  # SDP passed through
+
+Calls are media-anchored as in the default config (``media.anchor``): the real local media
+engine opens its RTP legs on loopback (no RTP flows). ``--no-anchor`` passes SDP through.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import time
 from pathlib import Path
 
 from tamas.config import parse_config
-from tamas.runtime.app import build_sip_stack
+from tamas.runtime.app import build_sip_stack, start_media
 from tamas.runtime.endpoint import SipEndpoint
 from tamas.runtime.gcpolicy import GcPolicy
 from tamas.runtime.storewriter import StoreWriter
@@ -122,8 +126,8 @@ def one_call(ep: SipEndpoint, wire: Wire, n: int) -> None:
     wire.take(UAC)
 
 
-async def run(calls: int, profile: bool, no_gc_policy: bool = False) -> None:
-    config = parse_config(CONFIG, "bench.yaml")
+async def run(calls: int, profile: bool, no_gc_policy: bool = False, anchor: bool = True) -> None:
+    config = parse_config(CONFIG + f"media: {{anchor: {str(anchor).lower()}}}\n", "bench.yaml")
     tmp = Path(tempfile.mkdtemp())
     store = open_store(f"sqlite:///{tmp / 'tamas.db'}")
     writer = StoreWriter(store)
@@ -132,10 +136,17 @@ async def run(calls: int, profile: bool, no_gc_policy: bool = False) -> None:
     wire = Wire()
     ep.transports = wire
     ep.advertised = {"UDP": ("127.0.0.1", 5060)}
+    media = await start_media(config, stack, tmp)
+    pool = media.anchor.pool if media is not None else None
+
+    async def ready() -> None:  # the pool refills between calls, as in a live server
+        while pool is not None and pool.available() < 2:
+            await asyncio.sleep(0)
     gc_policy = GcPolicy()
     if not no_gc_policy:
         gc_policy.start()
     for n in range(200):  # warm up caches
+        await ready()
         one_call(ep, wire, -n - 1)
     prof = cProfile.Profile() if profile else None
     t0 = time.process_time()
@@ -143,6 +154,7 @@ async def run(calls: int, profile: bool, no_gc_policy: bool = False) -> None:
         prof.enable()
     lat: list[float] = []
     for n in range(calls):
+        await ready()
         t = time.perf_counter()
         one_call(ep, wire, n)
         lat.append(time.perf_counter() - t)
@@ -151,6 +163,8 @@ async def run(calls: int, profile: bool, no_gc_policy: bool = False) -> None:
         prof.disable()
     cpu = time.process_time() - t0
     gc_policy.stop()
+    if media is not None:
+        await media.aclose()
     writer.close()
     print(f"{calls} calls, {cpu:.2f} s CPU (driver included): {cpu / calls * 1e3:.3f} ms per call")
     print(f"live transactions (client, server): {ep.layer.counts}")
@@ -166,9 +180,13 @@ def main() -> None:
     ap.add_argument("--calls", type=int, default=5000)
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--no-gc-policy", action="store_true", help="leave the collector alone")
+    ap.add_argument("--no-anchor", action="store_true", help="pass SDP through (media.anchor off)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(run(args.calls, args.profile, args.no_gc_policy))
+    import uvloop  # the server's loop (tamas.runtime.app.run)
+
+    uvloop.install()
+    asyncio.run(run(args.calls, args.profile, args.no_gc_policy, anchor=not args.no_anchor))
 
 
 if __name__ == "__main__":

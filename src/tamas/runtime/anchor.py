@@ -66,8 +66,8 @@ from tamas.runtime.anchor_sdp import (
     anchored_answer,
     anchored_offer,
     parse_sdp,
-    remote_media,
 )
+from tamas.runtime.anchor_shapes import SdpShapes, shape_of
 from tamas.runtime.mediaengine.api import (
     CodecName,
     DigitReceived,
@@ -132,6 +132,7 @@ class LegMedia:
     ack_cseq: int = 0  # Tamas offered in a 2xx: the answer comes in the ACK of this CSeq
     holding: bool = False  # the party put the call on hold (the other one hears music)
     inband_dtmf: bool = False  # the party is a trunk sending its digits as tones in the audio
+    offer_body: bytes = b""  # the bytes of offer_out (b"" if unknown)
 
     @property
     def codec(self) -> CodecName | None:
@@ -223,6 +224,8 @@ class MediaAnchor:
         self.engine = engine
         #: The codec preference (``media.codecs``): G.722 takes part only if listed.
         self.codecs = codecs
+        #: Tamas's descriptions by shape, stamped per leg (see :mod:`tamas.runtime.anchor_shapes`).
+        self.shapes = SdpShapes()
         self.address = address
         self.pool = LegPool(engine, prealloc)
         self.music = music
@@ -254,7 +257,8 @@ class MediaAnchor:
     def share(self, leg: Leg, model: LegMedia) -> LegMedia:
         """Give ``leg`` (another fork) the engine leg and offer of ``model``'s fork."""
         lm = LegMedia(model.engine, leg.peer.host, model.side, model.session_id, model.version,
-                      model.sent, model.offer_out, inband_dtmf=model.inband_dtmf)  # fmt: skip
+                      model.sent, model.offer_out, inband_dtmf=model.inband_dtmf,
+                      offer_body=model.offer_body)  # fmt: skip
         leg.media = lm
         return lm
 
@@ -291,19 +295,26 @@ class MediaAnchor:
     def offer(self, lm: LegMedia, follow: bytes, *, direction: Direction | None = None) -> bytes:
         """Tamas's offer to ``lm``'s party, carrying the codecs of ``follow`` (an SDP body)."""
         src = parse_sdp(follow)
+        shape = shape_of(follow) if src is not None else b""
 
-        def build(version: int) -> SessionDescription:
-            return anchored_offer(src, address=self.address, port=lm.engine.local_port,
-                                  session_id=lm.session_id, version=version,
-                                  direction=direction, preference=self.codecs)  # fmt: skip
+        def build(version: int) -> tuple[SessionDescription, bytes]:
+            return self.shapes.stamp(
+                ("offer", shape, self.address, version, direction, self.codecs),
+                lambda port, session_id: anchored_offer(
+                    src, address=self.address, port=port, session_id=session_id,
+                    version=version, direction=direction, preference=self.codecs),
+                port=lm.engine.local_port, session_id=lm.session_id,
+            )  # fmt: skip
 
         sd, body = self._stamp(lm, build)
         lm.offer_out = sd
+        lm.offer_body = body
         return body
 
     def reoffer(self, lm: LegMedia) -> bytes:
         """The last SDP sent to ``lm``'s party, offered again (a re-INVITE without an offer)."""
         lm.offer_out = parse_sdp(lm.sent)
+        lm.offer_body = lm.sent
         return lm.sent
 
     def take_answer(self, lm: LegMedia, answer: bytes) -> bool:
@@ -312,8 +323,9 @@ class MediaAnchor:
         sd = parse_sdp(answer)
         if sd is None or lm.offer_out is None:
             return False
-        remote = remote_media(lm.offer_out, sd, role=Role.OFFERER,
-                              signalling_address=lm.peer_host)  # fmt: skip
+        remote = self.shapes.remote_media(lm.offer_out, sd, role=Role.OFFERER,
+                                          signalling_address=lm.peer_host,
+                                          ours=lm.offer_body, theirs=answer)  # fmt: skip
         if remote is None:
             return False
         self._configure(lm, remote)
@@ -326,28 +338,34 @@ class MediaAnchor:
         if sd is None:
             raise NotAcceptableHere("no session description")
 
-        def build(version: int) -> SessionDescription:
-            return anchored_answer(sd, address=self.address, port=lm.engine.local_port,
-                                   prefer=prefer, session_id=lm.session_id,
-                                   version=version, preference=self.codecs)  # fmt: skip
+        shape = shape_of(offer)
+
+        def build(version: int) -> tuple[SessionDescription, bytes]:
+            return self.shapes.stamp(
+                ("answer", shape, self.address, prefer, version, self.codecs),
+                lambda port, session_id: anchored_answer(
+                    sd, address=self.address, port=port, prefer=prefer,
+                    session_id=session_id, version=version, preference=self.codecs),
+                port=lm.engine.local_port, session_id=lm.session_id,
+            )  # fmt: skip
 
         answered, body = self._stamp(lm, build)
-        remote = remote_media(sd, answered, role=Role.ANSWERER, signalling_address=lm.peer_host)
+        remote = self.shapes.remote_media(sd, answered, role=Role.ANSWERER,
+                                          signalling_address=lm.peer_host, ours=body,
+                                          theirs=offer)  # fmt: skip
         if remote is not None:
             self._configure(lm, remote)
         return body
 
     def _stamp(
-        self, lm: LegMedia, build: Callable[[int], SessionDescription]
+        self, lm: LegMedia, build: Callable[[int], tuple[SessionDescription, bytes]]
     ) -> tuple[SessionDescription, bytes]:
         """``build``'s SDP under the party's o= line: the version moves only when the
         description changes (RFC 3264 section 8)."""
-        sd = build(lm.version)
-        body = bytes(sd)
+        sd, body = build(lm.version)
         if lm.sent and body != lm.sent:
             lm.version += 1
-            sd = build(lm.version)
-            body = bytes(sd)
+            sd, body = build(lm.version)
         lm.sent = body
         return sd, body
 

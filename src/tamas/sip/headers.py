@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 
 from tamas.sip.errors import ParseError
@@ -279,7 +279,9 @@ class Via:
         return (h[1:-1] if h.startswith("[") else h).lower()
 
     def with_param(self, name: str, value: str | None) -> Via:
-        return replace(self, params=set_param(self.params, name, value))
+        # the constructor, not dataclasses.replace: several times cheaper on the hot path
+        return Via(self.transport, self.host, self.port, set_param(self.params, name, value),
+                   self.protocol)  # fmt: skip
 
     def __str__(self) -> str:
         port = f":{self.port}" if self.port is not None else ""

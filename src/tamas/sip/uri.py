@@ -300,7 +300,9 @@ class NameAddr:
         return get_param(self.params, name)
 
     def with_param(self, name: str, value: str | None) -> NameAddr:
-        return replace(self, params=set_param(self.params, name, value))
+        # the constructor, not dataclasses.replace: several times cheaper on the hot path
+        return NameAddr(self.uri, self.display_name, set_param(self.params, name, value),
+                        self.wildcard)  # fmt: skip
 
     def __str__(self) -> str:
         if self.wildcard:
