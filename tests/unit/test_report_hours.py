@@ -110,6 +110,25 @@ def hour_table(engine: sa.Engine) -> Flat:
         }
 
 
+def center_table(engine: sa.Engine) -> dict[tuple[int, str], float]:
+    with engine.connect() as conn:
+        return {
+            (int(r.hour), k): float(v)
+            for r in conn.execute(sa.select(reports.center_hours))
+            for k, v in r._mapping.items()
+            if k != "hour"
+        }
+
+
+def center_from_hours(hours: Flat) -> dict[tuple[int, str], float]:
+    """What the center's hour table must hold: the queues' hour rows summed per hour."""
+    out: dict[tuple[int, str], float] = {}
+    for (_, hour, name), value in hours.items():
+        key, have = (hour, name), out.get((hour, name), 0.0)
+        out[key] = max(have, value) if name == "max_wait" else have + value
+    return out
+
+
 def hours_from_quarters(engine: sa.Engine, zone: str) -> Flat:
     """What the hour table must hold: each 15-minute row added to its local hour in ``zone``."""
     want: dict[tuple[str, int], QueueInterval] = {}
@@ -134,6 +153,7 @@ def test_hour_rows_are_the_quarters_summed_across_daylight_saving(store: Store, 
     fold(engine, log, 97, zone)
     assert reports.day_zone(engine) == zone
     assert hour_table(engine) == pytest.approx(hours_from_quarters(engine, zone))
+    assert center_table(engine) == pytest.approx(center_from_hours(hour_table(engine)))
     # 3 * 24 - 3 hours of a call every 7 minutes: 591 calls, in 69 or 70 local hours
     # (Tehran's hours start at :30 UTC: the first and last are partial)
     hours = reports.queue_rows(engine, MAR28, MAR31, group_by="interval", size=3600, zone=zone)
@@ -153,14 +173,27 @@ def test_hour_rows_are_the_quarters_summed_across_daylight_saving(store: Store, 
 def test_the_interval_report_reads_the_hour_rows(store: Store) -> None:
     engine = store.engine
     fold(engine, calls(MAR28, 72), 500, BERLIN)
-    before = reports.queue_rows(engine, MAR28, MAR31, group_by="interval", size=3600, zone=BERLIN)
+    both = ["sales", "support"]
+
+    def hours(queues: list[str] | None = None) -> list[QueueInterval]:
+        return reports.queue_rows(engine, MAR28, MAR31, group_by="interval", size=3600,
+                                  zone=BERLIN, queues=queues)  # fmt: skip
+
+    before = hours()
+    assert hours(both) == before
     with engine.begin() as conn:  # change the hour rows only: the report follows them
-        conn.execute(sa.update(reports.queue_hours).values(offered=reports.queue_hours.c.offered
-                                                           + 1000))  # fmt: skip
-    after = reports.queue_rows(engine, MAR28, MAR31, group_by="interval", size=3600, zone=BERLIN)
-    # 71 hours (29 March has 23); each hour row of each of the 2 queues got 1000 more
-    assert len(after) == len(before) == 71
-    assert [a.offered - b.offered for a, b in zip(after, before, strict=True)] == [2000] * 71
+        conn.execute(
+            sa.update(reports.queue_hours).values(offered=reports.queue_hours.c.offered + 1000)
+        )
+        conn.execute(
+            sa.update(reports.center_hours).values(offered=reports.center_hours.c.offered + 10)
+        )
+    after, filtered = hours(), hours(both)
+    # 71 hours (29 March has 23): without a filter the center's hour row (10 more), with
+    # one the hour rows of the 2 queues (1000 more each)
+    assert len(after) == len(before) == len(filtered) == 71
+    assert [a.offered - b.offered for a, b in zip(after, before, strict=True)] == [10] * 71
+    assert [a.offered - b.offered for a, b in zip(filtered, before, strict=True)] == [2000] * 71
     # another zone, or 30 minutes, reads the 15-minute rows (grouped in SQL): unchanged
     for zone, size in ((TEHRAN, 3600), (BERLIN, 1800), ("UTC", 3600)):
         same(
@@ -175,6 +208,7 @@ def test_a_zone_moving_its_clock_by_30_minutes(store: Store) -> None:
     fold(engine, calls(OCT3, 72), 1000, "UTC")
     assert reports.rollup_days(engine, LORD_HOWE) == 4
     assert hour_table(engine) == pytest.approx(hours_from_quarters(engine, LORD_HOWE))
+    assert center_table(engine) == pytest.approx(center_from_hours(hour_table(engine)))
     for size in (3600, 1800):
         same(
             reports.queue_rows(engine, OCT3, OCT6, group_by="interval", size=size, zone=LORD_HOWE),
@@ -205,8 +239,11 @@ def test_hour_rows_exactly_once_across_restarts_and_rebuild(store: Store) -> Non
     agg = Aggregator(SETTINGS)
     assert not reports.apply(engine, agg.feed(log[:10]), 10, agg.snapshot())
     assert hour_table(engine) == incremental
+    center = center_table(engine)
+    assert center == pytest.approx(center_from_hours(incremental))
     assert reports.rebuild(engine, SETTINGS, zone=BERLIN, batch=57) == log[-1].seq
     assert hour_table(engine) == pytest.approx(incremental)
+    assert center_table(engine) == pytest.approx(center)
 
 
 def test_upgrade_to_0009_rolls_the_hours_up(store: Store) -> None:
@@ -218,7 +255,8 @@ def test_upgrade_to_0009_rolls_the_hours_up(store: Store) -> None:
     migrate.downgrade(engine, "0008")
     assert "queue_hours" not in sa.inspect(engine).get_table_names()
     migrate.upgrade(engine)
-    assert reports.day_zone(engine) is None and hour_table(engine) == {}
+    assert reports.day_zone(engine) is None
+    assert hour_table(engine) == {} and center_table(engine) == {}
     # until rolled up, a report reads the 15-minute rows: the same figures
     hours = reports.queue_rows(engine, T0, T0 + 86400, group_by="interval", size=3600,
                                zone=TEHRAN)  # fmt: skip
@@ -229,6 +267,7 @@ def test_upgrade_to_0009_rolls_the_hours_up(store: Store) -> None:
     maintainer.step()
     assert reports.day_zone(engine) == TEHRAN
     assert hour_table(engine) == pytest.approx(want)
+    assert center_table(engine) == pytest.approx(center_from_hours(want))
 
 
 def test_peak_interval_in_sql(store: Store) -> None:
@@ -262,7 +301,7 @@ def test_totals_in_another_zone_read_the_day_tables(store: Store) -> None:
     assert got.offered == want.offered + 2000
 
 
-def test_the_hour_table_matches_migration_0009(store: Store) -> None:
+def test_the_hour_tables_match_migration_0009(store: Store) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
@@ -270,4 +309,4 @@ def test_the_hour_table_matches_migration_0009(store: Store) -> None:
 
     with store.engine.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), metadata)
-    assert [d for d in differences if "queue_hours" in repr(d)] == []
+    assert [d for d in differences if "_hours" in repr(d)] == []

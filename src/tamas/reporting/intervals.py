@@ -27,9 +27,9 @@ local date. A 15-minute row belongs to the day of its start.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -110,6 +110,8 @@ def day_starts(start: float, end: float, zone: Zone = "UTC") -> list[int]:
 
 def local_offset(at: float, zone: Zone = "UTC") -> int:
     """Seconds east of UTC in ``zone`` at ``at``."""
+    if zone == "UTC" or zone is UTC:
+        return 0
     offset = datetime.fromtimestamp(at, as_tz(zone)).utcoffset()
     return int(offset.total_seconds()) if offset is not None else 0
 
@@ -187,6 +189,17 @@ class QueueInterval:
             out[f"answered_within_{edge}"] = self.answered_within[i]
             out[f"abandoned_within_{edge}"] = self.abandoned_within[i]
         return out
+
+    @classmethod
+    def from_values(cls, queue: str, start: int, values: Sequence[float]) -> QueueInterval:
+        """A row from the numbers of ``QUEUE_COLUMNS`` in their order (a store's sums)."""
+        row = cls(queue=queue, start=start)
+        for (name, is_int), v in zip(_QUEUE_SCALARS, values, strict=False):
+            setattr(row, name, round(v) if is_int else v)
+        n, bands = len(_QUEUE_SCALARS), len(BANDS)
+        row.answered_within = [round(v) for v in values[n : n + bands]]
+        row.abandoned_within = [round(v) for v in values[n + bands : n + 2 * bands]]
+        return row
 
     @classmethod
     def from_columns(cls, queue: str, start: int, values: Mapping[Any, Any]) -> QueueInterval:
@@ -269,6 +282,8 @@ QUEUE_COLUMNS: tuple[tuple[str, bool], ...] = (
     *((f"answered_within_{e}", True) for e in BANDS),
     *((f"abandoned_within_{e}", True) for e in BANDS),
 )
+#: The scalar columns that start ``QUEUE_COLUMNS`` (the bands follow).
+_QUEUE_SCALARS: tuple[tuple[str, bool], ...] = QUEUE_COLUMNS[: len(QUEUE_COUNTERS) + 1]
 #: Every stored column of an agent row as (name, is an integer), in order.
 AGENT_COLUMNS: tuple[tuple[str, bool], ...] = tuple(
     (n, n in _INT_AGENT_COUNTERS) for n in AGENT_COUNTERS

@@ -9,7 +9,9 @@ paused seconds per (agent, start, reason). ``queue_days``, ``agent_days`` and
 midnight in the center's time zone, :func:`tamas.reporting.intervals.local_day`; 23, 24 or
 25 hours long across daylight-saving changes). ``queue_hours`` holds them per queue and LOCAL
 hour of the same zone (``hour``: the start of the 60-minute interval a report in that zone
-groups a 15-minute row into, :func:`tamas.reporting.intervals.interval_start`).
+groups a 15-minute row into, :func:`tamas.reporting.intervals.interval_start`), and
+``center_hours`` the same summed over every queue (one row per hour: a 60-minute interval
+report of all queues reads a row per interval and sums nothing).
 ``report_state`` has one row: the seq of the last event folded in, the aggregator's snapshot
 (JSON) and ``day_zone``, the zone the day and hour tables are in (NULL: not built, see
 below). ``report_callers`` holds the recent caller
@@ -38,13 +40,14 @@ total. The whole local days of the range are read from the coarser tables and on
 partial days at its edges from the 15-minute rows: per local day from the day tables when
 they are in the query's zone; per queue, agent, team or in total from the day tables
 whatever their zone (a sum over whole days of any zone is the same sum); per 60-minute
-interval of the queues from the hour table when it is in the query's zone. Otherwise
+interval of the queues from the hour tables when they are in the query's zone
+(``center_hours`` without a queue filter, else ``queue_hours``). Otherwise
 (another zone, tables not built, 15- or 30-minute intervals, agents per interval)
-everything is read from the 15-minute rows: the same figures, slower. Grouping a 15-minute
-row into its interval is done in SQL (``start - (start + offset) % size``, one query per run
-of the zone's offset over the range), so a year in 30-minute intervals returns 17,520 rows
-and not the 35,040 15-minute starts. :func:`peak_interval` (the busiest 15-minute interval)
-is one ``GROUP BY start ORDER BY sum(offered) DESC LIMIT 1``.
+everything is read from the 15-minute rows: the same figures, slower. 15-minute rows are
+summed per ``start`` in SQL and put into their 15/30/60-minute interval in Python (a
+``GROUP BY`` of the interval expression made SQLite sort every row: slower).
+:func:`peak_interval` (the busiest 15-minute interval) is one ``GROUP BY start ORDER BY
+sum(offered) DESC LIMIT 1``.
 
 The tables are defined here on the shared ``metadata`` (migrations 0006, 0007 and 0009
 create them).
@@ -94,6 +97,7 @@ __all__ = [
     "agent_pause_intervals",
     "agent_rows",
     "apply",
+    "center_hours",
     "clear",
     "day_zone",
     "days_ready",
@@ -149,6 +153,12 @@ queue_intervals = _rows_table("queue_intervals", "queue", "start", QUEUE_COLUMNS
 agent_intervals = _rows_table("agent_intervals", "agent", "start", AGENT_COLUMNS)
 agent_pause_intervals = _pause_table("agent_pause_intervals", "start")
 queue_hours = _rows_table("queue_hours", "queue", "hour", QUEUE_COLUMNS)
+center_hours = sa.Table(
+    "center_hours",
+    metadata,
+    sa.Column("hour", sa.BigInteger, primary_key=True, autoincrement=False),
+    *(_counter(n, i) for n, i in QUEUE_COLUMNS),
+)
 queue_days = _rows_table("queue_days", "queue", "day", QUEUE_COLUMNS)
 agent_days = _rows_table("agent_days", "agent", "day", AGENT_COLUMNS)
 agent_pause_days = _pause_table("agent_pause_days", "day")
@@ -177,7 +187,7 @@ report_callers = sa.Table(
 _QUEUE_NAMES = tuple(n for n, _ in QUEUE_COLUMNS)
 _AGENT_NAMES = tuple(n for n, _ in AGENT_COLUMNS)
 HOUR = 3600
-_DAY_TABLES = (queue_hours, queue_days, agent_days, agent_pause_days)
+_DAY_TABLES = (center_hours, queue_hours, queue_days, agent_days, agent_pause_days)
 _ALL_TABLES = (
     queue_intervals, agent_intervals, agent_pause_intervals, *_DAY_TABLES, report_callers,
     report_state,
@@ -355,6 +365,12 @@ def _write_deltas(conn: sa.Connection, deltas: Deltas, zone: str | None) -> None
     _upsert(conn, queue_hours, ["queue", "hour"], [
         {"queue": q, "hour": h, **row.columns()} for (q, h), row in sorted(by_hour.queues.items())
     ])  # fmt: skip
+    center = Deltas()
+    for (_, h), qrow in by_hour.queues.items():
+        center.queue("", h).add(qrow)
+    _upsert(conn, center_hours, ["hour"], [
+        {"hour": h, **row.columns()} for (_, h), row in sorted(center.queues.items())
+    ])  # fmt: skip
     _upsert(conn, queue_days, ["queue", "day"], [
         {"queue": q, "day": d, **row.columns()} for (q, d), row in sorted(by_day.queues.items())
     ])  # fmt: skip
@@ -425,7 +441,8 @@ def rollup_days(engine: sa.Engine, zone: str) -> int:
 
 
 def _rollup_hours(conn: sa.Connection, lo: int, hi: int, tz: Any) -> None:
-    """Sum the queues' 15-minute rows with start in [lo, hi) into ``queue_hours`` (empty)."""
+    """Sum the queues' 15-minute rows with start in [lo, hi) into ``queue_hours``, and those
+    into ``center_hours`` (both empty)."""
     names = ["queue", "hour", *_QUEUE_NAMES]
     stmt, bigger = _insert(conn, queue_hours)
     for first, last, offset in _offset_runs(lo, hi, tz):
@@ -443,6 +460,15 @@ def _rollup_hours(conn: sa.Connection, lo: int, hi: int, tz: Any) -> None:
                 set_=_merged(stmt, bigger, queue_hours, _QUEUE_NAMES),
             )
         )
+    hours = queue_hours
+    conn.execute(
+        sa.insert(center_hours).from_select(
+            ["hour", *_QUEUE_NAMES],
+            sa.select(hours.c.hour, *(_total(hours.c[n]) for n in _QUEUE_NAMES)).group_by(
+                hours.c.hour
+            ),
+        )
+    )
 
 
 def _offset_runs(lo: float, hi: float, tz: Any) -> list[tuple[int, int, int]]:
@@ -567,6 +593,7 @@ class _Family:
 
     fine: sa.Table
     hourly: sa.Table | None
+    center: sa.Table | None  # the hour rows summed over every name
     daily: sa.Table
     who: str
     extra: tuple[str, ...]
@@ -578,13 +605,17 @@ class _Family:
             return self.daily, self.daily.c.day
         if kind == "hour" and self.hourly is not None:
             return self.hourly, self.hourly.c.hour
+        if kind == "center" and self.center is not None:
+            return self.center, self.center.c.hour
         return self.fine, self.fine.c.start
 
 
-_Kind = Literal["fine", "hour", "day"]
-_QUEUES = _Family(queue_intervals, queue_hours, queue_days, "queue", (), _QUEUE_NAMES)
-_AGENTS = _Family(agent_intervals, None, agent_days, "agent", (), _AGENT_NAMES)
-_PAUSES = _Family(agent_pause_intervals, None, agent_pause_days, "agent", ("reason",), ("seconds",))
+_Kind = Literal["fine", "hour", "center", "day"]
+_QUEUES = _Family(queue_intervals, queue_hours, center_hours, queue_days, "queue", (), _QUEUE_NAMES)
+_AGENTS = _Family(agent_intervals, None, None, agent_days, "agent", (), _AGENT_NAMES)
+_PAUSES = _Family(
+    agent_pause_intervals, None, None, agent_pause_days, "agent", ("reason",), ("seconds",)
+)
 
 #: (the table to read, from, to) pieces of a range
 _Parts = list[tuple[_Kind, float, float]]
@@ -632,7 +663,7 @@ def _parts(conn: sa.Connection, fam: _Family, q: _Query) -> _Parts:
     if q.group_by == "interval":
         if not (ready and q.size == HOUR and fam.hourly is not None):
             return [("fine", q.start, q.end)]
-        middle = "hour"
+        middle = "center" if q.names is None and fam.center is not None else "hour"
     elif q.group_by == "day":
         if not ready:
             return [("fine", q.start, q.end)]
@@ -652,38 +683,28 @@ def _parts(conn: sa.Connection, fam: _Family, q: _Query) -> _Parts:
     return [("fine", q.start, first), (middle, first, last), ("fine", last, q.end)]
 
 
-def _pieces(q: _Query, kind: _Kind, lo: float, hi: float) -> list[tuple[float, float, Any]]:
-    """(from, to, the SQL of a row's group time or None) pieces of one part: 15-minute rows
-    grouped per interval are grouped in SQL, one piece per run of the zone's offset."""
-    if q.group_by != "interval" or kind != "fine" or q.size == INTERVAL:
-        return [(lo, hi, None)]
-    return [(max(lo, a), min(hi, b), offset) for a, b, offset in _offset_runs(lo, hi, q.tz)]
-
-
 def _collect(conn: sa.Connection, fam: _Family, q: _Query, parts: _Parts) -> _Sums:
     """Sums per (name, time key, extra keys) over ``parts``, merged in Python."""
     by_name = q.group_by in (fam.who, "team")
     timed = q.group_by in ("interval", "day")
     maxes = {i for i, n in enumerate(fam.values) if n == "max_wait"}
     out: _Sums = {}
-    for kind, part_lo, part_hi in parts:
+    for kind, lo, hi in parts:
+        if lo >= hi:
+            continue
         table, time = fam.table(kind)
-        for lo, hi, offset in _pieces(q, kind, part_lo, part_hi):
-            if lo >= hi:
-                continue
-            at_sql = time if offset is None else _interval_expr(time, offset, q.size)
-            keys = [
-                *([table.c[fam.who]] if by_name else []),
-                *([at_sql] if timed else []),
-                *(table.c[e] for e in fam.extra),
-            ]
-            query = sa.select(*keys, *(_total(table.c[n]) for n in fam.values))
-            query = query.where(time >= lo, time < hi)
-            if q.names is not None:
-                query = query.where(table.c[fam.who].in_(sorted(q.names)))
-            if keys:
-                query = query.group_by(*keys)
-            _merge(out, conn.execute(query), q, kind, lo, hi, by_name, len(keys), fam, maxes)
+        keys = [
+            *([table.c[fam.who]] if by_name else []),
+            *([time] if timed else []),
+            *(table.c[e] for e in fam.extra),
+        ]
+        query = sa.select(*keys, *(_total(table.c[n]) for n in fam.values))
+        query = query.where(time >= lo, time < hi)
+        if q.names is not None:
+            query = query.where(table.c[fam.who].in_(sorted(q.names)))
+        if keys:
+            query = query.group_by(*keys)
+        _merge(out, conn.execute(query), q, kind, lo, hi, by_name, len(keys), fam, maxes)
     return out
 
 
@@ -701,9 +722,9 @@ def _merge(
 ) -> None:
     """Add one query's rows to ``out`` under their group keys."""
     timed = q.group_by in ("interval", "day")
-    # 15-minute rows per interval are grouped in SQL (``_pieces``) but for 15-minute
-    # intervals; hour rows are their 60-minute interval's already
-    regroup = q.group_by == "interval" and kind == "fine" and q.size == INTERVAL
+    # hour rows are their 60-minute interval's already; 15-minute rows come per start (in
+    # the index's order: on SQLite cheaper than a GROUP BY the interval expression)
+    regroup = q.group_by == "interval" and kind == "fine"
     days: list[int] = []
     extra = len(fam.extra)
     for r in result:
@@ -773,8 +794,7 @@ def queue_rows(
     with engine.connect() as conn:
         sums = _collect(conn, _QUEUES, q, _parts(conn, _QUEUES, q))
     rows = [
-        QueueInterval.from_columns(name, at, dict(zip(_QUEUE_NAMES, values, strict=True)))
-        for (name, at), values in sorted(sums.items())
+        QueueInterval.from_values(name, at, values) for (name, at), values in sorted(sums.items())
     ]
     if group_by == "team":
         return group_queue_rows(rows, "team", teams=teams)

@@ -1,6 +1,8 @@
-"""Report aggregates per local hour of the queues (queue_hours), beside the day tables.
+"""Report aggregates per local hour of the queues (queue_hours, and center_hours: summed over
+every queue), beside the day tables.
 
-A 60-minute interval report reads one row per queue and hour instead of four 15-minute rows.
+A 60-minute interval report reads one row per queue and hour (per hour without a queue
+filter) instead of four 15-minute rows per queue.
 The hour rows are in the zone of the day tables (``report_state.day_zone``): the upgrade
 empties the day zone (NULL, as 0007 left it) so that the report maintainer, when it starts,
 rolls both the day and the hour tables up from the 15-minute rows in the configured
@@ -41,22 +43,35 @@ def _counter(name: str, is_int: bool) -> sa.Column[object]:
     return sa.Column(name, kind, nullable=False, server_default="0")  # type: ignore[arg-type]
 
 
+def _queue_columns() -> list[sa.Column[object]]:
+    return [
+        *(_counter(n, True) for n in _QUEUE_INTS),
+        *(_counter(n, i) for n, i in _QUEUE_AFTER),
+        *(_counter(f"answered_within_{e}", True) for e in _BANDS),
+        *(_counter(f"abandoned_within_{e}", True) for e in _BANDS),
+    ]
+
+
 def upgrade() -> None:
     op.create_table(
         "queue_hours",
         sa.Column("queue", sa.Text, nullable=False),
         sa.Column("hour", sa.BigInteger, nullable=False, autoincrement=False),
-        *(_counter(n, True) for n in _QUEUE_INTS),
-        *(_counter(n, i) for n, i in _QUEUE_AFTER),
-        *(_counter(f"answered_within_{e}", True) for e in _BANDS),
-        *(_counter(f"abandoned_within_{e}", True) for e in _BANDS),
+        *_queue_columns(),
         sa.PrimaryKeyConstraint("queue", "hour", name="pk_queue_hours"),
     )
     op.create_index("ix_queue_hours_hour", "queue_hours", ["hour"])
-    # the hour table is empty: the maintainer rolls it up with the days (module doc)
+    op.create_table(
+        "center_hours",
+        sa.Column("hour", sa.BigInteger, nullable=False, autoincrement=False),
+        *_queue_columns(),
+        sa.PrimaryKeyConstraint("hour", name="pk_center_hours"),
+    )
+    # the hour tables are empty: the maintainer rolls it up with the days (module doc)
     op.execute(sa.text("UPDATE report_state SET day_zone = NULL"))
 
 
 def downgrade() -> None:
+    op.drop_table("center_hours")
     op.drop_index("ix_queue_hours_hour", table_name="queue_hours")
     op.drop_table("queue_hours")
