@@ -52,6 +52,7 @@ REPORTS: list[tuple[str, dict[str, str]]] = [
     ("agents", {}),
     ("agents", {"group": "total"}),
     ("intervals", {"interval": "60"}),
+    ("intervals", {"interval": "30"}),  # not from the hour tables: the 15-minute rows
     ("kpis", {}),
 ]
 
