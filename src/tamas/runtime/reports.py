@@ -15,13 +15,14 @@ rows and the state therefore always agree, and nothing is lost or counted twice:
   ``retry`` seconds; ``apply`` skips a batch already applied and refuses one that does not
   continue the stored seq.
 
-*Day tables and callers.* ``apply`` also adds to the daily rollups (local days of ``zone``,
-the center's ``reports.timezone``) and writes only the caller numbers that changed
-(``Aggregator.take_caller_changes``), not the whole list. When the maintainer loads the state
-and the day tables are not built (a database upgraded by migration 0007) it rolls them up
-from the 15-minute rows first (``rollup_days``); when they are in another zone (the
-configuration changed) it says so once: reports in ``zone`` read the 15-minute rows, correct
-but slower, until ``rollup_days`` (``tamas report rebuild``) moves them.
+*Day and hour tables, callers.* ``apply`` also adds to the daily and hourly rollups (local
+days and hours of ``zone``, the center's ``reports.timezone``) and writes only the caller
+numbers that changed (``Aggregator.take_caller_changes``), not the whole list. When the
+maintainer loads the state and those tables are not built (a database upgraded by migration
+0007 or 0009) it rolls them up from the 15-minute rows first (``rollup_days``); when they
+are in another zone (the configuration changed) it says so once: reports in ``zone`` read
+the 15-minute rows, correct but slower, until ``rollup_days`` (``tamas report rebuild``)
+moves them.
 
 It wakes every ``poll`` seconds, or at once on :meth:`notify` (made to be the event log's
 subscriber: ``event_log.subscribe(maintainer.notify)``). A notify usually comes before the
@@ -158,7 +159,7 @@ class ReportMaintainer:
         stored = store_reports.day_zone(self.engine)
         if stored is None:
             days = store_reports.rollup_days(self.engine, self.zone)
-            log.info("report day tables built from the 15-minute rows: %d day(s) in %s",
+            log.info("report day and hour tables built from the 15-minute rows: %d day(s) in %s",
                      days, self.zone)  # fmt: skip
         elif not self._zone_warned:
             self._zone_warned = True
