@@ -6,7 +6,8 @@ Clean (issue 3): loss < 0.1 % and p99 added latency <= 10 ms in EVERY repeat of 
 
 Targets, in the same run:
   tamas      the Tamas media engine (benchmarks/media/relay_server.py), uvloop, no recording
-  tamas+rec  the same with a batched recording tap on every bridge (one writer thread)
+  tamas+rec  the same with a recording tap on every bridge (written by Tamas's recording
+             process, whose CPU is counted with the relay's)
   rtpengine  rtpengine-daemon, userspace forwarding (--table=-1), calls set up over ng
 
 The relay is pinned to core 0 and the load generator to core 1 (taskset). The generator is a C
@@ -99,8 +100,13 @@ def free_port_pair() -> tuple[int, int]:
 
 
 def cpu_seconds(pid: int) -> float:
+    """utime + stime of ``pid`` and of its live descendants (Tamas's recording process)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime (fields 14, 15)
+    total = (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime (fields 14, 15)
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children = (task / "children").read_text().split()
+        total += sum(cpu_seconds(int(child)) for child in children)
+    return total
 
 
 def compile_generator(workdir: Path) -> Path:

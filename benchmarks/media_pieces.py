@@ -8,8 +8,8 @@ recording assembly.
 
 Part 2 runs ``--calls`` recordings in real time: an asyncio loop ticks every 20 ms and, like the
 engine's tap, feeds one PCMU packet per direction per call to its recording; the recorder's
-writer thread assembles and writes the WAV files (to a temporary directory). It prints the
-loop-side cost per packet, the writer thread's CPU per recorded call, and the lateness of the
+process assembles and writes the WAV files (to a temporary directory). It prints the
+loop-side cost per packet, the recording process's CPU per recorded call, and the lateness of the
 20 ms ticks (p50/p99/max) with and without the recorder, which is what recording adds to the
 media path's latency. Not a test: the figures depend on the machine and its load.
 """
@@ -155,7 +155,7 @@ def part2(calls: int, seconds: float, interval: float) -> None:
     ]
     print(
         f"\nrecording {calls} calls for {seconds:g} s (both directions, 20 ms PCMU), "
-        f"writer every {interval:g} s"
+        f"batches every {interval:g} s"
     )
     baseline = asyncio.run(tick_lateness(min(seconds, 5.0), lambda k: None))
     print(f"  ticks without recording:  {summary(baseline)}")
@@ -184,7 +184,7 @@ def part2(calls: int, seconds: float, interval: float) -> None:
         print(f"  loop-side feed():         {feed_time[0] / fed * 1e6:6.2f} µs per packet")
         per_call = recorder.cpu_seconds / calls / seconds * 100
         print(
-            f"  writer thread CPU:        {recorder.cpu_seconds:6.2f} s "
+            f"  recording process CPU:    {recorder.cpu_seconds:6.2f} s "
             f"({per_call:.3f} % of a core per recorded call)"
         )
         print(f"  whole process CPU:        {process_cpu:6.2f} s over {seconds:g} s")
@@ -196,7 +196,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=600)
     parser.add_argument("--seconds", type=float, default=15.0)
-    parser.add_argument("--interval", type=float, default=0.2, help="writer thread period (s)")
+    parser.add_argument("--interval", type=float, default=0.2, help="batch period (s)")
     parser.add_argument("--skip-micro", action="store_true")
     args = parser.parse_args()
     if not args.skip_micro:

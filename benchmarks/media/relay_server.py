@@ -3,8 +3,9 @@
 Opens ``--calls`` bridged calls (two legs each) whose far ends are the load generator's two
 sockets, prints one line "PA PB" per call (the ports the generator must send to), then
 "READY", and relays until stdin closes. With ``--record DIR`` every bridge is recorded to a
-stereo WAV file by Tamas's recorder (``tamas.runtime.recorder``: the tap appends packets, one
-writer thread assembles and writes them in batches). On exit it prints a JSON summary.
+stereo WAV file by Tamas's recorder (``tamas.runtime.recorder``: the tap appends packets, and
+a recording process of its own assembles and writes them in batches). On exit it prints a
+JSON summary.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ async def main(args: argparse.Namespace) -> None:
                 "lost": sum(s.packets_lost for s in stats),
                 "max_jitter_ms": max((s.jitter_ms for s in stats), default=0.0),
                 "recorded_bytes": sum(r.path.stat().st_size for r in recordings),
-                "recorder_thread_cpu_s": round(recorder_cpu, 3),
+                "recorder_process_cpu_s": round(recorder_cpu, 3),
             }
         ),
         flush=True,

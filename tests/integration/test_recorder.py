@@ -1,12 +1,16 @@
-"""The recording writer thread: real time, real files, checked with sox."""
+"""The recorder and its recording process: real time, real files, checked with sox."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import signal
 import struct
 import subprocess
+import sys
 import threading
+import time
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -282,3 +286,77 @@ def test_sipp_capture_recorded_exactly(tmp_path: Path) -> None:
     assert not samples[:, 1].any()
     assert meta.agent.packets == 0 and meta.agent.ignored == len(events)
     assert sox_rms(path, 1.0, 5.0, 1) > 0.01
+
+
+KILLED_SERVER = """
+import sys, time
+sys.path.insert(0, {tests!r})
+from test_recorder import PCMA, PCMU, agent_packet, caller_packet
+from tamas.runtime.recorder import Recorder
+
+recorder = Recorder(interval=0.05)
+recording = recorder.open({path!r})
+t0 = time.monotonic()
+for k in range(50):  # one second of audio both ways, in real time
+    time.sleep(max(0.0, t0 + 0.02 * k - time.monotonic()))
+    recording.feed(0, caller_packet(k), PCMU)
+    recording.feed(1, agent_packet(k), PCMA)
+time.sleep(0.5)  # several batches: everything fed has been sent to the recording process
+print(recorder.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_killed_server_loses_no_audio_it_had_sent(tmp_path: Path) -> None:
+    # The server is killed (SIGKILL: nothing of it runs again); its recording process sees
+    # the pipe close and finishes the file with everything it had been sent.
+    path = tmp_path / "killed.wav"
+    script = KILLED_SERVER.format(tests=str(Path(__file__).parent), path=str(path))
+    server = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert server.stdout is not None
+    with server.stdout:
+        worker = int(server.stdout.readline())
+    server.kill()
+    server.wait()
+    for _ in range(600):  # the worker finishes and exits on its own
+        if not Path(f"/proc/{worker}").exists() or "Z" in _proc_state(worker):
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the recording process did not end after its server was killed")
+    info, samples = parse_wav(path.read_bytes())  # sizes in the header were patched
+    assert info.channels == 2 and info.frames >= 50 * 160
+    # Both sides' whole second of audio is there (a -10 dBm0 sine is never zero for long).
+    for channel in (0, 1):
+        assert np.count_nonzero(samples[:, channel]) >= 0.95 * 50 * 160
+
+
+def _proc_state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
+
+
+def test_a_crashed_recording_process_fails_its_recordings_and_is_replaced(
+    tmp_path: Path,
+) -> None:
+    clock = FakeClock()
+    recorder = Recorder(clock=clock, interval=0.01)
+    try:
+        lost = recorder.open(tmp_path / "lost.wav")
+        lost.feed(0, caller_packet(0), PCMU)
+        first = recorder.pid
+        assert first is not None
+        os.kill(first, signal.SIGKILL)
+        with pytest.raises(RuntimeError, match="recording process ended"):
+            lost.done.result(timeout=30)
+        again = recorder.open(tmp_path / "again.wav")  # a new recording process takes it
+        assert recorder.pid not in (None, first)
+        for k in range(10):
+            again.feed(0, caller_packet(k), PCMU)
+            clock.advance(0.02)
+        meta = again.stop_nowait().result(timeout=30)
+        assert meta.caller.packets == 10 and meta.duration == 0.2
+    finally:
+        recorder.close()

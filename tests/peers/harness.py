@@ -640,7 +640,7 @@ def start_tamas(
     port: int | None = None,
     *,
     cpu: int | None = None,
-    ready_timeout: float = 10.0,
+    ready_timeout: float = 60.0,
     env: dict[str, str] | None = None,
 ) -> ManagedProcess:
     """Write ``config`` as YAML in tmpdir, start ``tamas serve``, wait for an OPTIONS answer.
@@ -809,7 +809,7 @@ def start_kamailio(
     workdir: Path | None = None,
     cpu: int | None = None,
     shm_mb: int = 4096,
-    ready_timeout: float = 10.0,
+    ready_timeout: float = 60.0,
 ) -> ManagedProcess:
     """Run Kamailio in the foreground (-DD -E) with ``cfg_text``, its own pid file and runtime
     dir; returns once it has bound UDP 127.0.0.1:port."""

@@ -1,4 +1,4 @@
-"""Call recordings written by one thread, in batches, off the event loop.
+"""Call recordings: the relay's tap on the event loop, the work in a process of its own.
 
 Theory of operation
 -------------------
@@ -7,18 +7,20 @@ with each RTP packet a bridge relays, on the event loop, in the hot path. ``feed
 packet with the clock and appends it to a list; nothing else (no decoding, no IO). Pause,
 resume and stop go to a list of their own, with their time.
 
-One :class:`Recorder` thread serves every recording of the process. Every ``interval`` seconds
-(or at once when a recording is stopped) it reads the clock, takes each recording's pending
-list (a slice copy and a ``del`` of that many items: both atomic under the GIL, so a packet
-appended meanwhile stays for the next round), hands the packets to the pure assembler
-(:class:`tamas.media.recording.Recording`, which decodes a batch with one table look-up) and
-appends the finished audio to the WAV file (:class:`tamas.media.wav.WavWriter`), whose header
-is patched after each batch: a file is always valid up to its last batch.
+A :class:`Recorder` serves every recording of the process. It starts one child process
+(:mod:`tamas.runtime.recorder_worker`), which decodes, places and writes the audio of every
+recording; see that module for why it is a process. Every ``interval`` seconds (or at once
+when a recording is stopped) the recorder's *sender* thread reads the clock, takes each
+recording's pending lists (a slice copy and a ``del`` of that many items: both atomic under
+the GIL, so a packet appended meanwhile stays for the next round) and sends them to the child
+in a few pickled messages. Pickling is C code over plain tuples of floats and bytes, and the
+pipe write releases the GIL, so the event loop is not kept waiting for it. A *reader* thread
+takes the child's answers and completes each stopped recording's future with its metadata.
 
-Stopping writes everything up to the stop time (the assembler emits its tail without waiting
-for late packets), patches the header, flushes and fsyncs, then resolves the stop's future
-with the recording's metadata. :meth:`Recorder.close` stops whatever is still recording, so a
-shutdown never loses the end of a call.
+Stopping writes everything up to the stop time, patches the header, flushes and fsyncs, then
+resolves the stop's future with the recording's metadata. :meth:`Recorder.close` stops
+whatever is still recording, so a shutdown never loses the end of a call; if this process is
+killed, the child finishes every file with what it had received.
 """
 
 from __future__ import annotations
@@ -26,30 +28,29 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import fcntl
 import logging
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Final, Protocol
+from typing import IO, Final, Protocol
 
-import numpy as np
-import numpy.typing as npt
-
-from tamas.media.recording import Law, Layout, PausedSpan, Recording, Side, SideStats
-from tamas.media.wav import WavWriter
+from tamas.media.recording import Law, Layout
+from tamas.runtime.recorder_worker import Item, RecordingMetadata, read_frame, write_frame
 
 __all__ = ["ActiveRecording", "Recorder", "RecordingMetadata"]
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
-Int16Array = npt.NDArray[np.int16]
-_RATE: Final = 8000
-_YIELD_SECONDS: Final = 0.001
+#: Recordings per message to the child: each message is pickled with the GIL held.
+_PER_MESSAGE: Final = 32
+_PIPE_BYTES: Final = 1 << 20
 
 
 class _CodecName(Protocol):
@@ -73,29 +74,13 @@ class _Command(Enum):
     STOP = "stop"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RecordingMetadata:
-    """A finished recording, for the store."""
-
-    path: Path
-    layout: Layout
-    channels: int
-    started_at: float
-    """Clock time at which the recording started (the recorder's clock)."""
-    duration: float
-    """Seconds of audio in the file (the time from start to stop)."""
-    paused_spans: tuple[PausedSpan, ...]
-    """Silenced stretches, in seconds from the start."""
-    caller: SideStats
-    agent: SideStats
-
-
 class ActiveRecording:
     """One recording in progress; the tap the media engine feeds."""
 
     def __init__(
         self,
         recorder: Recorder,
+        rid: int,
         path: Path,
         *,
         layout: Layout,
@@ -105,18 +90,21 @@ class ActiveRecording:
         self.path = path
         self.layout = layout
         self._recorder = recorder
+        self._rid = rid
         self._clock = recorder.clock
-        self._caller_side = caller_side
-        # Filled on the loop, drained by the writer thread: packets per bridge side, and
-        # the payload types seen on each side with their law (learnt when the codec changes).
+        # Sent with the first batch: the child learns of the recording from it.
+        self._header: tuple[str, str, float, int, float] | None = (
+            str(path), layout.value, start, caller_side, recorder.delay
+        )  # fmt: skip
+        # Filled on the loop, taken by the sender thread: packets per bridge side, and the
+        # payload types seen on each side with their law (learnt when the codec changes).
         self._packets: tuple[list[tuple[float, bytes]], list[tuple[float, bytes]]] = ([], [])
         self._commands: list[tuple[float, _Command]] = []
         self._codecs: list[CodecLike | None] = [None, None]
-        self._laws: tuple[dict[int, Law], dict[int, Law]] = ({}, {})
-        self._assembly = Recording(start=start, layout=layout, delay=recorder.delay)
-        self._writer: WavWriter | None = None
+        self._laws: tuple[dict[int, str], dict[int, str]] = ({}, {})
         self._done: concurrent.futures.Future[RecordingMetadata] = concurrent.futures.Future()
         self._stopping = False
+        self._sent_stop = False
 
     # --- event loop side --------------------------------------------------------------
 
@@ -131,8 +119,10 @@ class ActiveRecording:
     def _learn(self, side: int, codec: CodecLike) -> None:
         self._codecs[side] = codec
         name = codec.name.value
-        if name in ("PCMU", "PCMA"):  # only G.711 is recorded from the wire
-            self._laws[side][codec.payload_type] = Law(name)
+        if name in (Law.ULAW.value, Law.ALAW.value):  # only G.711 is recorded from the wire
+            laws = dict(self._laws[side])
+            laws[codec.payload_type] = name
+            self._laws = (laws, self._laws[1]) if side == 0 else (self._laws[0], laws)
 
     def pause(self, now: float | None = None) -> None:
         self._commands.append((self._now(now), _Command.PAUSE))
@@ -158,80 +148,41 @@ class ActiveRecording:
     def _now(self, now: float | None) -> float:
         return self._clock() if now is None else now
 
-    # --- writer thread side -----------------------------------------------------------
+    # --- sender thread side -----------------------------------------------------------
 
-    def _service(self, now: float) -> bool:
-        """Place and write what has arrived; True once the recording is finished.
+    def _take(self) -> Item:
+        """What the child has not had yet (every round, even if nothing is new: the file
+        follows the clock through silence).
 
         Commands are taken before packets: a packet fed before a stop is always in the same
-        round as the stop or an earlier one. Their order among packets does not matter, as
-        pause, resume and stop act on the timeline by their time.
+        message as the stop or an earlier one.
         """
         commands = self._commands[:]
         del self._commands[: len(commands)]
-        for side, pending in enumerate(self._packets):
+        batches = []
+        for pending in self._packets:
             batch = pending[:]
             del pending[: len(batch)]  # what the loop appended meanwhile stays for next time
-            if batch:
-                self._assembly.feed_rtp_batch(
-                    Side.CALLER if side == self._caller_side else Side.AGENT,
-                    batch,
-                    dict(self._laws[side]),
-                )
-        stopped_at: float | None = None
-        for at, command in commands:
-            if command is _Command.PAUSE:
-                self._assembly.pause(at)
-            elif command is _Command.RESUME:
-                self._assembly.resume(at)
-            else:
-                stopped_at = at
-        if stopped_at is not None:
-            self._write(self._assembly.stop(stopped_at))
-            self._finish()
-            return True
-        self._write(self._assembly.advance(now))
-        return False
-
-    def _open(self) -> WavWriter:
-        if self._writer is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            channels = 2 if self.layout is Layout.STEREO else 1
-            self._writer = WavWriter(self.path, sample_rate=_RATE, channels=channels)
-        return self._writer
-
-    def _write(self, chunk: Int16Array) -> None:
-        writer = self._open()
-        writer.write(chunk)
-        writer.flush()
-
-    def _finish(self) -> None:
-        writer = self._open()
-        writer.close(fsync=True)
-        assembly = self._assembly
-        self._done.set_result(
-            RecordingMetadata(
-                path=self.path,
-                layout=self.layout,
-                channels=writer.channels,
-                started_at=assembly.start,
-                duration=writer.duration,
-                paused_spans=tuple(assembly.paused_spans),
-                caller=assembly.stats[Side.CALLER],
-                agent=assembly.stats[Side.AGENT],
-            )
+            batches.append(batch)
+        header, self._header = self._header, None
+        if any(command is _Command.STOP for _, command in commands):
+            self._sent_stop = True
+        return (
+            self._rid,
+            header,
+            [(at, command.value) for at, command in commands],
+            self._laws,
+            (batches[0], batches[1]),
         )
 
     def _fail(self, exc: BaseException) -> None:
-        if self._writer is not None:
-            with contextlib.suppress(OSError):
-                self._writer.close()
+        self._stopping = True  # the tap stops collecting for a file that cannot be written
         if not self._done.done():
             self._done.set_exception(exc)
 
 
 class Recorder:
-    """The writer thread shared by every recording of the process.
+    """The recording process and the two threads that talk to it, for every recording.
 
     Every time (``now`` of open, pause, resume, stop, and the arrival stamps) is on ``clock``,
     ``time.monotonic`` by default: the clock of asyncio's ``loop.time()`` (uvloop's is the
@@ -249,13 +200,40 @@ class Recorder:
         self.delay = delay
         self.clock = clock
         self._lock = threading.Lock()
-        self._active: set[ActiveRecording] = set()
+        self._recordings: dict[int, ActiveRecording] = {}  # not yet answered by the child
+        self._next_rid = 0
         self._wake = threading.Event()
         self._closing = False
-        #: CPU time the writer thread has spent assembling and writing (for capacity figures).
+        #: CPU seconds the recording process spent, known once it has closed.
         self.cpu_seconds = 0.0
-        self._thread = threading.Thread(target=self._run, name="tamas-recorder", daemon=True)
-        self._thread.start()
+        self._process: subprocess.Popen[bytes] | None = None  # started by the first open
+        self._dead = False
+
+    def _start_process(self) -> None:
+        """Start the recording process and its two threads (again, after a crash)."""
+        self._dead = False
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "tamas.runtime.recorder_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            close_fds=True,
+        )
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._to_child: IO[bytes] = self._process.stdin
+        self._from_child: IO[bytes] = self._process.stdout
+        with contextlib.suppress(OSError):  # a bigger pipe rides out the child's pauses
+            fcntl.fcntl(self._to_child.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+        self._sender = threading.Thread(target=self._send_loop, name="tamas-recorder", daemon=True)
+        self._reader = threading.Thread(
+            target=self._read_loop, name="tamas-recorder-answers", daemon=True
+        )
+        self._sender.start()
+        self._reader.start()
+
+    @property
+    def pid(self) -> int | None:
+        """The recording process's pid (None before the first recording)."""
+        return None if self._process is None else self._process.pid
 
     def open(
         self,
@@ -265,65 +243,120 @@ class Recorder:
         now: float | None = None,
         caller_side: int = 0,
     ) -> ActiveRecording:
-        """Start a recording at ``now``; the file is created by the writer thread.
+        """Start a recording at ``now``; the file is created by the recording process.
 
         ``caller_side`` is the bridge side (0 or 1) whose received audio is the caller's.
         """
-        if self._closing:
-            raise RuntimeError("the recorder is closed")
-        recording = ActiveRecording(
-            self,
-            Path(path),
-            layout=layout,
-            start=self.clock() if now is None else now,
-            caller_side=caller_side,
-        )
         with self._lock:
-            self._active.add(recording)
+            if self._closing:
+                raise RuntimeError("the recorder is closed")
+            if self._process is None:
+                self._start_process()
+            elif self._dead:  # it crashed (logged): a new one takes the new recordings
+                self._wake.set()
+                self._sender.join()
+                self._reader.join()
+                self._process.wait()
+                self._start_process()
+            rid = self._next_rid
+            self._next_rid += 1
+            recording = ActiveRecording(
+                self,
+                rid,
+                Path(path),
+                layout=layout,
+                start=self.clock() if now is None else now,
+                caller_side=caller_side,
+            )
+            self._recordings[rid] = recording
         return recording
 
     def __len__(self) -> int:
         with self._lock:
-            return len(self._active)
+            return sum(1 for r in self._recordings.values() if not r._sent_stop)
 
     def wake(self) -> None:
         self._wake.set()
 
-    def _run(self) -> None:
-        while True:
-            self._wake.wait(self.interval)
-            self._wake.clear()
-            with self._lock:
-                active = list(self._active)
-                closing = self._closing
-            now = self.clock()
-            started = time.thread_time()
-            last_yield = time.perf_counter()
-            for recording in active:
+    # --- sender thread ----------------------------------------------------------------
+
+    def _send_loop(self) -> None:
+        try:
+            while True:
+                self._wake.wait(self.interval)
+                self._wake.clear()
+                with self._lock:
+                    active = [r for r in self._recordings.values() if not r._sent_stop]
+                    closing = self._closing
+                if self._dead:
+                    return
+                now = self.clock()
                 if closing:
-                    recording.stop_nowait(now)
-                try:
-                    finished = recording._service(now)
-                except Exception as exc:  # a full disk must not stop the other recordings
-                    log.error("recording %s failed: %s", recording.path, exc)
-                    recording._fail(exc)
-                    finished = True
-                if finished:
-                    with self._lock:
-                        self._active.discard(recording)
-                if time.perf_counter() - last_yield > _YIELD_SECONDS:
-                    time.sleep(0)  # let the event loop have the GIL before the switch interval
-                    last_yield = time.perf_counter()
-            self.cpu_seconds += time.thread_time() - started
-            if closing:
-                return
+                    for recording in active:
+                        recording.stop_nowait(now)
+                items: list[Item] = []
+                for recording in active:
+                    items.append(recording._take())
+                    if len(items) == _PER_MESSAGE:
+                        write_frame(self._to_child, ("batch", now, items))
+                        items = []
+                if items:
+                    write_frame(self._to_child, ("batch", now, items))
+                if closing:
+                    write_frame(self._to_child, ("close", now))
+                    return
+        except OSError as exc:  # the child is gone: its reader fails what is left
+            log.error("the recording process stopped taking audio: %s", exc)
+        finally:
+            with contextlib.suppress(OSError):
+                self._to_child.close()
+
+    # --- reader thread ----------------------------------------------------------------
+
+    def _read_loop(self) -> None:
+        while True:
+            try:
+                message = read_frame(self._from_child)
+            except Exception as exc:  # the answers stop; the orphans are failed below
+                log.error("unreadable answer from the recording process: %s", exc)
+                message = None
+            if message is None:
+                break
+            kind = message[0]
+            if kind == "cpu":
+                self.cpu_seconds = message[1]
+                continue
+            with self._lock:
+                recording = self._recordings.pop(message[1], None)
+            if recording is None:
+                continue
+            if kind == "done":
+                recording._done.set_result(message[2])
+            else:
+                log.error("recording %s failed: %s", recording.path, message[2])
+                recording._fail(message[2])
+        with self._lock:
+            orphans = list(self._recordings.values())
+            self._recordings.clear()
+            self._dead = True
+        self._wake.set()
+        with contextlib.suppress(OSError):
+            self._from_child.close()
+        if orphans:
+            log.error("the recording process ended with %d recordings unfinished", len(orphans))
+        for recording in orphans:
+            recording._fail(RuntimeError("the recording process ended"))
 
     def close(self) -> None:
-        """Stop every recording now (their files complete) and end the thread."""
+        """Stop every recording now (their files complete) and end the process."""
         with self._lock:
             self._closing = True
+            if self._process is None:
+                return
         self._wake.set()
-        self._thread.join()
+        self._sender.join()
+        self._reader.join()
+        self._process.wait()
 
     async def aclose(self) -> None:
         await asyncio.to_thread(self.close)

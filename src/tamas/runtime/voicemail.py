@@ -296,7 +296,10 @@ class _Deposit:
             return
         vm = self.vm
         media.on_source_finished = None
-        self.recording = vm.recorder.open(vm.data_dir / self.relative, layout=Layout.MONO)
+        begun = vm.recorder.clock()
+        self.recording = vm.recorder.open(
+            vm.data_dir / self.relative, layout=Layout.MONO, now=begun
+        )
         self.started_at = vm.wall_clock()
         try:
             vm.anchor.engine.set_tap(self.caller.engine, self.recording)
@@ -307,7 +310,11 @@ class _Deposit:
         self.stage = _Stage.RECORDING
         vm.anchor.play(self.caller, SilenceSource())
         loop = asyncio.get_running_loop()
-        self._timer = loop.call_later(vm.config.max_seconds, self.finish, "max-length")
+        # A late timer (a busy machine) still cuts the message at exactly max_seconds.
+        limit = begun + vm.config.max_seconds
+        self._timer = loop.call_later(
+            vm.config.max_seconds, lambda: self.finish("max-length", now=limit)
+        )
         log.info("call %s: recording voicemail for %s", self.call.id, self.box)
 
     def digit(self, digit: CallDigit) -> None:
@@ -338,7 +345,7 @@ class _Deposit:
         assert self.recording is not None
         try:
             meta = await asyncio.wrap_future(self.recording.done)
-        except Exception as exc:  # the writer thread failed (a full disk): logged there
+        except Exception as exc:  # the recording failed (a full disk): logged by the recorder
             log.error("call %s: voicemail for %s lost: %s", self.call.id, self.box, exc)
             return
         await self.vm.keep(self, meta, self.started_at)

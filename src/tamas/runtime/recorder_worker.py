@@ -1,0 +1,255 @@
+"""The recording process: assembles and writes every recording, apart from the relay.
+
+Theory of operation
+-------------------
+:class:`tamas.runtime.recorder.Recorder` starts this module as a child process
+(``python -m tamas.runtime.recorder_worker``) and talks to it over its standard input and
+output with length-prefixed pickles (:func:`write_frame`, :func:`read_frame`): a private pipe
+between two processes of the same program, never a socket.
+
+In: ``("batch", now, items)``, where each item is one recording's news since the last batch::
+
+    (rid, header or None, commands, laws, (packets of side 0, packets of side 1))
+
+``header`` (on the first item of a recording only) is ``(path, layout, start, caller_side,
+delay)``; ``commands`` are ``(time, "pause" | "resume" | "stop")``; ``laws`` maps each side's
+recorded payload types to their G.711 law; packets are ``(arrival, RTP packet)``. The worker
+feeds them to the pure assembler (:class:`tamas.media.recording.Recording`), applies the
+commands by their time, writes what is final at ``now`` to the WAV file (header patched after
+each write: a file is always valid up to its last batch), and on a stop finishes the file
+(fsync) and answers. ``("close", now)`` stops whatever is still recording at ``now`` and ends
+the process after its answers.
+
+Out: ``("done", rid, RecordingMetadata)``, ``("failed", rid, exception)`` (one recording's
+file could not be written: the others go on) and, at the end, ``("cpu", seconds)``.
+
+If the parent dies (its end of the pipe closes), every recording is finished at the last
+``now`` received: what reached this process is never lost.
+
+Why a process: the assembly costs a few microseconds per packet. In a thread of the relay's
+process it held the GIL that the event loop needed, and the loop's wait for it showed up as
+the relay's latency tail (docs/media-engine.md, capacity benchmark); in its own process it
+only costs CPU, which the kernel shares out without making the loop wait.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import signal
+import struct
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from tamas.media.recording import Law, Layout, PausedSpan, Recording, Side, SideStats
+from tamas.media.wav import WavWriter
+
+__all__ = ["RecordingMetadata", "Worker", "main", "read_frame", "write_frame"]
+
+_LENGTH: Final = struct.Struct("<I")
+_RATE: Final = 8000
+
+Packets = list[tuple[float, bytes]]
+Header = tuple[str, str, float, int, float]
+Item = tuple[int, Header | None, list[tuple[float, str]], tuple[dict[int, str], dict[int, str]],
+             tuple[Packets, Packets]]  # fmt: skip
+
+
+def write_frame(out: IO[bytes], message: object) -> None:
+    """Write one message (a length, then its pickle) and flush it."""
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    out.write(_LENGTH.pack(len(data)) + data)
+    out.flush()
+
+
+def read_frame(source: IO[bytes]) -> Any:
+    """The next message, or None at the end of the stream."""
+    head = _read_exactly(source, _LENGTH.size)
+    if head is None:
+        return None
+    (size,) = _LENGTH.unpack(head)
+    body = _read_exactly(source, size)
+    if body is None:
+        return None
+    return pickle.loads(body)  # our own parent or child, over a private pipe
+
+
+def _read_exactly(source: IO[bytes], size: int) -> bytes | None:
+    chunks: list[bytes] = []
+    while size:
+        chunk = source.read(size)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordingMetadata:
+    """A finished recording, for the store."""
+
+    path: Path
+    layout: Layout
+    channels: int
+    started_at: float
+    """Clock time at which the recording started (the recorder's clock)."""
+    duration: float
+    """Seconds of audio in the file (the time from start to stop)."""
+    paused_spans: tuple[PausedSpan, ...]
+    """Silenced stretches, in seconds from the start."""
+    caller: SideStats
+    agent: SideStats
+
+
+@dataclass
+class _Job:
+    """One recording being written."""
+
+    path: Path
+    layout: Layout
+    caller_side: int
+    assembly: Recording
+    writer: WavWriter | None = None
+
+    def feed(self, laws: Sequence[Mapping[int, str]], packets: Sequence[Packets]) -> None:
+        for side in (0, 1):
+            if packets[side]:
+                self.assembly.feed_rtp_batch(
+                    Side.CALLER if side == self.caller_side else Side.AGENT,
+                    packets[side],
+                    {pt: Law(name) for pt, name in laws[side].items()},
+                )
+
+    def write(self, chunk: npt.NDArray[np.int16]) -> None:
+        if self.writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            channels = 2 if self.layout is Layout.STEREO else 1
+            self.writer = WavWriter(self.path, sample_rate=_RATE, channels=channels)
+        self.writer.write(chunk)
+        self.writer.flush()
+
+    def finish(self, at: float) -> RecordingMetadata:
+        self.write(self.assembly.stop(at))
+        assert self.writer is not None
+        self.writer.close(fsync=True)
+        assembly = self.assembly
+        return RecordingMetadata(
+            path=self.path,
+            layout=self.layout,
+            channels=self.writer.channels,
+            started_at=assembly.start,
+            duration=self.writer.duration,
+            paused_spans=tuple(assembly.paused_spans),
+            caller=assembly.stats[Side.CALLER],
+            agent=assembly.stats[Side.AGENT],
+        )
+
+    def abandon(self) -> None:
+        if self.writer is not None:
+            with contextlib.suppress(OSError):
+                self.writer.close()
+
+
+class Worker:
+    """Every recording of one parent; pure but for the files (time comes in the messages)."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self._out = out
+        self._jobs: dict[int, _Job] = {}
+        self.now = 0.0
+
+    def batch(self, now: float, items: Sequence[Item]) -> None:
+        self.now = max(self.now, now)
+        for rid, header, commands, laws, packets in items:
+            job = self._jobs.get(rid)
+            if job is None:
+                if header is None:
+                    continue  # a recording that already failed
+                path, layout, start, caller_side, delay = header
+                job = self._jobs[rid] = _Job(
+                    path=Path(path),
+                    layout=Layout(layout),
+                    caller_side=caller_side,
+                    assembly=Recording(start=start, layout=Layout(layout), delay=delay),
+                )
+            try:
+                self._service(rid, job, now, commands, laws, packets)
+            except Exception as exc:  # a full disk must not stop the other recordings
+                job.abandon()
+                del self._jobs[rid]
+                self._answer(("failed", rid, exc))
+
+    def _service(
+        self,
+        rid: int,
+        job: _Job,
+        now: float,
+        commands: Sequence[tuple[float, str]],
+        laws: Sequence[Mapping[int, str]],
+        packets: Sequence[Packets],
+    ) -> None:
+        # Packets before commands: pause, resume and stop act on the timeline by their time,
+        # and a packet fed before a stop is always in the stop's batch or an earlier one.
+        job.feed(laws, packets)
+        stopped_at: float | None = None
+        for at, command in commands:
+            if command == "pause":
+                job.assembly.pause(at)
+            elif command == "resume":
+                job.assembly.resume(at)
+            else:
+                stopped_at = at
+        if stopped_at is None:
+            job.write(job.assembly.advance(now))
+            return
+        metadata = job.finish(stopped_at)
+        del self._jobs[rid]
+        self._answer(("done", rid, metadata))
+
+    def _answer(self, message: object) -> None:
+        with contextlib.suppress(OSError):  # a parent that is gone reads no answers
+            write_frame(self._out, message)
+
+    def close(self, now: float) -> None:
+        """Finish every recording at ``now``."""
+        for rid in list(self._jobs):
+            self.batch(now, [(rid, None, [(now, "stop")], ({}, {}), ([], []))])
+
+
+def main() -> int:
+    source, out = sys.stdin.buffer, sys.stdout.buffer
+    worker = Worker(out)
+    # Ctrl-C or a service manager's SIGTERM reach the whole process group: the parent
+    # decides when recordings end (it closes the pipe), so this process waits for it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    with contextlib.suppress(OSError):
+        os.nice(2)  # the relay's event loop comes first when both want the CPU
+    while True:
+        message = read_frame(source)
+        if message is None:  # the parent is gone: keep what it sent
+            worker.close(worker.now)
+            return 0
+        if message[0] == "batch":
+            worker.batch(message[1], message[2])
+        elif message[0] == "close":
+            worker.close(max(worker.now, message[1]))
+            worker._answer(("cpu", time.process_time()))
+            return 0
+
+
+if __name__ == "__main__":
+    # Run as ``-m``, this file is ``__main__``: take everything from the module under its
+    # own name, so that what is pickled (RecordingMetadata) names tamas.runtime.recorder_worker.
+    from tamas.runtime import recorder_worker
+
+    sys.exit(recorder_worker.main())
