@@ -310,3 +310,27 @@ def test_the_hour_tables_match_migration_0009(store: Store) -> None:
     with store.engine.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), metadata)
     assert [d for d in differences if "_hours" in repr(d)] == []
+
+
+def test_the_report_service_gives_the_figures_of_the_15_minute_rows(store: Store) -> None:
+    """The interval report and the KPI listing through ReportService (what the CLI and the
+    API call), against the same reports built from the 15-minute rows."""
+    from tamas.config.reports import ReportsConfig
+    from tamas.runtime.reportservice import ReportService
+
+    engine = store.engine
+    fold(engine, calls(MAR28, 72), 300, TEHRAN)
+    service = ReportService(engine, ReportsConfig(timezone=TEHRAN), clock=lambda: MAR31 + 7200)
+    edge = 5 * 3600 + 1800  # the range starts and ends inside local days
+    params = {"from": str(MAR28 + edge), "to": str(MAR31 - edge)}
+    quarters = reports.queue_rows(engine, MAR28 + edge, MAR31 - edge, group_by="interval")
+    for size in (60, 30):
+        got = service.run("intervals", service.query({**params, "interval": str(size)}))
+        want = kpi.interval_report(quarters, SETTINGS, size=size * 60, zone=TEHRAN)
+        assert [r["start"] for r in got.rows] == [r["start"] for r in want.rows]
+        for g, w in zip(got.rows, want.rows, strict=True):
+            assert g == pytest.approx(w)
+    listing = {r["kpi"]: r["value"] for r in service.run("kpis", service.query(params)).rows}
+    peak = kpi.peak_interval(quarters)
+    assert peak is not None and (listing["peak_interval"], listing["peak_offered"]) == peak
+    assert listing["offered"] == sum(r.offered for r in quarters)
