@@ -2,9 +2,10 @@
 
 Fills a year of 15-minute rows (20 queues every interval: 700,800 rows; 200 agents 8 hours a
 day: 2,336,000 rows, a lunch pause each day) with INSERT ... SELECT in SQL, rolls them up
-into the day tables (``rollup_days``, timed: what an upgrade costs), then times
+into the day and hour tables (``rollup_days``, timed: what an upgrade costs), then times
 ``queue_rows`` and ``agent_rows`` for a month and for the year, grouped per queue/agent, per
-day and in total, best of ``--repeat`` runs. ``year, 10:00 edges`` starts and ends the year at
+day and in total (the queues also per 60-minute interval: ``hour``), best of ``--repeat``
+runs. ``year, 10:00 edges`` starts and ends the year at
 10:00 (two partial days from the 15-minute rows), ``year, other zone`` asks in UTC while the
 day tables are in ``--zone`` (the fallback: 15-minute rows only).
 
@@ -116,8 +117,10 @@ def measure(url: str, label: str, zone: str, repeat: int) -> None:
         for name, start, end, query_zone in ranges:
             for kind, call, who in (("queues", reports.queue_rows, "queue"),
                                     ("agents", reports.agent_rows, "agent")):  # fmt: skip
-                for group in (who, "day", "total"):
-                    job = partial(call, engine, start, end, group_by=group, zone=query_zone)
+                for group in (who, "day", "total", *(("hour",) if kind == "queues" else ())):
+                    job = partial(call, engine, start, end, zone=query_zone,
+                                  **({"group_by": "interval", "size": 3600} if group == "hour"
+                                     else {"group_by": group}))  # fmt: skip
                     seconds, size = best(repeat, job)
                     print(f"{name:20s} {kind:6s} {group:6s} {seconds:8.3f} {size:12d}")
 
