@@ -15,9 +15,7 @@ survived; responses that fail to parse are simply dropped (section 18.1.2).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 from tamas.sip.errors import ParseError, SipError, VersionNotSupported
 from tamas.sip.headers import (
@@ -52,43 +50,66 @@ REASONS: dict[int, str] = {
 }  # fmt: skip
 
 
-_T = TypeVar("_T")
 
 
 @dataclass(eq=False, slots=True, kw_only=True)
 class Message:
     headers: Headers = field(default_factory=Headers)
     body: bytes = b""
-    # parsed header values, valid while the headers are unchanged (see Headers.version)
-    _memo: dict[str, tuple[Headers, int, object]] = field(
-        default_factory=dict, init=False, repr=False
-    )
+    # Parsed header values, valid while the headers are unchanged (the same object at the same
+    # Headers.version): plain slots rather than a dict, as every layer reads them many times.
+    _seen: Headers | None = field(default=None, init=False, repr=False)
+    _seen_version: int = field(default=-1, init=False, repr=False)
+    _c_call_id: str | None = field(default=None, init=False, repr=False)
+    _c_cseq: CSeq | None = field(default=None, init=False, repr=False)
+    _c_from: NameAddr | None = field(default=None, init=False, repr=False)
+    _c_to: NameAddr | None = field(default=None, init=False, repr=False)
+    _c_top_via: Via | None = field(default=None, init=False, repr=False)
 
-    def _cached(self, key: str, compute: Callable[[Message], _T]) -> _T:
+    def _fresh(self) -> None:
+        """Forget the parsed values if the headers changed since they were parsed."""
         h = self.headers
-        hit = self._memo.get(key)
-        if hit is not None and hit[0] is h and hit[1] == h.version:
-            return hit[2]  # type: ignore[return-value]
-        value = compute(self)
-        self._memo[key] = (h, h.version, value)
-        return value
+        if h is not self._seen or h.version != self._seen_version:
+            self._seen = h
+            self._seen_version = h.version
+            self._c_call_id = None
+            self._c_cseq = None
+            self._c_from = None
+            self._c_to = None
+            self._c_top_via = None
 
     # -- typed accessors (raise ParseError on malformed values) --------------------------------
     @property
     def call_id(self) -> str:
-        return self._cached("call_id", _call_id)
+        self._fresh()
+        value = self._c_call_id
+        if value is None:
+            value = self._c_call_id = _call_id(self)
+        return value
 
     @property
     def cseq(self) -> CSeq:
-        return self._cached("cseq", _cseq)
+        self._fresh()
+        value = self._c_cseq
+        if value is None:
+            value = self._c_cseq = _cseq(self)
+        return value
 
     @property
     def from_(self) -> NameAddr:
-        return self._cached("from", _from)
+        self._fresh()
+        value = self._c_from
+        if value is None:
+            value = self._c_from = _from(self)
+        return value
 
     @property
     def to(self) -> NameAddr:
-        return self._cached("to", _to)
+        self._fresh()
+        value = self._c_to
+        if value is None:
+            value = self._c_to = _to(self)
+        return value
 
     @property
     def vias(self) -> list[Via]:
@@ -96,7 +117,22 @@ class Message:
 
     @property
     def top_via(self) -> Via:
-        return self._cached("top_via", _top_via)
+        self._fresh()
+        value = self._c_top_via
+        if value is None:
+            value = self._c_top_via = _top_via(self)
+        return value
+
+    def set_top_via(self, via: Via) -> None:
+        """Replace the top Via value by ``via`` (a server transaction adds ``received`` and
+        ``rport``, RFC 3261 section 18.2.1 and RFC 3581), keeping the other parsed values:
+        they do not depend on Via."""
+        self._fresh()
+        h = self.headers
+        h.pop_first_value("Via")
+        h.prepend("Via", str(via))
+        self._seen_version = h.version
+        self._c_top_via = None  # parsed again from the new value if it is read
 
     @property
     def contacts(self) -> list[NameAddr]:
@@ -243,19 +279,27 @@ def _unfold(head: str) -> list[str]:
 
 def _parse_head(head: bytes) -> tuple[Request | Response, int | None]:
     """Parse the start line and headers. Returns the message and its Content-Length."""
-    text = head.decode("utf-8", "surrogateescape")
-    lines = _unfold(text.lstrip("\r\n"))
-    if not lines or not lines[0]:
+    text = head.decode("utf-8", "surrogateescape").lstrip("\r\n").replace("\r\n", "\n")
+    if "\n " in text or "\n\t" in text:
+        lines = _unfold(text)
+        start = lines[0]
+        header_text = "\n".join(lines[1:])
+        count = len(lines) - 1
+    else:  # nothing folded (the common case): no need to split the lines and join them again
+        end = text.find("\n")
+        start = text if end < 0 else text[:end]
+        header_text = "" if end < 0 else text[end + 1 :]
+        count = 0 if end < 0 else header_text.count("\n") + 1
+    if not start:
         raise ParseError("empty message")
-    start = lines[0]
     bad_line: ParseError | None = None
     # One regular-expression pass over all header lines (the common, well-formed case)...
-    pairs = _HEADER_LINES.findall("\n".join(lines[1:])) if len(lines) > 1 else []
-    if len(pairs) == len(lines) - 1:
+    pairs = _HEADER_LINES.findall(header_text) if count else []
+    if len(pairs) == count:
         headers = Headers.from_pairs(pairs)
     else:  # ...and line by line only to find the bad one
         headers = Headers()
-        for line in lines[1:]:
+        for line in header_text.split("\n"):
             m = _HEADER_LINE.fullmatch(line)
             if m is None:
                 # Keep reading: a request's partial needs the headers that follow to answer 400.

@@ -337,8 +337,7 @@ class TransactionLayer:
             via = via.with_param("received", peer.host)
         if via.rport is not None or via.host_bare != peer.host.lower():
             via = via.with_param("rport", str(peer.port))
-        req.headers.pop_first_value("Via")
-        req.headers.prepend("Via", str(via))
+        req.set_top_via(via)
         sent_by = f"{via.host_bare}:{via.port or 5060}"
         key = _server_key(req, via.branch, sent_by)
         txn = self._server.get(key)
