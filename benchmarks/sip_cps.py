@@ -359,11 +359,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def tamas_build() -> str:
+    """Which Tamas the server runs: the one this interpreter imports (see harness.start_tamas),
+    mypyc-compiled when its SIP modules are extension modules."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("tamas.sip.message")
+    if spec is None or spec.origin is None:
+        return "not importable: the tamas script on PATH"
+    kind = "compiled (mypyc)" if not spec.origin.endswith(".py") else "pure Python"
+    return f"{kind}, {Path(spec.origin).parents[2]}"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if not harness.have(harness.SIPP):
         print("SIPp (sip-tester) is not installed", file=sys.stderr)
         return 2
+    if "tamas" in args.targets:
+        print(f"tamas: {tamas_build()} (python {sys.executable})")
     bench = Bench(args)
     start = time.monotonic()
     results: dict[str, TargetResult] = {}
