@@ -13,12 +13,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tamas.cli.report_cmd import catch_up
 from tamas.config import ConfigError, load_config, with_overrides
 from tamas.core.errors import TamasError
 from tamas.reporting.export import DisplayFormat, ExportError, format_value, to_csv
 from tamas.reporting.table import Table
 from tamas.store import open_store
-from tamas.web.wfm import StaffingGoal, forecast_queues
+from tamas.web.wfm import MEASURED, QueueForecast, StaffingGoal, forecast_queues
 from tamas.wfm.forecast import ForecastError
 from tamas.wfm.history import zone_of
 from tamas.wfm.staffing import StaffingError, StaffingInput, plan, staffing_table
@@ -61,13 +62,19 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "Count arrivals (ENTERQUEUE) per 15 minutes in the stored event log, forecast "
             "the 7 days from tomorrow (weighted same-slot average of the last --weeks weeks, "
             "local time of --zone), measure the method on the last --holdout complete weeks "
-            "(WAPE, MAPE) and staff each interval for --sl within --threshold."
+            "(WAPE, MAPE) and staff each interval for --sl within --threshold. Without "
+            "--aht each interval is staffed with the handle time measured in the same "
+            "history (talk + hold + after-call work / handled calls of the same slot of "
+            "the week, with fallbacks for sparse slots: docs/staffing.md); --aht S "
+            "overrides it. --patience measured uses Erlang A with the patience measured "
+            "in the history."
         ),
         epilog=(
             "examples:\n"
             "  tamas forecast --data /var/lib/tamas --zone Asia/Tehran\n"
             "  tamas forecast --config tamas.yaml --queue sales --weeks 6 --aht 240 "
             "--shrinkage 0.3 --format csv\n"
+            "  tamas forecast --queue sales --patience measured --format json\n"
             "docs: docs/staffing.md\n"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -82,22 +89,35 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     fc.add_argument("--zone", metavar="TZ",
                     help="the center's IANA time zone, e.g. Asia/Tehran "
                     "(default: reports.timezone of the configuration)")  # fmt: skip
-    _add_goal(fc, aht_required=False)
+    _add_goal(fc, aht_required=False, measured=True)
     fc.add_argument("--format", choices=FORMATS, default="text")
     fc.set_defaults(handler=run_forecast)
 
 
-def _add_goal(parser: argparse.ArgumentParser, *, aht_required: bool) -> None:
-    parser.add_argument("--aht", type=float, required=aht_required,
-                        default=None if aht_required else 180.0, metavar="S",
+def _patience(text: str) -> float | str:
+    if text == MEASURED:
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not seconds or {MEASURED!r}: {text!r}") from None
+
+
+def _add_goal(
+    parser: argparse.ArgumentParser, *, aht_required: bool, measured: bool = False
+) -> None:
+    parser.add_argument("--aht", type=float, required=aht_required, metavar="S",
                         help="average handle time in seconds (talk + hold + after-call work)"
-                        + ("" if aht_required else "; default 180"))  # fmt: skip
+                        + ("; default: measured per interval in the history" if measured
+                           else ""))  # fmt: skip
     parser.add_argument("--sl", type=float, default=0.8, metavar="SHARE",
                         help="target service level, 0-1 (default 0.8)")  # fmt: skip
     parser.add_argument("--threshold", type=float, default=20.0, metavar="S",
                         help="service level threshold in seconds (default 20)")  # fmt: skip
-    parser.add_argument("--patience", type=float, metavar="S",
-                        help="mean patience in seconds: Erlang A (default: Erlang C)")  # fmt: skip
+    parser.add_argument("--patience", type=_patience if measured else float, metavar="S",
+                        help="mean patience in seconds: Erlang A (default: Erlang C)"
+                        + (f"; {MEASURED!r}: the patience measured in the history"
+                           if measured else ""))  # fmt: skip
     parser.add_argument("--shrinkage", type=float, default=0.0, metavar="SHARE",
                         help="share of paid time off the phones, 0-1 (default 0)")  # fmt: skip
     parser.add_argument("--max-occupancy", type=float, metavar="SHARE",
@@ -149,12 +169,12 @@ def run_forecast(args: argparse.Namespace) -> int:
         args.zone = args.zone or config.reports.timezone
         zone_of(args.zone)
         fmt = DisplayFormat(zone=args.zone)
+        measured = args.patience == MEASURED
         goal = StaffingGoal(aht=args.aht, target=args.sl, threshold=args.threshold,
-                            patience=args.patience, shrinkage=args.shrinkage,
-                            max_occupancy=args.max_occupancy)  # fmt: skip
-        StaffingInput(calls=0, aht=goal.aht, target=goal.target, threshold=goal.threshold,
-                      patience=goal.patience, shrinkage=goal.shrinkage,
-                      max_occupancy=goal.max_occupancy)  # fmt: skip
+                            patience=None if measured else args.patience,
+                            shrinkage=args.shrinkage, max_occupancy=args.max_occupancy,
+                            patience_measured=measured)  # fmt: skip
+        goal.check()
         if args.weeks < 2 or args.holdout < 1:
             raise StaffingError("--weeks must be at least 2 and --holdout at least 1")
     except (ConfigError, ExportError, ValueError) as exc:
@@ -162,6 +182,8 @@ def run_forecast(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     try:
         with open_store(config.database_url_resolved()) as store:
+            # the measured AHT is read from the interval aggregates: bring them up to date
+            catch_up(store.engine, config.reports.settings(), config.reports.timezone)
             result = forecast_queues(store, now=time.time(), zone=args.zone, goal=goal,
                                      queue=args.queue, weeks=args.weeks,
                                      holdout=args.holdout)  # fmt: skip
@@ -184,6 +206,12 @@ def run_forecast(args: argparse.Namespace) -> int:
         print(f"queue {q.queue}: {fc.total:.0f} calls forecast for the 7 days from "
               f"{format_value(fc.start, q.plan.column('start').kind, fmt)} ({args.zone}), "
               f"{fc.weeks} weeks weighed, trend x{fc.trend:.3f}")  # fmt: skip
+        print("  " + _aht_line(q, args.aht))
+        if q.patience_source != "none":
+            print(
+                f"  patience: {q.plan.params['patience']:.0f} s, {q.patience_source} "
+                f"(Erlang A; {q.patience.abandoned} abandoned calls in the history)"
+            )
         if q.accuracy is None:
             print(f"  accuracy: not measured ({q.accuracy_error})")
         else:
@@ -191,6 +219,18 @@ def run_forecast(args: argparse.Namespace) -> int:
         _print_table(_busy(q.plan), fmt)
         print()
     return 0
+
+
+def _aht_line(q: QueueForecast, given: float | None) -> str:
+    if given is not None:
+        return f"AHT: {given:g} s given (--aht) for every interval"
+    counts = q.aht.sources()
+    where = ", ".join(f"{n} {source}" for source, n in counts.items() if n)
+    overall = "-" if q.aht.overall is None else f"{q.aht.overall:.0f} s"
+    return (
+        f"AHT: measured per interval in the history ({q.aht.handled} handled calls, "
+        f"{overall} overall; intervals by source: {where})"
+    )
 
 
 def _busy(table: Table) -> Table:

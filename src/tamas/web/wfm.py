@@ -5,7 +5,10 @@ staffing plan from the event log.
                                 the staffing table out
     GET  /api/v1/wfm/forecast   ?queue=&weeks=&holdout=&zone=&aht=&sl=&threshold=&patience=
                                 &shrinkage=&max_occupancy=: per queue, next week's calls per
-                                15 minutes, the held-out accuracy and the staffing plan
+                                15 minutes, the held-out accuracy and the staffing plan;
+                                without ``aht`` the plan uses the AHT measured per interval
+                                (:mod:`tamas.wfm.handle_time`), ``patience=measured`` the
+                                patience measured in the same history
 
 Answered from a loopback address, or from anywhere with ``Authorization: Bearer <token>``
 (the guard given). Errors are ``{"error": "<code>", "message": "<text>"}``; a value that is
@@ -28,15 +31,36 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from tamas.reporting.table import Table, Value
+from tamas.reporting.table import Column, Kind, Table, Value
 from tamas.store import Store
 from tamas.store.events import events
+from tamas.store.reports import queue_intervals
 from tamas.web.guard import BadRequest, Handler, error, json_object
 from tamas.wfm.forecast import Forecast, ForecastError, accuracy, accuracy_table, forecast
+from tamas.wfm.handle_time import (
+    MIN_ABANDONED,
+    AhtForecast,
+    HandleSample,
+    HandleTimes,
+    Patience,
+    forecast_aht,
+    measure_patience,
+)
 from tamas.wfm.history import ARRIVAL, INTERVAL, History, from_slot_counts, zone_of
 from tamas.wfm.staffing import StaffingError, StaffingInput, plan, staffing_table
 
-__all__ = ["QueueForecast", "StaffingGoal", "arrival_history", "forecast_queues", "wfm_routes"]
+__all__ = [
+    "MEASURED",
+    "QueueForecast",
+    "StaffingGoal",
+    "arrival_history",
+    "forecast_queues",
+    "handle_history",
+    "wfm_routes",
+]
+
+#: The ``patience`` value (``--patience``) that asks for the patience measured in the history.
+MEASURED: Final = "measured"
 
 _MAX_BODY: Final = 256 * 1024
 _MAX_INTERVALS: Final = 5000
@@ -50,21 +74,42 @@ _FIELDS: Final = ("calls", "aht", "interval", "sl", "threshold", "patience", "ma
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StaffingGoal:
-    """What every interval of a forecast plan is staffed for."""
+    """What every interval of a forecast plan is staffed for.
 
-    aht: float = 180.0
+    ``aht`` None: the AHT measured per interval in the history; a number overrides it for
+    every interval. ``patience_measured``: Erlang A with the patience measured in the history
+    (``patience`` is then ignored).
+    """
+
+    aht: float | None = None
     target: float = 0.8
     threshold: float = 20.0
     patience: float | None = None
     shrinkage: float = 0.0
     max_occupancy: float | None = None
+    patience_measured: bool = False
 
-    def inputs(self, fc: Forecast) -> list[StaffingInput]:
+    def check(self) -> None:
+        """StaffingError when a value is not accepted."""
+        StaffingInput(calls=0, aht=180.0 if self.aht is None else self.aht,
+                      target=self.target, threshold=self.threshold, patience=self.patience,
+                      shrinkage=self.shrinkage, max_occupancy=self.max_occupancy)  # fmt: skip
+
+    def inputs(
+        self, fc: Forecast, ahts: AhtForecast | None = None, patience: float | None = None
+    ) -> list[StaffingInput]:
+        """One input per forecast interval: AHT from ``ahts`` unless ``aht`` is given,
+        patience ``patience`` when measured."""
+        if self.aht is None and ahts is None:
+            raise ValueError("a measured AHT is needed when no aht is given")
+        per = None if self.aht is not None or ahts is None else [a for _t, a, _s in ahts.intervals]
+        use_patience = patience if self.patience_measured else self.patience
         return [
-            StaffingInput(start=t, calls=calls, interval=fc.interval, aht=self.aht,
-                          target=self.target, threshold=self.threshold, patience=self.patience,
+            StaffingInput(start=t, calls=calls, interval=fc.interval,
+                          aht=per[i] if per is not None else float(self.aht or 0.0),
+                          target=self.target, threshold=self.threshold, patience=use_patience,
                           shrinkage=self.shrinkage, max_occupancy=self.max_occupancy)
-            for t, calls in fc.intervals
+            for i, (t, calls) in enumerate(fc.intervals)
         ]  # fmt: skip
 
 
@@ -77,6 +122,13 @@ class QueueForecast:
     accuracy: Table | None
     accuracy_error: str | None
     plan: Table
+    #: The AHT measured in the history (always made, used when no AHT was given).
+    aht: AhtForecast
+    #: "measured" (per interval, from the history) or "given" (one AHT for all).
+    aht_source: str
+    #: The patience measured in the history, and whether the plan used it.
+    patience: Patience
+    patience_source: str  # "given", "measured" or "none" (Erlang C)
 
     def as_json(self) -> dict[str, Any]:
         fc = self.forecast
@@ -90,6 +142,18 @@ class QueueForecast:
                 "trend": fc.trend,
                 "total": round(fc.total, 3),
                 "unknown_slots": fc.unknown_slots,
+            },
+            "aht": {
+                "source": self.aht_source,
+                "min_handled": self.aht.min_handled,
+                "handled": self.aht.handled,
+                "measured_overall": self.aht.overall,
+                "sources": self.aht.sources(),
+            },
+            "patience": {
+                "source": self.patience_source,
+                "measured": self.patience.seconds,
+                "abandoned": self.patience.abandoned,
             },
             "accuracy": None if self.accuracy is None else self.accuracy.as_json(),
             "accuracy_error": self.accuracy_error,
@@ -122,6 +186,31 @@ def arrival_history(
     return from_slot_counts(per_queue, zone=zone, end=end)
 
 
+def handle_history(
+    store: Store, *, zone: str, start: float, end: float, queue: str | None = None
+) -> dict[str, HandleTimes]:
+    """Handled calls, their talk + hold + ACW seconds, the abandoned calls and the waits per
+    queue and 15-minute interval in ``[start, end)``, from the stored interval aggregates
+    (``queue_intervals``: calls count in the interval where they entered the queue). Rows
+    without a handled or abandoned call are left out."""
+    q = queue_intervals.c
+    query = sa.select(
+        q.queue, q.start, q.handled, q.talk + q.hold + q.acw, q.abandoned, q.wait_abandoned,
+        q.wait_answered,
+    ).where(q.start >= start, q.start < end, (q.handled > 0) | (q.abandoned > 0))  # fmt: skip
+    if queue is not None:
+        query = query.where(q.queue == queue)
+    per_queue: dict[str, list[HandleSample]] = {}
+    with store.engine.connect() as conn:
+        for name, at, handled, seconds, abandoned, wait_ab, wait_an in conn.execute(query):
+            per_queue.setdefault(name, []).append(HandleSample(
+                start=float(at), handled=int(handled), seconds=float(seconds),
+                abandoned=int(abandoned), wait_abandoned=float(wait_ab),
+                wait_answered=float(wait_an)))  # fmt: skip
+    return {name: HandleTimes(queue=name, zone=zone, samples=tuple(samples))
+            for name, samples in sorted(per_queue.items())}  # fmt: skip
+
+
 def forecast_queues(
     store: Store,
     *,
@@ -138,6 +227,7 @@ def forecast_queues(
     end = math.floor(now / INTERVAL) * INTERVAL
     start = end - (weeks + holdout) * _WEEK - 86400
     histories = arrival_history(store, zone=zone, start=start, end=end, queue=queue)
+    handling = handle_history(store, zone=zone, start=start, end=end, queue=queue)
     if not histories:
         where = f"queue {queue}" if queue else "any queue"
         raise ForecastError(f"no arrivals (ENTERQUEUE) in {where} in the last "
@@ -150,14 +240,51 @@ def forecast_queues(
             problem = None
         except ForecastError as exc:
             measured, problem = None, str(exc)
-        rows = plan(goal.inputs(fc))
-        params: dict[str, Value] = {"queue": name, "zone": zone, "weeks": weeks, "aht": goal.aht,
-                  "target": goal.target, "threshold": goal.threshold, "patience": goal.patience,
+        times = handling.get(name, HandleTimes(queue=name, zone=zone, samples=()))
+        ahts = forecast_aht(times, fc)
+        patience = measure_patience(times, fc)
+        if goal.patience_measured and patience.seconds is None:
+            raise ForecastError(
+                f"queue {name}: {patience.abandoned} abandoned calls in the {weeks} weeks "
+                f"weighed, too few to measure the patience (at least {MIN_ABANDONED}); "
+                "give it in seconds")  # fmt: skip
+        rows = plan(goal.inputs(fc, ahts, patience.seconds))
+        aht_source = "measured" if goal.aht is None else "given"
+        patience_source = ("measured" if goal.patience_measured
+                           else "none" if goal.patience is None else "given")  # fmt: skip
+        used_patience = patience.seconds if goal.patience_measured else goal.patience
+        params: dict[str, Value] = {"queue": name, "zone": zone, "weeks": weeks,
+                  "aht": aht_source if goal.aht is None else goal.aht,
+                  "aht_source": aht_source, "target": goal.target,
+                  "threshold": goal.threshold, "patience": used_patience,
+                  "patience_source": patience_source,
                   "shrinkage": goal.shrinkage, "max_occupancy": goal.max_occupancy}  # fmt: skip
-        table = staffing_table(rows, params=params, target=goal.target)
+        table = _with_aht_source(staffing_table(rows, params=params, target=goal.target),
+                                 ahts, aht_source)  # fmt: skip
         out.append(QueueForecast(queue=name, forecast=fc, accuracy=measured,
-                                 accuracy_error=problem, plan=table))  # fmt: skip
+                                 accuracy_error=problem, plan=table, aht=ahts,
+                                 aht_source=aht_source, patience=patience,
+                                 patience_source=patience_source))  # fmt: skip
     return out
+
+
+_AHT_SOURCE = Column(
+    key="aht_source", title="AHT from", kind=Kind.TEXT,
+    description="given (one AHT for all), or measured in the history: interval (same slot "
+    "of the week), time_of_day, weekday, history (whole window), default (180 s)",
+)  # fmt: skip
+
+
+def _with_aht_source(table: Table, ahts: AhtForecast, source: str) -> Table:
+    """The plan with a column saying where each interval's AHT came from (after ``aht``)."""
+    at = [c.key for c in table.columns].index("aht") + 1
+    columns = (*table.columns[:at], _AHT_SOURCE, *table.columns[at:])
+    rows = tuple(
+        {**row, "aht_source": "given" if source == "given" else measured[2]}
+        for row, measured in zip(table.rows, ahts.intervals, strict=True)
+    )
+    return Table(name=table.name, title=table.title, columns=columns, rows=rows,
+                 params=table.params, targets=table.targets)  # fmt: skip
 
 
 def wfm_routes(
@@ -192,19 +319,20 @@ def wfm_routes(
                 zone_of(tz)
             except ValueError as exc:
                 raise BadRequest(str(exc), "zone") from None
+            measured_patience = query.get("patience") == MEASURED
             goal = StaffingGoal(
-                aht=_number(query.get("aht"), 180.0, "aht"),
+                aht=_optional(query.get("aht"), "aht"),
                 target=_number(query.get("sl"), 0.8, "sl"),
                 threshold=_number(query.get("threshold"), 20.0, "threshold"),
-                patience=_optional(query.get("patience"), "patience"),
+                patience=None if measured_patience else _optional(query.get("patience"),
+                                                                  "patience"),
                 shrinkage=_number(query.get("shrinkage"), 0.0, "shrinkage"),
                 max_occupancy=_optional(query.get("max_occupancy"), "max_occupancy"),
-            )
-            StaffingInput(calls=0, aht=goal.aht, target=goal.target, threshold=goal.threshold,
-                          patience=goal.patience, shrinkage=goal.shrinkage,
-                          max_occupancy=goal.max_occupancy)  # fmt: skip
+                patience_measured=measured_patience,
+            )  # fmt: skip
+            goal.check()
             # a plan staffs 672 intervals: bound the work one request can ask for
-            for name, value in (("aht", goal.aht), ("patience", goal.patience or 0.0),
+            for name, value in (("aht", goal.aht or 0.0), ("patience", goal.patience or 0.0),
                                 ("threshold", goal.threshold)):  # fmt: skip
                 if value > MAX_PLAN_SECONDS:
                     raise BadRequest(f"{name} must be at most {MAX_PLAN_SECONDS:.0f} s in a "
@@ -295,7 +423,6 @@ def _field_of(message: str) -> str | None:
         if message.startswith(prefix):
             return name
     return None
-
 
 
 def _bad(exc: BadRequest) -> JSONResponse:

@@ -58,7 +58,10 @@ __all__ = [
     "ForecastError",
     "accuracy",
     "accuracy_table",
+    "day_of",
     "forecast",
+    "local_slot",
+    "midnight",
 ]
 
 #: Days with data the training weeks must hold.
@@ -268,6 +271,12 @@ def _before(history: History, end: float) -> History:
     keep = max(0, min(len(history.counts), int((end - history.start) // history.interval)))
     return History(queue=history.queue, start=history.start, counts=history.counts[:keep],
                    zone=history.zone, interval=history.interval)  # fmt: skip
+
+
+#: The local-day helpers, for the modules that lay out history the same way (handle times).
+day_of = _day_of
+midnight = _midnight
+local_slot = _slot
 
 
 # -- the method -----------------------------------------------------------------------------
