@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
@@ -301,7 +302,9 @@ for k in range(50):  # one second of audio both ways, in real time
     time.sleep(max(0.0, t0 + 0.02 * k - time.monotonic()))
     recording.feed(0, caller_packet(k), PCMU)
     recording.feed(1, agent_packet(k), PCMA)
-time.sleep(0.5)  # several batches: everything fed has been sent to the recording process
+while recording._packets != ([], []):  # until the sender has taken everything fed
+    time.sleep(0.01)
+time.sleep(0.2)  # and sent it: a few more rounds
 print(recorder.pid, flush=True)
 time.sleep(600)
 """
@@ -360,3 +363,104 @@ def test_a_crashed_recording_process_fails_its_recordings_and_is_replaced(
         assert meta.caller.packets == 10 and meta.duration == 0.2
     finally:
         recorder.close()
+
+
+def test_replacing_a_crashed_recording_process_never_blocks_open(tmp_path: Path) -> None:
+    # open() runs on the event loop: it must never wait for the dead child's threads.
+    recorder = Recorder(interval=0.01)
+    try:
+        for i in range(15):
+            recording = recorder.open(tmp_path / f"{i}.wav")
+            recording.feed(0, caller_packet(0), PCMU)
+            pid = recorder.pid
+            assert pid is not None
+            os.kill(pid, signal.SIGKILL)
+            with pytest.raises(RuntimeError):
+                recording.done.result(timeout=30)
+            opened: list[object] = []
+            opener = threading.Thread(
+                target=lambda out=opened: out.append(recorder.open(tmp_path / "x"))
+            )
+            opener.start()
+            opener.join(timeout=20)
+            assert not opener.is_alive(), f"open() blocked after crash {i}"
+            (again,) = opened
+            assert isinstance(again, type(recording))
+            again.stop_nowait()
+    finally:
+        recorder.close()
+
+
+def test_a_recording_process_that_cannot_start_fails_only_that_recording(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recorder = Recorder(interval=0.01)
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(sys, "executable", str(tmp_path / "no-such-python"))
+            failed = recorder.open(tmp_path / "f.wav")
+        with pytest.raises(FileNotFoundError):
+            failed.done.result(timeout=0)
+        failed.feed(0, caller_packet(0), PCMU)  # the tap takes nothing more
+        assert failed._packets == ([], [])
+        ok = recorder.open(tmp_path / "ok.wav")  # the next one starts the process
+        ok.feed(0, caller_packet(0), PCMU)
+        assert ok.stop_nowait().result(timeout=30).caller.packets == 1
+    finally:
+        recorder.close()
+
+
+def test_signals_for_the_server_do_not_stop_the_recording_process(tmp_path: Path) -> None:
+    # Ctrl-C or a service manager's SIGTERM/SIGHUP to the whole group, even while the
+    # child is still starting: the server alone ends recordings.
+    clock = FakeClock()
+    recorder = Recorder(clock=clock, interval=0.01)
+    try:
+        recording = recorder.open(tmp_path / "s.wav")
+        pid = recorder.pid
+        assert pid is not None
+        for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            os.kill(pid, number)
+        for k in range(10):
+            recording.feed(0, caller_packet(k), PCMU)
+            clock.advance(0.02)
+        for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            os.kill(pid, number)
+        meta = recording.stop_nowait().result(timeout=30)
+        assert meta.caller.packets == 10 and recorder.pid == pid
+    finally:
+        recorder.close()
+
+
+def test_a_stalled_recording_process_bounds_memory_and_shutdown(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FakeClock()
+    recorder = Recorder(clock=clock, interval=0.01)
+    behind = recorder.open(tmp_path / "behind.wav")
+    behind.feed(0, caller_packet(0), PCMU)
+    pid = recorder.pid
+    assert pid is not None
+    time.sleep(0.2)
+    os.kill(pid, signal.SIGSTOP)  # stalled: it takes nothing more
+    try:
+        # Far more than the pipe holds: the sender blocks and the tap's list grows, until
+        # the recording ends itself (10 s of packets waiting) with one log line.
+        for k in range(1, 3000):
+            behind.feed(0, caller_packet(k % 900), PCMU)
+            clock.advance(0.02)
+            if behind._stopping:
+                break
+        assert behind._stopping and len(behind._packets[0]) <= 501
+        assert "recording process is 10 s behind" in caplog.text
+        stuck = recorder.open(tmp_path / "stuck.wav")
+        stuck.feed(0, caller_packet(0), PCMU)
+        started = time.monotonic()
+        recorder.close(timeout=2)  # the child never answers: killed after the timeout
+        assert time.monotonic() - started < 30
+        assert "did not finish within 2 s: killed" in caplog.text
+        with pytest.raises(RuntimeError):
+            stuck.done.result(timeout=10)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGCONT)

@@ -24,6 +24,7 @@ from tamas.runtime.recording_control import (
     NoSuchCall,
     NotAnswered,
     NotRecording,
+    RecordingClosed,
     RecordingPolicy,
 )
 from tamas.store import RecordingLayout, RecordingStatus, open_store
@@ -240,5 +241,19 @@ def test_a_cancelled_stop_request_still_completes_the_file_and_row(tmp_path: Pat
             (row,) = await asyncio.to_thread(r.store.recordings.list_recordings, call_id="gone")
             assert row.status is RecordingStatus.OK and row.duration > 0.4
             assert sox_info(r.data_dir / row.path)[0] == 2
+
+    run(main)
+
+
+def test_no_recording_starts_once_shutdown_began(tmp_path: Path) -> None:
+    # A call answered while Tamas shuts down: its row could no longer be written.
+    async def main() -> None:
+        async with rig(tmp_path) as r:
+            await r.call("call-c")
+            await r.control.aclose()
+            with pytest.raises(RecordingClosed):
+                r.control.start("call-c")
+            r.control.call_answered("call-c")  # the policy's start: logged, not raised
+            assert r.control.current("call-c") is None
 
     run(main)

@@ -31,6 +31,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -38,7 +39,7 @@ import time
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import IO, Final, Protocol
+from typing import IO, Any, Final, Protocol
 
 from tamas.media.recording import Law, Layout
 from tamas.runtime.recorder_worker import Item, RecordingMetadata, read_frame, write_frame
@@ -51,6 +52,10 @@ Clock = Callable[[], float]
 #: Recordings per message to the child: each message is pickled with the GIL held.
 _PER_MESSAGE: Final = 32
 _PIPE_BYTES: Final = 1 << 20
+#: Packets one side of a recording may have waiting (10 s of 20 ms packets) before the
+#: recording is ended early: the recording process is stalled or slower than the calls.
+_MAX_PENDING: Final = 500
+_SHIELDED: Final = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 
 
 class _CodecName(Protocol):
@@ -79,22 +84,24 @@ class ActiveRecording:
 
     def __init__(
         self,
-        recorder: Recorder,
+        child: _Child | None,
         rid: int,
         path: Path,
         *,
+        clock: Clock,
         layout: Layout,
         start: float,
         caller_side: int,
+        delay: float,
     ) -> None:
         self.path = path
         self.layout = layout
-        self._recorder = recorder
+        self._child = child
         self._rid = rid
-        self._clock = recorder.clock
+        self._clock = clock
         # Sent with the first batch: the child learns of the recording from it.
         self._header: tuple[str, str, float, int, float] | None = (
-            str(path), layout.value, start, caller_side, recorder.delay
+            str(path), layout.value, start, caller_side, delay
         )  # fmt: skip
         # Filled on the loop, taken by the sender thread: packets per bridge side, and the
         # payload types seen on each side with their law (learnt when the codec changes).
@@ -114,7 +121,10 @@ class ActiveRecording:
             return  # after the stop time: not part of the recording
         if codec is not self._codecs[side]:
             self._learn(side, codec)
-        self._packets[side].append((self._clock(), packet))
+        pending = self._packets[side]
+        pending.append((self._clock(), packet))
+        if len(pending) > _MAX_PENDING:
+            self._fell_behind()
 
     def _learn(self, side: int, codec: CodecLike) -> None:
         self._codecs[side] = codec
@@ -123,6 +133,17 @@ class ActiveRecording:
             laws = dict(self._laws[side])
             laws[codec.payload_type] = name
             self._laws = (laws, self._laws[1]) if side == 0 else (self._laws[0], laws)
+
+    def _fell_behind(self) -> None:
+        """The recording process has not taken this recording's audio for a long while
+        (stalled, or slower than the calls): end the recording here, keeping what it has,
+        rather than let the server's memory grow."""
+        log.error(
+            "recording %s stopped early: the recording process is %.0f s behind",
+            self.path,
+            _MAX_PENDING * 0.02,
+        )
+        self.stop_nowait()
 
     def pause(self, now: float | None = None) -> None:
         self._commands.append((self._now(now), _Command.PAUSE))
@@ -135,7 +156,8 @@ class ActiveRecording:
         if not self._stopping:
             self._stopping = True
             self._commands.append((self._now(now), _Command.STOP))
-            self._recorder.wake()
+            if self._child is not None:
+                self._child.wake.set()
         return self._done
 
     async def stop(self, now: float | None = None) -> RecordingMetadata:
@@ -177,16 +199,157 @@ class ActiveRecording:
 
     def _fail(self, exc: BaseException) -> None:
         self._stopping = True  # the tap stops collecting for a file that cannot be written
+        del self._packets[0][:], self._packets[1][:]
         if not self._done.done():
             self._done.set_exception(exc)
 
 
+class _Child:
+    """One recording process, its pipes, its two threads and the recordings it holds.
+
+    A crashed child is replaced by a new ``_Child``; the old one's threads end on their own
+    (nothing ever waits for them while holding a lock or on the event loop).
+    """
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+        self.lock = threading.Lock()
+        self.recordings: dict[int, ActiveRecording] = {}  # not yet answered
+        self.wake = threading.Event()
+        self.dead = False
+        # Signals meant for the server (Ctrl-C, a service manager's SIGTERM to the whole
+        # group) stay blocked until the child has set them to be ignored: the server
+        # decides when recordings end. Its own session keeps a terminal's signals away.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _SHIELDED)
+        try:
+            self.process = subprocess.Popen(
+                # -P: never import a numpy.py or tamas/ from the server's working directory
+                [sys.executable, "-P", "-m", "tamas.runtime.recorder_worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                close_fds=True,
+                start_new_session=True,
+            )
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.to_child: IO[bytes] = self.process.stdin
+        self.from_child: IO[bytes] = self.process.stdout
+        with contextlib.suppress(OSError):  # a bigger pipe rides out the child's pauses
+            fcntl.fcntl(self.to_child.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+        self.sender = threading.Thread(target=self._send_loop, name="tamas-recorder", daemon=True)
+        self.reader = threading.Thread(
+            target=self._read_loop, name="tamas-recorder-answers", daemon=True
+        )
+        self.sender.start()
+        self.reader.start()
+
+    def add(self, recording: ActiveRecording) -> None:
+        with self.lock:
+            self.recordings[recording._rid] = recording
+
+    def open_count(self) -> int:
+        with self.lock:
+            return sum(1 for r in self.recordings.values() if not r._sent_stop)
+
+    def kill(self) -> None:
+        with contextlib.suppress(OSError):
+            self.process.kill()
+
+    # --- sender thread ----------------------------------------------------------------
+
+    def _send_loop(self) -> None:
+        recorder = self.recorder
+        try:
+            while True:
+                self.wake.wait(recorder.interval)
+                self.wake.clear()
+                with self.lock:
+                    active = [r for r in self.recordings.values() if not r._sent_stop]
+                closing = recorder.closing
+                if self.dead:
+                    return
+                now = recorder.clock()
+                if closing:
+                    for recording in active:
+                        recording.stop_nowait(now)
+                items: list[Item] = []
+                for recording in active:
+                    items.append(recording._take())
+                    if len(items) == _PER_MESSAGE:
+                        write_frame(self.to_child, ("batch", now, items))
+                        items = []
+                if items:
+                    write_frame(self.to_child, ("batch", now, items))
+                if closing:
+                    write_frame(self.to_child, ("close", now))
+                    return
+        except Exception as exc:  # the child is gone or the batch was unusable: end it
+            if not self.dead:
+                log.error("the recording process stopped taking audio: %r", exc)
+            self.kill()
+        finally:
+            with contextlib.suppress(OSError):
+                self.to_child.close()
+
+    # --- reader thread ----------------------------------------------------------------
+
+    def _read_loop(self) -> None:
+        while True:
+            try:
+                message = read_frame(self.from_child)
+            except Exception as exc:  # a broken answer: the stream can't be trusted any more
+                log.error("unreadable answer from the recording process: %r", exc)
+                self.kill()
+                message = None
+            if message is None:
+                break
+            self._answer(message)
+        with self.lock:
+            orphans = list(self.recordings.values())
+            self.recordings.clear()
+            self.dead = True
+        self.wake.set()  # the sender sees ``dead`` and ends
+        with contextlib.suppress(OSError):
+            self.from_child.close()
+        self.process.wait()
+        if orphans:
+            log.error(
+                "the recording process ended (exit %s) with %d recordings unfinished",
+                self.process.returncode,
+                len(orphans),
+            )
+        for recording in orphans:
+            recording._fail(RuntimeError("the recording process ended"))
+
+    def _answer(self, message: tuple[Any, ...]) -> None:
+        kind = message[0]
+        if kind == "cpu":
+            self.recorder.cpu_seconds += float(message[1])
+            return
+        with self.lock:
+            recording = self.recordings.pop(int(message[1]), None)
+        if recording is None:
+            return
+        if kind == "done" and recording._sent_stop:
+            recording._done.set_result(message[2])
+        elif kind == "done":  # finished although never stopped: its audio stopped coming
+            recording._fail(RuntimeError("the recording process ended the recording early"))
+        else:
+            log.error("recording %s failed: %s", recording.path, message[2])
+            recording._fail(
+                message[2] if isinstance(message[2], BaseException) else RuntimeError(message[2])
+            )
+
+
 class Recorder:
-    """The recording process and the two threads that talk to it, for every recording.
+    """Every recording of the process: the recording process and its two threads.
 
     Every time (``now`` of open, pause, resume, stop, and the arrival stamps) is on ``clock``,
     ``time.monotonic`` by default: the clock of asyncio's ``loop.time()`` (uvloop's is the
-    same monotonic clock, to the millisecond), so the engine may pass its loop time.
+    same monotonic clock, to the millisecond), so the engine may pass its loop time. The
+    recording process is started by the first :meth:`open`, and again by the next one if it
+    died.
     """
 
     def __init__(
@@ -199,41 +362,18 @@ class Recorder:
         self.interval = interval
         self.delay = delay
         self.clock = clock
-        self._lock = threading.Lock()
-        self._recordings: dict[int, ActiveRecording] = {}  # not yet answered by the child
-        self._next_rid = 0
-        self._wake = threading.Event()
-        self._closing = False
-        #: CPU seconds the recording process spent, known once it has closed.
+        self.closing = False
+        #: CPU seconds the recording processes spent, known once they have closed.
         self.cpu_seconds = 0.0
-        self._process: subprocess.Popen[bytes] | None = None  # started by the first open
-        self._dead = False
-
-    def _start_process(self) -> None:
-        """Start the recording process and its two threads (again, after a crash)."""
-        self._dead = False
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "tamas.runtime.recorder_worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            close_fds=True,
-        )
-        assert self._process.stdin is not None and self._process.stdout is not None
-        self._to_child: IO[bytes] = self._process.stdin
-        self._from_child: IO[bytes] = self._process.stdout
-        with contextlib.suppress(OSError):  # a bigger pipe rides out the child's pauses
-            fcntl.fcntl(self._to_child.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
-        self._sender = threading.Thread(target=self._send_loop, name="tamas-recorder", daemon=True)
-        self._reader = threading.Thread(
-            target=self._read_loop, name="tamas-recorder-answers", daemon=True
-        )
-        self._sender.start()
-        self._reader.start()
+        self._lock = threading.Lock()
+        self._child: _Child | None = None
+        self._next_rid = 0
 
     @property
     def pid(self) -> int | None:
         """The recording process's pid (None before the first recording)."""
-        return None if self._process is None else self._process.pid
+        child = self._child
+        return None if child is None else child.process.pid
 
     def open(
         self,
@@ -246,117 +386,64 @@ class Recorder:
         """Start a recording at ``now``; the file is created by the recording process.
 
         ``caller_side`` is the bridge side (0 or 1) whose received audio is the caller's.
+        If no recording process can be started, the recording is returned already failed
+        (its ``done`` holds the error), so that a call goes on without it.
         """
         with self._lock:
-            if self._closing:
+            if self.closing:
                 raise RuntimeError("the recorder is closed")
-            if self._process is None:
-                self._start_process()
-            elif self._dead:  # it crashed (logged): a new one takes the new recordings
-                self._wake.set()
-                self._sender.join()
-                self._reader.join()
-                self._process.wait()
-                self._start_process()
             rid = self._next_rid
             self._next_rid += 1
-            recording = ActiveRecording(
-                self,
-                rid,
-                Path(path),
-                layout=layout,
-                start=self.clock() if now is None else now,
-                caller_side=caller_side,
-            )
-            self._recordings[rid] = recording
+            child = self._child
+            failure: OSError | None = None
+            if child is None or child.dead:
+                try:
+                    child = self._child = _Child(self)
+                except OSError as exc:
+                    log.error("cannot start the recording process: %s", exc)
+                    child, failure = None, exc
+        recording = ActiveRecording(
+            child,
+            rid,
+            Path(path),
+            clock=self.clock,
+            layout=layout,
+            start=self.clock() if now is None else now,
+            caller_side=caller_side,
+            delay=self.delay,
+        )
+        if child is None:
+            assert failure is not None
+            recording._fail(failure)
+        else:
+            child.add(recording)
+            if child.dead:  # it died just now, before it could have the recording
+                recording._fail(RuntimeError("the recording process ended"))
         return recording
 
     def __len__(self) -> int:
+        """Recordings in progress (not yet stopped)."""
+        child = self._child
+        return 0 if child is None else child.open_count()
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Stop every recording now (their files complete) and end the process.
+
+        If the recording process has not finished within ``timeout`` seconds (stalled), it
+        is killed and the recordings it had not finished fail.
+        """
         with self._lock:
-            return sum(1 for r in self._recordings.values() if not r._sent_stop)
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    # --- sender thread ----------------------------------------------------------------
-
-    def _send_loop(self) -> None:
-        try:
-            while True:
-                self._wake.wait(self.interval)
-                self._wake.clear()
-                with self._lock:
-                    active = [r for r in self._recordings.values() if not r._sent_stop]
-                    closing = self._closing
-                if self._dead:
-                    return
-                now = self.clock()
-                if closing:
-                    for recording in active:
-                        recording.stop_nowait(now)
-                items: list[Item] = []
-                for recording in active:
-                    items.append(recording._take())
-                    if len(items) == _PER_MESSAGE:
-                        write_frame(self._to_child, ("batch", now, items))
-                        items = []
-                if items:
-                    write_frame(self._to_child, ("batch", now, items))
-                if closing:
-                    write_frame(self._to_child, ("close", now))
-                    return
-        except OSError as exc:  # the child is gone: its reader fails what is left
-            log.error("the recording process stopped taking audio: %s", exc)
-        finally:
-            with contextlib.suppress(OSError):
-                self._to_child.close()
-
-    # --- reader thread ----------------------------------------------------------------
-
-    def _read_loop(self) -> None:
-        while True:
-            try:
-                message = read_frame(self._from_child)
-            except Exception as exc:  # the answers stop; the orphans are failed below
-                log.error("unreadable answer from the recording process: %s", exc)
-                message = None
-            if message is None:
-                break
-            kind = message[0]
-            if kind == "cpu":
-                self.cpu_seconds = message[1]
-                continue
-            with self._lock:
-                recording = self._recordings.pop(message[1], None)
-            if recording is None:
-                continue
-            if kind == "done":
-                recording._done.set_result(message[2])
-            else:
-                log.error("recording %s failed: %s", recording.path, message[2])
-                recording._fail(message[2])
-        with self._lock:
-            orphans = list(self._recordings.values())
-            self._recordings.clear()
-            self._dead = True
-        self._wake.set()
-        with contextlib.suppress(OSError):
-            self._from_child.close()
-        if orphans:
-            log.error("the recording process ended with %d recordings unfinished", len(orphans))
-        for recording in orphans:
-            recording._fail(RuntimeError("the recording process ended"))
-
-    def close(self) -> None:
-        """Stop every recording now (their files complete) and end the process."""
-        with self._lock:
-            self._closing = True
-            if self._process is None:
-                return
-        self._wake.set()
-        self._sender.join()
-        self._reader.join()
-        self._process.wait()
+            self.closing = True
+            child = self._child
+        if child is None:
+            return
+        child.wake.set()
+        child.sender.join(timeout)
+        child.reader.join(timeout)
+        if child.reader.is_alive():
+            log.error("the recording process did not finish within %.0f s: killed", timeout)
+            child.kill()
+            child.reader.join()
 
     async def aclose(self) -> None:
         await asyncio.to_thread(self.close)

@@ -7,6 +7,8 @@ Theory of operation
 output with length-prefixed pickles (:func:`write_frame`, :func:`read_frame`): a private pipe
 between two processes of the same program, never a socket.
 
+Each message is an 8-byte little-endian length, then the pickle.
+
 In: ``("batch", now, items)``, where each item is one recording's news since the last batch::
 
     (rid, header or None, commands, laws, (packets of side 0, packets of side 1))
@@ -54,7 +56,7 @@ from tamas.media.wav import WavWriter
 
 __all__ = ["RecordingMetadata", "Worker", "main", "read_frame", "write_frame"]
 
-_LENGTH: Final = struct.Struct("<I")
+_LENGTH: Final = struct.Struct("<Q")
 _RATE: Final = 8000
 
 Packets = list[tuple[float, bytes]]
@@ -215,9 +217,14 @@ class Worker:
         del self._jobs[rid]
         self._answer(("done", rid, metadata))
 
-    def _answer(self, message: object) -> None:
-        with contextlib.suppress(OSError):  # a parent that is gone reads no answers
+    def _answer(self, message: tuple[object, ...]) -> None:
+        try:
             write_frame(self._out, message)
+        except OSError:
+            pass  # a parent that is gone reads no answers
+        except Exception as exc:  # e.g. an exception that does not pickle: say it in words
+            with contextlib.suppress(OSError):
+                write_frame(self._out, (message[0], message[1], RuntimeError(repr(exc))))
 
     def close(self, now: float) -> None:
         """Finish every recording at ``now``."""
@@ -226,25 +233,33 @@ class Worker:
 
 
 def main() -> int:
+    # Signals meant for the server reach this process too (a service manager signals the
+    # whole group): the server decides when recordings end, by closing the pipe. The parent
+    # started this process with them blocked; ignore them, then take them off the mask.
+    shielded = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    for number in shielded:
+        signal.signal(number, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, shielded)
     source, out = sys.stdin.buffer, sys.stdout.buffer
-    worker = Worker(out)
-    # Ctrl-C or a service manager's SIGTERM reach the whole process group: the parent
-    # decides when recordings end (it closes the pipe), so this process waits for it.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    sys.stdout = sys.stderr  # a stray print must not corrupt the answers
     with contextlib.suppress(OSError):
         os.nice(2)  # the relay's event loop comes first when both want the CPU
-    while True:
-        message = read_frame(source)
-        if message is None:  # the parent is gone: keep what it sent
-            worker.close(worker.now)
-            return 0
-        if message[0] == "batch":
-            worker.batch(message[1], message[2])
-        elif message[0] == "close":
-            worker.close(max(worker.now, message[1]))
-            worker._answer(("cpu", time.process_time()))
-            return 0
+    worker = Worker(out)
+    try:
+        while True:
+            message = read_frame(source)
+            if message is None:  # the parent is gone: keep what it sent
+                worker.close(worker.now)
+                return 0
+            if message[0] == "batch":
+                worker.batch(message[1], message[2])
+            elif message[0] == "close":
+                worker.close(max(worker.now, message[1]))
+                worker._answer(("cpu", time.process_time()))
+                return 0
+    except BaseException as exc:  # one line in the server's log, never a traceback
+        print(f"tamas recording process: {exc!r}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -64,6 +64,7 @@ __all__ = [
     "NoSuchCall",
     "NotAnswered",
     "NotRecording",
+    "RecordingClosed",
     "RecordingControl",
     "RecordingError",
     "RecordingInfo",
@@ -103,6 +104,10 @@ class AlreadyRecording(RecordingError):
 
 class NotRecording(RecordingError):
     """The call is not being recorded, so it cannot be paused, resumed or stopped."""
+
+
+class RecordingClosed(RecordingError):
+    """Tamas is shutting down: no new recording starts."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -200,6 +205,7 @@ class RecordingControl:
         self._active: dict[str, _Entry] = {}
         self._counts: dict[str, int] = {}
         self._finishing: set[asyncio.Task[RecordingRecord]] = set()
+        self._closed = False
 
     @property
     def recordings_dir(self) -> Path:
@@ -209,6 +215,8 @@ class RecordingControl:
 
     def start(self, call_id: str, *, layout: Layout | None = None) -> RecordingInfo:
         """Start recording ``call_id`` now (its bridge gets the recording as its tap)."""
+        if self._closed:  # a call answered during shutdown: its row could not be written
+            raise RecordingClosed("Tamas is shutting down")
         if not self._lookup.has_call(call_id):
             raise NoSuchCall(f"no call {call_id}")
         if call_id in self._active:
@@ -306,6 +314,7 @@ class RecordingControl:
         """Stop every recording and wait until each file is complete and its row written.
 
         Call before closing the recorder and the store writer."""
+        self._closed = True
         for call_id in list(self._active):
             self.call_ended(call_id)
         if self._finishing:

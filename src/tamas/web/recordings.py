@@ -31,6 +31,7 @@ from tamas.runtime.recording_control import (
     NoSuchCall,
     NotAnswered,
     NotRecording,
+    RecordingClosed,
     RecordingControl,
     RecordingError,
     RecordingInfo,
@@ -49,6 +50,7 @@ _ERRORS: Final[dict[type[RecordingError], tuple[int, str]]] = {
     NotAnswered: (409, "not_answered"),
     AlreadyRecording: (409, "already_recording"),
     NotRecording: (409, "not_recording"),
+    RecordingClosed: (503, "shutting_down"),
 }
 _ACTIONS: Final = ("start", "pause", "resume", "stop")
 _DEFAULT_PAGE: Final = 50
