@@ -251,6 +251,15 @@ def _schemas() -> dict[str, Schema]:
             "queue": STR,
             "forecast": _obj({"start": TIME, "zone": STR, "interval": INT, "weeks": INT,
                               "trend": NUM, "total": NUM, "unknown_slots": INT}),
+            "aht": _obj({"source": {"enum": ["measured", "given"]}, "min_handled": INT,
+                         "handled": INT, "measured_overall": _null(NUM),
+                         "sources": {"type": "object", "additionalProperties": INT}},
+                        description="the AHT measured per interval in the history "
+                        "(docs/staffing.md); `source`: what the plan used"),
+            "patience": _obj({"source": {"enum": ["none", "given", "measured"]},
+                              "measured": _null(NUM), "abandoned": INT},
+                             description="mean patience measured in the history (null: "
+                             "fewer than 10 abandoned calls); `source`: what the plan used"),
             "accuracy": _null(_ref("Table")), "accuracy_error": _null(STR),
             "plan": _ref("Table")}),
         "Forecasts": _obj({"queues": {"type": "array", "items": _ref("QueueForecast")}}),
@@ -522,9 +531,15 @@ def _paths() -> dict[str, dict[str, Schema]]:
                     _query("weeks", {"type": "integer", "minimum": 2, "maximum": 52}),
                     _query("holdout", {"type": "integer", "minimum": 1, "maximum": 26}),
                     _query("zone", STR, "IANA time zone (default reports.timezone)"),
+                    _query("aht", {"type": "number", **_STAFFING["aht"]},
+                           "one AHT (s) for every interval; default: the AHT measured per "
+                           "interval in the history"),
+                    _query("patience", {"anyOf": [
+                        {"type": "number", **_STAFFING["patience"]}, {"const": "measured"}]},
+                        "mean patience (s) for Erlang A, or `measured` (from the history); "
+                        "default: Erlang C"),
                     *(_query(n, {"type": "number", **_STAFFING[n]})
-                      for n in ("aht", "sl", "threshold", "patience", "shrinkage",
-                                "max_occupancy"))])},
+                      for n in ("sl", "threshold", "shrinkage", "max_occupancy"))])},
     }  # fmt: skip
 
 
