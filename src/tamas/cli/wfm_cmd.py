@@ -114,7 +114,8 @@ def _add_goal(
                         help="target service level, 0-1 (default 0.8)")  # fmt: skip
     parser.add_argument("--threshold", type=float, default=20.0, metavar="S",
                         help="service level threshold in seconds (default 20)")  # fmt: skip
-    parser.add_argument("--patience", type=_patience if measured else float, metavar="S",
+    parser.add_argument("--patience", type=_patience if measured else float,
+                        metavar="S|measured" if measured else "S",
                         help="mean patience in seconds: Erlang A (default: Erlang C)"
                         + (f"; {MEASURED!r}: the patience measured in the history"
                            if measured else ""))  # fmt: skip
