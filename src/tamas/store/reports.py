@@ -519,7 +519,13 @@ def _value_names(table: sa.Table) -> tuple[str, ...]:
 
 
 def _total(column: Any) -> Any:
-    return sa.func.max(column) if column.name == "max_wait" else sa.func.sum(column)
+    """max(max_wait), sum(the rest); an integer sum cast back to BIGINT (PostgreSQL sums a
+    BIGINT into NUMERIC, which the driver returns as Decimal: slow to turn into floats)."""
+    if column.name == "max_wait":
+        return sa.func.max(column)
+    if isinstance(column.type, sa.BigInteger):
+        return sa.cast(sa.func.sum(column), sa.BigInteger)
+    return sa.func.sum(column)
 
 
 def _rollup(fine: sa.Table, keys: Sequence[str], day: int, following: int) -> Any:
