@@ -35,13 +35,16 @@ keeps flowing through the placement while paused, so alignment survives the paus
 
 Cost: in a batch (:meth:`Recording.feed_rtp_batch`), each run of packets whose timestamps
 follow each other (the usual case: one run per batch) is decoded with one G.711 table look-up
-and placed with one array copy; what remains per packet is reading its header (about 1 µs).
+and placed with one array copy; the headers of a run of same-size plain packets are cut off
+in the same numpy pass. What remains per packet is reading its header with one
+``struct.unpack_from`` (about 0.3 µs).
 (Reading a batch's headers as one numpy array was tried: slower below ~40 packets, as numpy's
 fixed cost per call dominates.)
 """
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum, IntEnum
@@ -66,6 +69,8 @@ __all__ = [
 Int16Array = npt.NDArray[np.int16]
 
 _RATE: Final = 8000
+#: Payload type (with the marker bit), timestamp and SSRC of a plain RTP header.
+_PLAIN_HEADER: Final = struct.Struct("!xBxxII")
 _TS_MOD: Final = 1 << 32
 _TS_HALF: Final = 1 << 31
 
@@ -269,39 +274,57 @@ class Recording:
         if self.state is RecordingState.STOPPED:
             return
         stats = self.stats[side]
+        # A run is packets placed as one: whole plain packets of one size (their headers are
+        # cut off in numpy, see _place_run), or payloads (run_size -1) of the other kinds.
         run: list[bytes] = []
-        run_ts = next_ts = run_pt = run_ssrc = 0
+        run_ts = next_ts = run_pt = run_ssrc = run_size = 0
         run_arrival = 0.0
         for arrival, packet in packets:
-            if packet[0] == 0x80 and len(packet) > 12:  # plain RTP: no CSRC, extension, padding
-                pt = packet[1] & 0x7F
-                ts = int.from_bytes(packet[4:8], "big")
-                ssrc = int.from_bytes(packet[8:12], "big")
-                payload = packet[12:]
+            size = len(packet)
+            if size > 12 and packet[0] == 0x80:  # plain RTP: no CSRC, extension, padding
+                second, ts, ssrc = _PLAIN_HEADER.unpack_from(packet)
+                pt = second & 0x7F
+                samples = size - 12
+                piece = packet
             else:
                 parsed = rtp_payload(packet)
                 if parsed is None or not parsed[3]:
                     stats.ignored += 1
                     continue
-                pt, ts, ssrc, payload = parsed
+                pt, ts, ssrc, piece = parsed
+                size, samples = -1, len(piece)
             if pt not in laws:
                 stats.ignored += 1
                 continue
             stats.packets += 1
-            if run and (ts != next_ts or ssrc != run_ssrc or pt != run_pt):
-                self._place_run(side, run, laws[run_pt], run_ts, run_ssrc, run_arrival)
+            if run and (
+                ts != next_ts or ssrc != run_ssrc or pt != run_pt or size != run_size
+            ):
+                self._place_run(side, run, run_size, laws[run_pt], run_ts, run_ssrc, run_arrival)
                 run = []
             if not run:
-                run_ts, run_ssrc, run_pt, run_arrival = ts, ssrc, pt, arrival
-            run.append(payload)
-            next_ts = (ts + len(payload)) % _TS_MOD
+                run_ts, run_ssrc, run_pt, run_size, run_arrival = ts, ssrc, pt, size, arrival
+            run.append(piece)
+            next_ts = (ts + samples) % _TS_MOD
         if run:
-            self._place_run(side, run, laws[run_pt], run_ts, run_ssrc, run_arrival)
+            self._place_run(side, run, run_size, laws[run_pt], run_ts, run_ssrc, run_arrival)
 
     def _place_run(
-        self, side: Side, run: list[bytes], law: Law, ts: int, ssrc: int, arrival: float
+        self,
+        side: Side,
+        run: list[bytes],
+        size: int,
+        law: Law,
+        ts: int,
+        ssrc: int,
+        arrival: float,
     ) -> None:
-        samples = _DECODE[law][np.frombuffer(b"".join(run), np.uint8)]
+        """Decode and place a run: ``size`` bytes per whole plain packet, or -1 for payloads."""
+        data = np.frombuffer(b"".join(run), np.uint8)
+        if size > 0:
+            samples = _DECODE[law][data.reshape(len(run), size)[:, 12:]].ravel()
+        else:
+            samples = _DECODE[law][data]
         self._write(side, self._locate(side, ts, ssrc, arrival), samples)
 
     def _locate(self, side: Side, timestamp: int, ssrc: int | None, arrival: float) -> int:
