@@ -85,7 +85,7 @@ def test_migration_0008_down_and_up_again(store: Store, flows: IvrFlows) -> None
     assert "ivr_flows" not in tables
     assert {"contacts", "queue_days"} <= tables  # earlier tables are untouched
     migrate.upgrade(store.engine)
-    assert store.revision() == migrate.head_revision() == "0008"
+    assert store.revision() == migrate.head_revision()  # 0008 and the later ones, again
     assert flows.list() == []  # back, empty
     flows.put(flow())
     assert flows.get("main") is not None
