@@ -109,6 +109,7 @@ class ActiveRecording:
         self._commands: list[tuple[float, _Command]] = []
         self._codecs: list[CodecLike | None] = [None, None]
         self._laws: tuple[dict[int, str], dict[int, str]] = ({}, {})
+        self._sent_laws: object = None  # the ``_laws`` the child has (sent when they change)
         self._done: concurrent.futures.Future[RecordingMetadata] = concurrent.futures.Future()
         self._stopping = False
         self._sent_stop = False
@@ -189,11 +190,14 @@ class ActiveRecording:
         header, self._header = self._header, None
         if any(command is _Command.STOP for _, command in commands):
             self._sent_stop = True
+        laws = self._laws  # replaced whole by _learn, so "is" tells a change
+        news = None if laws is self._sent_laws else laws
+        self._sent_laws = laws
         return (
             self._rid,
             header,
             [(at, command.value) for at, command in commands],
-            self._laws,
+            news,
             (batches[0], batches[1]),
         )
 

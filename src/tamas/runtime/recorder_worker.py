@@ -15,7 +15,8 @@ In: ``("batch", now, items)``, where each item is one recording's news since the
 
 ``header`` (on the first item of a recording only) is ``(path, layout, start, caller_side,
 delay)``; ``commands`` are ``(time, "pause" | "resume" | "stop")``; ``laws`` maps each side's
-recorded payload types to their G.711 law; packets are ``(arrival, RTP packet)``. The worker
+recorded payload types to their G.711 law (None when they have not changed since the last
+item); packets are ``(arrival, RTP packet)``. The worker
 feeds them to the pure assembler (:class:`tamas.media.recording.Recording`), applies the
 commands by their time, writes what is final at ``now`` to the WAV file (header patched after
 each write: a file is always valid up to its last batch), and on a stop finishes the file
@@ -43,8 +44,8 @@ import signal
 import struct
 import sys
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final
 
@@ -61,8 +62,8 @@ _RATE: Final = 8000
 
 Packets = list[tuple[float, bytes]]
 Header = tuple[str, str, float, int, float]
-Item = tuple[int, Header | None, list[tuple[float, str]], tuple[dict[int, str], dict[int, str]],
-             tuple[Packets, Packets]]  # fmt: skip
+Laws = tuple[dict[int, str], dict[int, str]]
+Item = tuple[int, Header | None, list[tuple[float, str]], Laws | None, tuple[Packets, Packets]]
 
 
 def write_frame(out: IO[bytes], message: object) -> None:
@@ -121,14 +122,20 @@ class _Job:
     caller_side: int
     assembly: Recording
     writer: WavWriter | None = None
+    laws: tuple[dict[int, Law], dict[int, Law]] = field(default_factory=lambda: ({}, {}))
 
-    def feed(self, laws: Sequence[Mapping[int, str]], packets: Sequence[Packets]) -> None:
+    def learn(self, laws: Laws) -> None:
+        """The recorded payload types of each side changed (a codec was learnt)."""
+        self.laws = ({pt: Law(name) for pt, name in laws[0].items()},
+                     {pt: Law(name) for pt, name in laws[1].items()})  # fmt: skip
+
+    def feed(self, packets: Sequence[Packets]) -> None:
         for side in (0, 1):
             if packets[side]:
                 self.assembly.feed_rtp_batch(
                     Side.CALLER if side == self.caller_side else Side.AGENT,
                     packets[side],
-                    {pt: Law(name) for pt, name in laws[side].items()},
+                    self.laws[side],
                 )
 
     def write(self, chunk: npt.NDArray[np.int16]) -> None:
@@ -196,12 +203,14 @@ class Worker:
         job: _Job,
         now: float,
         commands: Sequence[tuple[float, str]],
-        laws: Sequence[Mapping[int, str]],
+        laws: Laws | None,
         packets: Sequence[Packets],
     ) -> None:
         # Packets before commands: pause, resume and stop act on the timeline by their time,
         # and a packet fed before a stop is always in the stop's batch or an earlier one.
-        job.feed(laws, packets)
+        if laws is not None:
+            job.learn(laws)
+        job.feed(packets)
         stopped_at: float | None = None
         for at, command in commands:
             if command == "pause":
@@ -229,7 +238,7 @@ class Worker:
     def close(self, now: float) -> None:
         """Finish every recording at ``now``."""
         for rid in list(self._jobs):
-            self.batch(now, [(rid, None, [(now, "stop")], ({}, {}), ([], []))])
+            self.batch(now, [(rid, None, [(now, "stop")], None, ([], []))])
 
 
 def main() -> int:
