@@ -4,7 +4,10 @@ Theory of operation
 -------------------
 ``queue_intervals`` and ``agent_intervals`` hold one row per (queue|agent, start) with the
 additive counters of ``tamas.reporting.intervals``; ``agent_pause_intervals`` holds the
-paused seconds per (agent, start, reason). ``queue_days``, ``agent_days`` and
+paused seconds per (agent, start, reason); ``center_intervals`` holds the queues' 15-minute
+rows summed over every queue (one row per ``start``: it has no zone, a 15-minute start is
+the same instant in every zone, so it is kept always and filled by its migration, 0010).
+``queue_days``, ``agent_days`` and
 ``agent_pause_days`` hold the same counters per LOCAL day (``day``: the epoch of the local
 midnight in the center's time zone, :func:`tamas.reporting.intervals.local_day`; 23, 24 or
 25 hours long across daylight-saving changes). ``queue_hours`` holds them per queue and LOCAL
@@ -19,7 +22,7 @@ numbers of the FCR count (``Aggregator.take_caller_changes``), kept apart from t
 so that a batch writes only the numbers it changed.
 
 :func:`apply` adds a batch of deltas ("x = x + dx", ``max_wait`` by max) to the 15-minute
-rows AND to their hour and day rows, writes the caller changes, the new seq and the snapshot in ONE
+rows, to the center's 15-minute rows AND to their hour and day rows, writes the caller changes, the new seq and the snapshot in ONE
 transaction, so the rows and the state always agree: after a crash the maintainer restores
 the snapshot and continues after its seq, and a batch is never counted twice (a batch whose
 seq is not beyond the stored one is skipped; with ``expect_seq`` a writer that is not where
@@ -43,14 +46,18 @@ whatever their zone (a sum over whole days of any zone is the same sum); per 60-
 interval of the queues from the hour tables when they are in the query's zone
 (``center_hours`` without a queue filter, else ``queue_hours``). Otherwise
 (another zone, tables not built, 15- or 30-minute intervals, agents per interval)
-everything is read from the 15-minute rows: the same figures, slower. 15-minute rows are
-summed per ``start`` in SQL and put into their 15/30/60-minute interval in Python (a
-``GROUP BY`` of the interval expression made SQLite sort every row: slower).
-:func:`peak_interval` (the busiest 15-minute interval) is one ``GROUP BY start ORDER BY
-sum(offered) DESC LIMIT 1``.
+everything is read from the 15-minute rows: the same figures, slower. Wherever the queues
+are read from 15-minute rows summed over every queue (no queue filter, grouped per
+interval, per day or in total, edges included) the rows come from ``center_intervals``: one
+row per 15 minutes, not one per queue. 15-minute rows are summed per ``start`` in SQL and
+put into their 15/30/60-minute interval in Python (a ``GROUP BY`` of the interval
+expression made SQLite sort every row: slower). :func:`peak_interval` (the busiest
+15-minute interval) is one ``ORDER BY offered DESC LIMIT 1`` over ``center_intervals``
+(with a queue filter, ``GROUP BY start ORDER BY sum(offered) DESC LIMIT 1`` over the
+queues' rows).
 
-The tables are defined here on the shared ``metadata`` (migrations 0006, 0007 and 0009
-create them).
+The tables are defined here on the shared ``metadata`` (migrations 0006, 0007, 0009 and
+0010 create them).
 """
 
 from __future__ import annotations
@@ -98,6 +105,7 @@ __all__ = [
     "agent_rows",
     "apply",
     "center_hours",
+    "center_intervals",
     "clear",
     "day_zone",
     "days_ready",
@@ -153,6 +161,12 @@ queue_intervals = _rows_table("queue_intervals", "queue", "start", QUEUE_COLUMNS
 agent_intervals = _rows_table("agent_intervals", "agent", "start", AGENT_COLUMNS)
 agent_pause_intervals = _pause_table("agent_pause_intervals", "start")
 queue_hours = _rows_table("queue_hours", "queue", "hour", QUEUE_COLUMNS)
+center_intervals = sa.Table(
+    "center_intervals",
+    metadata,
+    sa.Column("start", sa.BigInteger, primary_key=True, autoincrement=False),
+    *(_counter(n, i) for n, i in QUEUE_COLUMNS),
+)
 center_hours = sa.Table(
     "center_hours",
     metadata,
@@ -189,8 +203,8 @@ _AGENT_NAMES = tuple(n for n, _ in AGENT_COLUMNS)
 HOUR = 3600
 _DAY_TABLES = (center_hours, queue_hours, queue_days, agent_days, agent_pause_days)
 _ALL_TABLES = (
-    queue_intervals, agent_intervals, agent_pause_intervals, *_DAY_TABLES, report_callers,
-    report_state,
+    queue_intervals, center_intervals, agent_intervals, agent_pause_intervals, *_DAY_TABLES,
+    report_callers, report_state,
 )  # fmt: skip
 
 
@@ -350,6 +364,7 @@ def _write_deltas(conn: sa.Connection, deltas: Deltas, zone: str | None) -> None
     _upsert(conn, queue_intervals, ["queue", "start"], queue_rows_)
     _upsert(conn, agent_intervals, ["agent", "start"], agent_rows_)
     _upsert(conn, agent_pause_intervals, ["agent", "start", "reason"], _pauses(deltas, "start"))
+    _upsert(conn, center_intervals, ["start"], _summed(deltas.queues.items()))
     if zone is None:
         return
     tz, day_of, hour_of = as_tz(zone), dict[int, int](), dict[int, int]()
@@ -365,12 +380,7 @@ def _write_deltas(conn: sa.Connection, deltas: Deltas, zone: str | None) -> None
     _upsert(conn, queue_hours, ["queue", "hour"], [
         {"queue": q, "hour": h, **row.columns()} for (q, h), row in sorted(by_hour.queues.items())
     ])  # fmt: skip
-    center = Deltas()
-    for (_, h), qrow in by_hour.queues.items():
-        center.queue("", h).add(qrow)
-    _upsert(conn, center_hours, ["hour"], [
-        {"hour": h, **row.columns()} for (_, h), row in sorted(center.queues.items())
-    ])  # fmt: skip
+    _upsert(conn, center_hours, ["hour"], _summed(by_hour.queues.items(), "hour"))
     _upsert(conn, queue_days, ["queue", "day"], [
         {"queue": q, "day": d, **row.columns()} for (q, d), row in sorted(by_day.queues.items())
     ])  # fmt: skip
@@ -378,6 +388,16 @@ def _write_deltas(conn: sa.Connection, deltas: Deltas, zone: str | None) -> None
         {"agent": a, "day": d, **row.columns()} for (a, d), row in sorted(by_day.agents.items())
     ])  # fmt: skip
     _upsert(conn, agent_pause_days, ["agent", "day", "reason"], _pauses(by_day, "day"))
+
+
+def _summed(
+    rows: Iterable[tuple[tuple[str, int], QueueInterval]], time: str = "start"
+) -> list[dict[str, Any]]:
+    """Queue rows summed over the queues per time: the center's rows."""
+    center = Deltas()
+    for (_, at), qrow in rows:
+        center.queue("", at).add(qrow)
+    return [{time: at, **row.columns()} for (_, at), row in sorted(center.queues.items())]
 
 
 def _pauses(deltas: Deltas, time: str) -> list[dict[str, Any]]:
@@ -594,34 +614,41 @@ def _fold(
 
 @dataclass(frozen=True, slots=True)
 class _Family:
-    """A kind of rows: its 15-minute, hour (if any) and day tables, its name column, extra
-    keys, values."""
+    """A kind of rows: its 15-minute, hour (if any) and day tables, the 15-minute and hour
+    tables summed over every name (if any), its name column, extra keys, values."""
 
     fine: sa.Table
     hourly: sa.Table | None
-    center: sa.Table | None  # the hour rows summed over every name
     daily: sa.Table
     who: str
     extra: tuple[str, ...]
     values: tuple[str, ...]
+    center_fine: sa.Table | None = None
+    center_hourly: sa.Table | None = None
 
-    def table(self, kind: _Kind) -> tuple[sa.Table, sa.Column[Any]]:
-        """The table of ``kind`` and its time column."""
+    def table(self, kind: _Kind, *, whole: bool) -> tuple[sa.Table, sa.Column[Any]]:
+        """The table of ``kind`` and its time column; with ``whole`` (the sum over every
+        name is asked for) the center's table where there is one."""
         if kind == "day":
             return self.daily, self.daily.c.day
-        if kind == "hour" and self.hourly is not None:
-            return self.hourly, self.hourly.c.hour
-        if kind == "center" and self.center is not None:
-            return self.center, self.center.c.hour
+        if kind == "hour":
+            if whole and self.center_hourly is not None:
+                return self.center_hourly, self.center_hourly.c.hour
+            if self.hourly is not None:
+                return self.hourly, self.hourly.c.hour
+        if whole and self.center_fine is not None:
+            return self.center_fine, self.center_fine.c.start
         return self.fine, self.fine.c.start
 
 
-_Kind = Literal["fine", "hour", "center", "day"]
-_QUEUES = _Family(queue_intervals, queue_hours, center_hours, queue_days, "queue", (), _QUEUE_NAMES)
-_AGENTS = _Family(agent_intervals, None, None, agent_days, "agent", (), _AGENT_NAMES)
-_PAUSES = _Family(
-    agent_pause_intervals, None, None, agent_pause_days, "agent", ("reason",), ("seconds",)
-)
+_Kind = Literal["fine", "hour", "day"]
+_QUEUES = _Family(
+    queue_intervals, queue_hours, queue_days, "queue", (), _QUEUE_NAMES,
+    center_fine=center_intervals, center_hourly=center_hours,
+)  # fmt: skip
+_AGENTS = _Family(agent_intervals, None, agent_days, "agent", (), _AGENT_NAMES)
+_PAUSES = _Family(agent_pause_intervals, None, agent_pause_days, "agent", ("reason",),
+                  ("seconds",))  # fmt: skip
 
 #: (the table to read, from, to) pieces of a range
 _Parts = list[tuple[_Kind, float, float]]
@@ -669,7 +696,7 @@ def _parts(conn: sa.Connection, fam: _Family, q: _Query) -> _Parts:
     if q.group_by == "interval":
         if not (ready and q.size == HOUR and fam.hourly is not None):
             return [("fine", q.start, q.end)]
-        middle = "center" if q.names is None and fam.center is not None else "hour"
+        middle = "hour"
     elif q.group_by == "day":
         if not ready:
             return [("fine", q.start, q.end)]
@@ -692,13 +719,14 @@ def _parts(conn: sa.Connection, fam: _Family, q: _Query) -> _Parts:
 def _collect(conn: sa.Connection, fam: _Family, q: _Query, parts: _Parts) -> _Sums:
     """Sums per (name, time key, extra keys) over ``parts``, merged in Python."""
     by_name = q.group_by in (fam.who, "team")
+    whole = q.names is None and not by_name  # the center's tables will do
     timed = q.group_by in ("interval", "day")
     maxes = {i for i, n in enumerate(fam.values) if n == "max_wait"}
     out: _Sums = {}
     for kind, lo, hi in parts:
         if lo >= hi:
             continue
-        table, time = fam.table(kind)
+        table, time = fam.table(kind, whole=whole)
         keys = [
             *([table.c[fam.who]] if by_name else []),
             *([time] if timed else []),
@@ -759,18 +787,26 @@ def peak_interval(
     engine: sa.Engine, start: float, end: float, *, queues: Collection[str] | None = None
 ) -> tuple[int, int] | None:
     """(start, offered) of the 15-minute interval in [start, end) with the most calls offered
-    in ``queues`` (all: None), the earliest of equals; None without queue rows."""
-    fine = queue_intervals
-    total = sa.func.sum(fine.c.offered)
-    query = (
-        sa.select(fine.c.start, total)
-        .where(fine.c.start >= start, fine.c.start < end)
-        .group_by(fine.c.start)
-        .order_by(total.desc(), fine.c.start)
-        .limit(1)
-    )
-    if queues is not None:
-        query = query.where(fine.c.queue.in_(sorted(queues)))
+    in ``queues`` (all: None, read from ``center_intervals``), the earliest of equals; None
+    without queue rows."""
+    if queues is None:
+        center = center_intervals
+        query = (
+            sa.select(center.c.start, center.c.offered)
+            .where(center.c.start >= start, center.c.start < end)
+            .order_by(center.c.offered.desc(), center.c.start)
+            .limit(1)
+        )
+    else:
+        fine = queue_intervals
+        total = sa.func.sum(fine.c.offered)
+        query = (
+            sa.select(fine.c.start, total)
+            .where(fine.c.start >= start, fine.c.start < end, fine.c.queue.in_(sorted(queues)))
+            .group_by(fine.c.start)
+            .order_by(total.desc(), fine.c.start)
+            .limit(1)
+        )
     with engine.connect() as conn:
         row = conn.execute(query).first()
     return None if row is None else (int(row[0]), int(row[1]))
