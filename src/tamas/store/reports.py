@@ -22,11 +22,12 @@ numbers of the FCR count (``Aggregator.take_caller_changes``), kept apart from t
 so that a batch writes only the numbers it changed.
 
 :func:`apply` adds a batch of deltas ("x = x + dx", ``max_wait`` by max) to the 15-minute
-rows, to the center's 15-minute rows AND to their hour and day rows, writes the caller changes, the new seq and the snapshot in ONE
-transaction, so the rows and the state always agree: after a crash the maintainer restores
-the snapshot and continues after its seq, and a batch is never counted twice (a batch whose
-seq is not beyond the stored one is skipped; with ``expect_seq`` a writer that is not where
-the stored state is gets :class:`ReportStateConflict`).
+rows, to the center's 15-minute rows AND to their hour and day rows, writes the caller
+changes, the new seq and the snapshot in ONE transaction, so the rows and the state always
+agree: after a crash the maintainer restores the snapshot and continues after its seq, and a
+batch is never counted twice (a batch whose seq is not beyond the stored one is skipped;
+with ``expect_seq`` a writer that is not where the stored state is gets
+:class:`ReportStateConflict`).
 
 *The day tables' zone.* Day and hour rows are written in the stored ``day_zone`` whatever
 zone the writer was given (its ``zone`` only names the zone of a new state), so those tables
@@ -579,13 +580,14 @@ def clear(engine: sa.Engine) -> None:
 def rebuild(
     engine: sa.Engine, settings: ReportSettings, *, zone: str = "UTC", batch: int = 50_000
 ) -> int:
-    """Clear the aggregates and fold the whole events table again (day tables in ``zone``);
-    returns the last seq.
+    """Clear the aggregates and fold the whole events table again (day tables in ``zone``),
+    and build the CDRs' ``cdr_intervals`` again; returns the last seq.
 
     Stop any :class:`tamas.runtime.reports.ReportMaintainer` on this database first (or let
     it restart: it reloads the state when ``apply`` reports a conflict).
     """
     clear(engine)
+    store_events.rollup_cdrs(engine)
     aggregator = Aggregator(settings)
     last = 0
     chunk: list[LogRecord] = []
