@@ -183,8 +183,9 @@ def test_legs_get_even_rtp_ports_in_range_and_release_them() -> None:
         assert eng.ports.in_use == 2
         stats = eng.close_call("c")
         assert [s.label for s in stats] == ["caller", "callee"]
-        assert eng.ports.in_use == 0
+        assert eng.parked == 2 and eng.ports.in_use == 2  # parked for reuse, still bound
         await eng.aclose()
+        assert eng.parked == 0 and eng.ports.in_use == 0
 
     run(main)
 
@@ -604,11 +605,72 @@ def test_closed_event_carries_stats_and_no_fd_leak() -> None:
             leg.close()
             leg.close()  # idempotent
         await asyncio.sleep(0.1)
-        assert eng.ports.in_use == 0
-        assert len(os.listdir("/proc/self/fd")) <= before
+        # closed legs' sockets wait to be reused, a bounded number of them
+        assert 0 < eng.parked <= eng.park_max and eng.ports.in_use == eng.parked
+        assert len(os.listdir("/proc/self/fd")) <= before + 2 * eng.parked
         closed = [e for e in events.items if isinstance(e, LegClosed)]
         assert len(closed) == 1000 and closed[0].stats.call_id == "c0"
         await eng.aclose()
+        await asyncio.sleep(0.1)
+        assert eng.ports.in_use == 0 and eng.parked == 0
+        assert len(os.listdir("/proc/self/fd")) <= before
+
+    run(main)
+
+
+def test_a_closed_legs_sockets_are_reused_after_a_while(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tamas.runtime.mediaengine.engine as engine_module
+
+    monkeypatch.setattr(engine_module, "REUSE_AFTER", 0.2)
+
+    async def main() -> None:
+        eng = engine()
+        alice, bob, a, b = await bridged(eng)
+        old_ports = {a.local_port, b.local_port}
+        eng.close_call("call-1")
+        assert eng.parked == 2
+        alice.send(rtp(1, bytes(160)), a)  # a late packet of the old call: dropped
+        bob.send(rtp(1, bytes(160)), b)
+        fresh = await eng.open_leg("call-2", "caller")  # parked too briefly: a new pair
+        assert fresh.local_port not in old_ports and eng.parked == 2
+        fresh.close()
+        await asyncio.sleep(0.3)
+        carol, dave = await phone(), await phone()
+        c = await eng.open_leg("call-3", "caller")
+        d = await eng.open_leg("call-3", "callee")
+        assert {c.local_port, d.local_port} == old_ports  # the oldest parked pairs
+        c.configure(remote(carol))
+        d.configure(remote(dave))
+        eng.bridge(c, d)
+        out = rtp(7, bytes(range(160)), ssrc=0xCCCC)
+        carol.send(out, c)
+        assert await dave.next() == out
+        back = rtp(8, bytes(range(160)), ssrc=0xDDDD)
+        dave.send(back, d)
+        assert await carol.next() == back
+        stats = {s.label: s for s in eng.close_call("call-3")}
+        # the old call's late packets never reached the new legs or their parties
+        assert stats["caller"].packets_received == 1 and stats["caller"].latched_to == (
+            HOST, carol.port)  # fmt: skip
+        assert alice.received.empty() and bob.received.empty()
+        assert carol.received.empty() and dave.received.empty()
+        await eng.aclose()
+
+    run(main)
+
+
+def test_parked_sockets_are_bounded() -> None:
+    async def main() -> None:
+        eng = engine(port_min=41000, port_max=41019)  # 10 pairs: at most 5 parked
+        assert eng.park_max == 5
+        legs = [await eng.open_leg(f"c{i}", "caller") for i in range(8)]
+        for leg in legs:
+            leg.close()
+        assert eng.parked == 5 and eng.ports.in_use == 5  # the other three were closed
+        again = await eng.open_leg("d", "caller")  # full park: the oldest pair at once
+        assert again.local_port == legs[3].local_port and eng.parked == 4
+        await eng.aclose()
+        assert eng.ports.in_use == 0
 
     run(main)
 

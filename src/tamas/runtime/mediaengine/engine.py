@@ -11,6 +11,15 @@ Three timers, none per packet:
   sends its RTCP report. The reports are spread over the interval: every ``RTCP_TICK`` a slice
   of the legs reports, so a thousand legs never stall the loop at once (one report costs tens
   of microseconds; 2,000 of them in one go held the relay's packets for ~50 ms).
+
+**Recycled sockets.** Opening a leg costs two sockets, two binds and two datagram endpoints,
+and closing it two more system calls each: at a thousand calls a second that was a large
+share of a call's CPU. A closed leg's two transports are therefore *parked* instead of closed
+(their protocol swapped for one that drops whatever still arrives: late packets of the old
+call) and handed to a later leg, oldest first, once they have been parked for
+``REUSE_AFTER`` seconds, as the round-robin port cursor kept a just-released port from being
+reused at once. At most ``park_max`` pairs wait (the oldest is then reused at once, or closed
+when a leg is closed beyond that); :meth:`LocalMediaEngine.aclose` closes them all.
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Iterable
 
 from tamas.runtime.mediaengine.api import (
@@ -41,6 +51,23 @@ __all__ = ["LocalMediaEngine"]
 FRAME_SECONDS = 0.02
 HOUSEKEEPING_SECONDS = 1.0
 RTCP_TICK = 0.1
+#: A parked socket pair is reused only after this long (late packets of its old call).
+REUSE_AFTER = 1.0
+#: Parked pairs kept at most (each holds two file descriptors).
+PARK_MAX = 2048
+
+
+class _Parked(asyncio.DatagramProtocol):
+    """The protocol of a parked transport: drops what still arrives for a closed leg."""
+
+    def datagram_received(self, data: bytes, addr: tuple[object, ...]) -> None:
+        pass
+
+    def error_received(self, exc: Exception) -> None:
+        pass
+
+
+_PARKED = _Parked()
 
 
 class LocalMediaEngine:
@@ -80,6 +107,11 @@ class LocalMediaEngine:
         self._per_tick = 1
         self._sourcing: set[UdpLeg] = set()
         self._frame_timer: asyncio.TimerHandle | None = None
+        #: Closed legs' (parked at, port, RTP transport, RTCP transport), oldest first.
+        self._parked: deque[
+            tuple[float, int, asyncio.DatagramTransport, asyncio.DatagramTransport]
+        ] = deque()
+        self.park_max = min(PARK_MAX, self.ports.capacity // 2)
 
     # --- events -------------------------------------------------------------------------
 
@@ -93,23 +125,26 @@ class LocalMediaEngine:
     def legs(self) -> Iterable[UdpLeg]:
         return self._legs.values()
 
+    @property
+    def parked(self) -> int:
+        """Socket pairs of closed legs waiting to be reused (see the module docstring)."""
+        return len(self._parked)
+
     async def open_leg(self, call_id: str, label: str) -> MediaLeg:
         loop = asyncio.get_running_loop()
         if self._loop is None:
             self._start(loop)
-        rtp_sock, rtcp_sock = self.ports.allocate()
+        parked = self._parked
+        if parked and (len(parked) >= self.park_max or parked[0][0] <= loop.time() - REUSE_AFTER):
+            return self._reuse(loop, call_id, label)
+        try:
+            rtp_sock, rtcp_sock = self.ports.allocate()
+        except MediaError:
+            if not parked:
+                raise
+            return self._reuse(loop, call_id, label)  # the range is full: the oldest pair
         port = rtp_sock.getsockname()[1]
-        leg = UdpLeg(
-            call_id=call_id,
-            label=label,
-            local_address=self.advertise,
-            local_port=port,
-            loop=loop,
-            emit=self._emit,
-            cname=self.cname,
-            on_source=self.watch_source,
-            on_close=self.close_leg,
-        )
+        leg = self._new_leg(loop, call_id, label, port)
         try:
             await loop.create_datagram_endpoint(lambda: leg, sock=rtp_sock)
             transport, _ = await loop.create_datagram_endpoint(
@@ -122,9 +157,58 @@ class LocalMediaEngine:
             self.ports.release(port)
             raise
         leg.rtcp_transport = transport
-        self._legs[port] = leg
-        self._by_call.setdefault(call_id, []).append(leg)
+        return self._register(leg)
+
+    def _reuse(self, loop: asyncio.AbstractEventLoop, call_id: str, label: str) -> UdpLeg:
+        """A new leg on the oldest parked socket pair."""
+        _, port, rtp, rtcp = self._parked.popleft()
+        leg = self._new_leg(loop, call_id, label, port)
+        rtp.set_protocol(leg)
+        leg.connection_made(rtp)
+        rtcp.set_protocol(_RtcpProtocol(leg))
+        leg.rtcp_transport = rtcp
+        return self._register(leg)
+
+    def _new_leg(
+        self, loop: asyncio.AbstractEventLoop, call_id: str, label: str, port: int
+    ) -> UdpLeg:
+        return UdpLeg(
+            call_id=call_id,
+            label=label,
+            local_address=self.advertise,
+            local_port=port,
+            loop=loop,
+            emit=self._emit,
+            cname=self.cname,
+            on_source=self.watch_source,
+            on_close=self.close_leg,
+        )
+
+    def _register(self, leg: UdpLeg) -> UdpLeg:
+        self._legs[leg.local_port] = leg
+        self._by_call.setdefault(leg.call_id, []).append(leg)
         return leg
+
+    def _park(self, leg: UdpLeg) -> bool:
+        """Take ``leg``'s transports before it shuts down, to be reused by a later leg;
+        False if it has none to give (shutdown closes what there is)."""
+        rtp, rtcp = leg.transport, leg.rtcp_transport
+        if rtp is None or rtcp is None or rtp.is_closing() or rtcp.is_closing():
+            return False
+        leg.transport = leg.rtcp_transport = None
+        rtp.set_protocol(_PARKED)
+        rtcp.set_protocol(_PARKED)
+        self._parked.append((self._time(), leg.local_port, rtp, rtcp))
+        if len(self._parked) > self.park_max:
+            self._close_parked(1)
+        return True
+
+    def _close_parked(self, count: int) -> None:
+        for _ in range(min(count, len(self._parked))):
+            _, port, rtp, rtcp = self._parked.popleft()
+            rtp.close()
+            rtcp.close()
+            self.ports.release(port)
 
     def close_leg(self, leg: MediaLeg) -> LegStats:
         udp = self._own(leg)
@@ -132,9 +216,14 @@ class LocalMediaEngine:
             return udp.stats()
         self.unbridge(udp)
         self._sourcing.discard(udp)
+        parked = (
+            self._loop is not None and self._legs.get(udp.local_port) is udp and self._park(udp)
+        )
         stats = udp.shutdown()
-        self._legs.pop(udp.local_port, None)
-        self.ports.release(udp.local_port)
+        if self._legs.get(udp.local_port) is udp:
+            del self._legs[udp.local_port]
+        if not parked:
+            self.ports.release(udp.local_port)
         call_legs = self._by_call.get(udp.call_id)
         if call_legs is not None:
             if udp in call_legs:
@@ -275,6 +364,7 @@ class LocalMediaEngine:
     async def aclose(self) -> None:
         for leg in list(self._legs.values()):
             self.close_leg(leg)
+        self._close_parked(len(self._parked))
         for timer in self._timers:
             timer.cancel()
         self._timers = []
