@@ -65,8 +65,10 @@ class Level:
 
     @property
     def clean(self) -> bool:
-        return bool(self.repeats) and all(
-            r["loss"] < MAX_LOSS and 0 <= r["p99_ms"] <= MAX_P99_MS for r in self.repeats
+        return (
+            bool(self.repeats)
+            and all(r["loss"] < MAX_LOSS and 0 <= r["p99_ms"] <= MAX_P99_MS for r in self.repeats)
+            and not self.relay_summary.get("recordings_failed", 0)
         )
 
     def line(self) -> str:
@@ -78,7 +80,16 @@ class Level:
             f"p50 {p50:7.2f} ms  p99 {worst_p99:8.2f} ms  relay CPU {self.relay_cpu_pct:5.1f} %"
             f"  ({self.cpu_per_call_pct:.3f} %/call)"
             f"  gen lag {self.generator['max_send_lag_ms']:.1f} ms"
-            f"  {'CLEAN' if self.clean else 'not clean'}"
+            + (
+                f"  rec: {self.relay_summary['recordings_failed']:.0f} failed,"
+                f" {self.relay_summary['recorded_min_s']:.1f}-"
+                f"{self.relay_summary['recorded_max_s']:.1f} s,"
+                f" process {self.relay_summary['recorder_process_cpu_s']:.1f} s CPU"
+                if "recordings_failed" in self.relay_summary
+                and self.relay_summary.get("recorded_max_s")
+                else ""
+            )
+            + f"  {'CLEAN' if self.clean else 'not clean'}"
         )
 
 

@@ -29,7 +29,11 @@ async def main(args: argparse.Namespace) -> None:
     engine = LocalMediaEngine(
         bind=HOST, port_min=args.port_min, port_max=args.port_max, media_timeout=0
     )
-    recorder = Recorder(interval=args.record_interval) if args.record else None
+    recorder = None
+    if args.record:
+        recorder = (
+            Recorder() if args.record_interval is None else Recorder(interval=args.record_interval)
+        )
     recordings: list[ActiveRecording] = []
     legs = []
     for i in range(args.calls):
@@ -72,6 +76,14 @@ async def main(args: argparse.Namespace) -> None:
     if recorder is not None:
         await recorder.aclose()  # stops every recording; the files are complete
         recorder_cpu = recorder.cpu_seconds
+    # Every recording must have been written whole: one that failed or ended early (the
+    # recording process fell behind) makes the level unclean, whatever the relay did.
+    failed, durations = 0, []
+    for recording in recordings:
+        try:
+            durations.append(recording.done.result(timeout=0).duration)
+        except Exception:
+            failed += 1
     stats = [leg.stats() for pair in legs for leg in pair]
     print(
         json.dumps(
@@ -83,6 +95,9 @@ async def main(args: argparse.Namespace) -> None:
                 "max_jitter_ms": max((s.jitter_ms for s in stats), default=0.0),
                 "recorded_bytes": sum(r.path.stat().st_size for r in recordings),
                 "recorder_process_cpu_s": round(recorder_cpu, 3),
+                "recordings_failed": failed,
+                "recorded_min_s": round(min(durations, default=0.0), 3),
+                "recorded_max_s": round(max(durations, default=0.0), 3),
             }
         ),
         flush=True,
@@ -99,8 +114,8 @@ if __name__ == "__main__":
     parser.add_argument(
         "--record-interval",
         type=float,
-        default=0.2,
-        help="seconds between the recorder thread's batches",
+        default=None,
+        help="seconds between the recorder's batches (default: the server's)",
     )
     parser.add_argument("--port-min", type=int, default=20000)
     parser.add_argument("--port-max", type=int, default=29999)

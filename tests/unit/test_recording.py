@@ -358,3 +358,88 @@ def test_long_stretch_without_advance_grows_and_keeps_everything() -> None:
     assert np.array_equal(out[:1600, 0], ramp(1 + 38400, 1600))
     assert not out[1600:].any()
     assert rec.paused_spans == [PausedSpan(start=5.0, end=10.0)]
+
+
+def _stream(rng: np.random.Generator, count: int, *, size: int = 160) -> list[bytes]:
+    """One plain PCMU stream: timestamps that follow on (and wrap), markers now and then."""
+    ts = 4_294_967_296 - 160 * (count // 2)  # wraps half way through
+    out = []
+    for k in range(count):
+        payload = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
+        data = bytearray(packet(ts % (1 << 32), payload, pt=0, ssrc=99))
+        if k % 17 == 0:
+            data[1] |= 0x80  # marker bit: still one stream
+        out.append(bytes(data))
+        ts += size
+    return out
+
+
+def _as_batch_and_arrays(
+    items: list[bytes], laws: dict[int, Law], *, whole: bool = False
+) -> tuple[np.ndarray, np.ndarray, Recording, Recording]:
+    arrivals = [START + 0.02 * k for k in range(len(items))]
+    by_batch, by_arrays = Recording(start=START), Recording(start=START)
+    by_batch.feed_rtp_batch(Side.CALLER, list(zip(arrivals, items, strict=True)), laws)
+    if whole:  # the batch must be placed whole, not handed to the packet-by-packet path
+
+        def refuse(*args: object) -> None:
+            raise AssertionError("placed packet by packet")
+
+        setattr(by_arrays, "feed_rtp_batch", refuse)  # noqa: B010
+    by_arrays.feed_rtp_arrays(Side.CALLER, arrivals, items, laws)
+    end = START + 0.02 * len(items) + 0.5
+    return by_batch.stop(end), by_arrays.stop(end), by_batch, by_arrays
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["none", "gap", "ssrc", "pt", "first_byte", "sizes", "odd_size", "short", "ignored_pt"],
+)
+def test_rtp_arrays_equal_the_batch_path(change: str) -> None:
+    # feed_rtp_arrays checks a batch in a few operations and places it whole; every batch
+    # that is not one plain stream must go the packet-by-packet way: the same audio and
+    # the same counters as feed_rtp_batch in every case.
+    rng = np.random.default_rng(7)
+    items = _stream(rng, 50, size=161 if change == "odd_size" else 160)
+    laws = {0: Law.ULAW, 8: Law.ALAW}
+    if change == "gap":  # the timestamp jumps by one packet at packet 30
+        items[30:] = [
+            packet((rtp_payload(p)[1] + 160) % (1 << 32), rtp_payload(p)[3], pt=0, ssrc=99)  # type: ignore[index]
+            for p in items[30:]
+        ]
+    elif change == "ssrc":
+        items[25] = packet(rtp_payload(items[25])[1], b"\x55" * 160, pt=0, ssrc=100)  # type: ignore[index]
+    elif change == "pt":
+        items[40] = packet(rtp_payload(items[40])[1], b"\x55" * 160, pt=8, ssrc=99)  # type: ignore[index]
+    elif change == "first_byte":  # one packet with padding: not plain
+        parsed = rtp_payload(items[10])
+        assert parsed is not None
+        padded = bytearray(packet(parsed[1], parsed[3][:-4], pt=0, ssrc=99) + b"\x00\x00\x00\x04")
+        padded[0] |= 0x20
+        items[10] = bytes(padded)
+    elif change == "sizes":  # two sizes whose sum equals two of the usual
+        items[5] = items[5][:-2]
+        items[6] = items[6] + b"\x00\x00"
+    elif change == "short":
+        items = items[:5]
+    elif change == "ignored_pt":
+        laws = {8: Law.ALAW}
+    a, b, by_batch, by_arrays = _as_batch_and_arrays(items, laws, whole=change == "none")
+    assert np.array_equal(a, b)
+    assert by_batch.stats == by_arrays.stats
+    if change not in ("ignored_pt",):
+        assert a[:, 0].any()
+
+
+def test_rtp_arrays_decode_pairs_like_the_byte_table() -> None:
+    # Every byte value in both positions of a pair, both laws.
+    values = np.arange(256, dtype=np.uint8)
+    payload = np.stack([values, values[::-1]], axis=1).ravel().tobytes()  # 512 bytes
+    for pt, law, decode in ((0, Law.ULAW, ulaw_decode), (8, Law.ALAW, None)):
+        items = [packet(160 * k, payload[160 * k % 480 : 160 * k % 480 + 160], pt=pt, ssrc=5)
+                 for k in range(20)]  # fmt: skip
+        a, b, _, _ = _as_batch_and_arrays(items, {pt: law}, whole=True)
+        assert np.array_equal(a, b)
+        if decode is not None:
+            expected = decode(np.frombuffer(items[0][12:], np.uint8))
+            assert np.array_equal(b[: len(expected), 0], expected)

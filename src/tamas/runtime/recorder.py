@@ -3,8 +3,8 @@
 Theory of operation
 -------------------
 A :class:`ActiveRecording` is a media-engine *tap*: the engine calls :meth:`ActiveRecording.feed`
-with each RTP packet a bridge relays, on the event loop, in the hot path. ``feed`` stamps the
-packet with the clock and appends it to a list; nothing else (no decoding, no IO). Pause,
+with each RTP packet a bridge relays, on the event loop, in the hot path. ``feed`` appends
+the clock's time and the packet to two lists; nothing else (no decoding, no IO). Pause,
 resume and stop go to a list of their own, with their time.
 
 A :class:`Recorder` serves every recording of the process. It starts one child process
@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 #: Recordings per message to the child: each message is pickled with the GIL held.
-_PER_MESSAGE: Final = 32
+_PER_MESSAGE: Final = 8
 _PIPE_BYTES: Final = 1 << 20
 #: Packets one side of a recording may have waiting (10 s of 20 ms packets) before the
 #: recording is ended early: the recording process is stalled or slower than the calls.
@@ -105,7 +105,8 @@ class ActiveRecording:
         )  # fmt: skip
         # Filled on the loop, taken by the sender thread: packets per bridge side, and the
         # payload types seen on each side with their law (learnt when the codec changes).
-        self._packets: tuple[list[tuple[float, bytes]], list[tuple[float, bytes]]] = ([], [])
+        self._packets: tuple[list[bytes], list[bytes]] = ([], [])
+        self._arrivals: tuple[list[float], list[float]] = ([], [])  # one per packet
         self._commands: list[tuple[float, _Command]] = []
         self._codecs: list[CodecLike | None] = [None, None]
         self._laws: tuple[dict[int, str], dict[int, str]] = ({}, {})
@@ -122,8 +123,9 @@ class ActiveRecording:
             return  # after the stop time: not part of the recording
         if codec is not self._codecs[side]:
             self._learn(side, codec)
+        self._arrivals[side].append(self._clock())  # before the packet: see _take
         pending = self._packets[side]
-        pending.append((self._clock(), packet))
+        pending.append(packet)
         if len(pending) > _MAX_PENDING:
             self._fell_behind()
 
@@ -183,10 +185,15 @@ class ActiveRecording:
         commands = self._commands[:]
         del self._commands[: len(commands)]
         batches = []
-        for pending in self._packets:
-            batch = pending[:]
-            del pending[: len(batch)]  # what the loop appended meanwhile stays for next time
-            batches.append(batch)
+        for pending, arrivals in zip(self._packets, self._arrivals, strict=True):
+            # The loop appends an arrival, then its packet: there are at least as many
+            # arrivals as packets, and the first ``count`` of each belong together.
+            count = len(pending)
+            batch = pending[:count]
+            del pending[:count]  # what the loop appended meanwhile stays for next time
+            times = arrivals[:count]
+            del arrivals[:count]
+            batches.append((times, batch))
         header, self._header = self._header, None
         if any(command is _Command.STOP for _, command in commands):
             self._sent_stop = True
@@ -204,6 +211,7 @@ class ActiveRecording:
     def _fail(self, exc: BaseException) -> None:
         self._stopping = True  # the tap stops collecting for a file that cannot be written
         del self._packets[0][:], self._packets[1][:]
+        del self._arrivals[0][:], self._arrivals[1][:]
         if not self._done.done():
             self._done.set_exception(exc)
 
@@ -359,7 +367,7 @@ class Recorder:
     def __init__(
         self,
         *,
-        interval: float = 0.2,
+        interval: float = 1.0,
         delay: float = 0.2,
         clock: Clock = time.monotonic,
     ) -> None:
