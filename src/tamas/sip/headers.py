@@ -48,6 +48,7 @@ COMPACT: dict[str, str] = {
     "y": "Identity",
 }
 
+# fmt: off
 _CANONICAL: dict[str, str] = {
     n.lower(): n
     for n in (
@@ -63,6 +64,7 @@ _CANONICAL: dict[str, str] = {
         "P-Asserted-Identity", "Privacy", "Replaces", "Diversion", "Reason",
     )
 }
+# fmt: on
 
 #: Headers whose grammar is a comma-separated list (safe to split on top-level commas).
 LIST_HEADERS = frozenset(
@@ -77,7 +79,6 @@ LIST_HEADERS = frozenset(
 SINGLE_HEADERS = frozenset(
     {"To", "From", "Call-ID", "CSeq", "Max-Forwards", "Content-Length", "Content-Type", "Expires"}
 )
-
 
 
 _NAME_CACHE: dict[str, str] = {}
@@ -250,15 +251,33 @@ class Headers:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Via:
-    """One Via value: ``SIP/2.0/UDP host:port;branch=...;rport``."""
+    """One Via value: ``SIP/2.0/UDP host:port;branch=...;rport``.
+
+    Immutable by convention (shared by parse_via's cache): its own ``__init__``, as
+    :class:`~tamas.sip.peer.Peer`'s, so that the mypyc build compiles it.
+    """
 
     transport: str
     host: str
     port: int | None = None
     params: Params = ()
     protocol: str = "SIP/2.0"
+
+    def __init__(
+        self,
+        transport: str,
+        host: str,
+        port: int | None = None,
+        params: Params = (),
+        protocol: str = "SIP/2.0",
+    ) -> None:
+        self.transport = transport
+        self.host = host
+        self.port = port
+        self.params = params
+        self.protocol = protocol
 
     @property
     def branch(self) -> str | None:
@@ -270,7 +289,7 @@ class Via:
 
     @property
     def rport(self) -> str | None:
-        """"" when present without a value, the value when set, None when absent."""
+        """ "" when present without a value, the value when set, None when absent."""
         return get_param(self.params, "rport")
 
     @property

@@ -50,8 +50,6 @@ REASONS: dict[int, str] = {
 }  # fmt: skip
 
 
-
-
 @dataclass(eq=False, slots=True, kw_only=True)
 class Message:
     headers: Headers = field(default_factory=Headers)
@@ -179,6 +177,30 @@ class Request(Message):
     uri: Uri
     version: str = SIP_VERSION
 
+    # Written out (with Response's): the dataclass-generated __init__ runs interpreted even in
+    # the mypyc build, and every message is built through one of these two.
+    def __init__(
+        self,
+        *,
+        method: str,
+        uri: Uri,
+        version: str = SIP_VERSION,
+        headers: Headers | None = None,
+        body: bytes = b"",
+    ) -> None:
+        self.headers = Headers() if headers is None else headers
+        self.body = body
+        self._seen = None
+        self._seen_version = -1
+        self._c_call_id = None
+        self._c_cseq = None
+        self._c_from = None
+        self._c_to = None
+        self._c_top_via = None
+        self.method = method
+        self.uri = uri
+        self.version = version
+
     @property
     def max_forwards(self) -> int:
         v = self.headers.get("Max-Forwards")
@@ -202,6 +224,28 @@ class Response(Message):
     status: int
     reason: str = ""
     version: str = SIP_VERSION
+
+    def __init__(
+        self,
+        *,
+        status: int,
+        reason: str = "",
+        version: str = SIP_VERSION,
+        headers: Headers | None = None,
+        body: bytes = b"",
+    ) -> None:
+        self.headers = Headers() if headers is None else headers
+        self.body = body
+        self._seen = None
+        self._seen_version = -1
+        self._c_call_id = None
+        self._c_cseq = None
+        self._c_from = None
+        self._c_to = None
+        self._c_top_via = None
+        self.status = status
+        self.reason = reason
+        self.version = version
 
     def __bytes__(self) -> bytes:
         return self.serialize_head(f"{self.version} {self.status} {self.reason}") + self.body
@@ -337,9 +381,7 @@ def _parse_start_line(start: str, headers: Headers) -> Request | Response:
             raise ParseError("bad status code")
         if parts[0] != SIP_VERSION:
             raise ParseError("unsupported SIP version in response")
-        return Response(
-            status=status, reason=parts[2] if len(parts) > 2 else "", headers=headers
-        )
+        return Response(status=status, reason=parts[2] if len(parts) > 2 else "", headers=headers)
     parts = start.split(" ")
     if len(parts) != 3 or not all(parts):
         # RFC 3261 section 25: exactly one SP between the elements.

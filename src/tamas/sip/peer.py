@@ -7,14 +7,25 @@ from dataclasses import dataclass
 RELIABLE = frozenset({"TCP", "TLS", "WS", "WSS"})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Peer:
-    """A transport address. ``flow`` names a connection for TCP/TLS/WS (0 = any/new)."""
+    """A transport address. ``flow`` names a connection for TCP/TLS/WS (0 = any/new).
+
+    Immutable by convention: a dataclass with its own ``__init__`` (compiled in the mypyc
+    build, where the generated one runs interpreted), hence not ``frozen``; nothing assigns
+    to it after construction.
+    """
 
     transport: str
     host: str
     port: int
     flow: int = 0
+
+    def __init__(self, transport: str, host: str, port: int, flow: int = 0) -> None:
+        self.transport = transport
+        self.host = host
+        self.port = port
+        self.flow = flow
 
     @property
     def reliable(self) -> bool:

@@ -93,7 +93,10 @@ TRANSITIONS: dict[str, dict[State, frozenset[State]]] = {
 
 
 # -- outputs --------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True, kw_only=True)
+# Send, RequestReceived and ResponseReceived (several per call) are immutable by convention:
+# their own __init__, compiled in the mypyc build where the generated one runs interpreted
+# (see tamas.sip.peer.Peer), hence not frozen.
+@dataclass(slots=True, unsafe_hash=True, kw_only=True)
 class Send:
     """Bytes to send to ``peer``; ``message`` is kept for tracing."""
 
@@ -101,8 +104,13 @@ class Send:
     peer: Peer
     message: Request | Response
 
+    def __init__(self, *, data: bytes, peer: Peer, message: Request | Response) -> None:
+        self.data = data
+        self.peer = peer
+        self.message = message
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+
+@dataclass(slots=True, unsafe_hash=True, kw_only=True)
 class RequestReceived:
     """A new request for the TU. ``transaction`` is None for an ACK (it has none)."""
 
@@ -110,8 +118,15 @@ class RequestReceived:
     peer: Peer
     transaction: ServerTransaction | None
 
+    def __init__(
+        self, *, request: Request, peer: Peer, transaction: ServerTransaction | None
+    ) -> None:
+        self.request = request
+        self.peer = peer
+        self.transaction = transaction
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+
+@dataclass(slots=True, unsafe_hash=True, kw_only=True)
 class ResponseReceived:
     """A response for a client transaction (``retransmission`` for a repeated 2xx)."""
 
@@ -119,6 +134,19 @@ class ResponseReceived:
     peer: Peer
     transaction: ClientTransaction
     retransmission: bool = False
+
+    def __init__(
+        self,
+        *,
+        response: Response,
+        peer: Peer,
+        transaction: ClientTransaction,
+        retransmission: bool = False,
+    ) -> None:
+        self.response = response
+        self.peer = peer
+        self.transaction = transaction
+        self.retransmission = retransmission
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -181,10 +209,45 @@ class _Base:
         self.state = new
         self.generation += 1
 
+    def _init_base(
+        self,
+        kind: str,
+        key: tuple[str, ...],
+        request: Request,
+        peer: Peer,
+        state: State,
+        interval: float,
+    ) -> None:
+        self.kind = kind
+        self.key = key
+        self.request = request
+        self.peer = peer
+        self.state = state
+        self.generation = 0
+        self.interval = interval
+        self.last_sent = None
+        self.user_data = None
+        self.retransmit_at = None
 
+
+# The two transactions write their __init__ out: the generated one runs interpreted even in
+# the mypyc build (see tamas.sip.peer.Peer), and every request makes one or two.
 @dataclass(eq=False, slots=True)
 class ClientTransaction(_Base):
     last_response: Response | None = None
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        key: tuple[str, ...],
+        request: Request,
+        peer: Peer,
+        state: State,
+        interval: float = T1,
+    ) -> None:
+        self._init_base(kind, key, request, peer, state, interval)
+        self.last_response = None
 
 
 @dataclass(eq=False, slots=True)
@@ -194,6 +257,22 @@ class ServerTransaction(_Base):
     to_tag: str | None = field(default=None)
     #: (From tag, Call-ID, CSeq number, method) of a request without To tag (section 8.2.2.2).
     merge_key: tuple[str, str, int, str] | None = None
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        key: tuple[str, ...],
+        request: Request,
+        peer: Peer,
+        state: State,
+        interval: float = T1,
+    ) -> None:
+        self._init_base(kind, key, request, peer, state, interval)
+        self.last_response = None
+        self.ack_key = None
+        self.to_tag = None
+        self.merge_key = None
 
 
 def _server_key(req: Request, via_branch: str | None, sent_by: str) -> tuple[str, ...]:

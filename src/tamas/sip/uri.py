@@ -283,14 +283,30 @@ def _parse_sip(scheme: str, rest: str, text: str) -> SipUri:
     return uri
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class NameAddr:
-    """``"Display" <uri>;params`` as in From, To, Contact, Route, Refer-To (RFC 3261 section 20)."""
+    """``"Display" <uri>;params`` as in From, To, Contact, Route, Refer-To (RFC 3261 section 20).
+
+    Immutable by convention (shared by parse_name_addr's cache): its own ``__init__``, as
+    :class:`~tamas.sip.peer.Peer`'s, so that the mypyc build compiles it.
+    """
 
     uri: Uri
     display_name: str | None = None
     params: Params = field(default=())
     wildcard: bool = False
+
+    def __init__(
+        self,
+        uri: Uri,
+        display_name: str | None = None,
+        params: Params = (),
+        wildcard: bool = False,
+    ) -> None:
+        self.uri = uri
+        self.display_name = display_name
+        self.params = params
+        self.wildcard = wildcard
 
     @property
     def tag(self) -> str | None:
