@@ -48,11 +48,12 @@ class UdpEndpoint(asyncio.DatagramProtocol):
         self._log.debug("UDP error: %s", exc)
 
     def sendto(self, data: bytes, peer: Peer) -> None:
-        if self.transport is None or self.transport.is_closing():
+        transport = self.transport
+        if transport is None or transport.is_closing():
             self._log.debug("UDP endpoint closed, dropping message to %s", peer)
             return
         try:
-            self.transport.sendto(data, (peer.host, peer.port))
+            transport.sendto(data, (peer.host, peer.port))
         except (OSError, ValueError) as e:
             self._log.debug("UDP send to %s failed: %s", peer, e)
 

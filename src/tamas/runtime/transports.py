@@ -61,6 +61,8 @@ class Transports:
         self._client_tls = _client_context(tls_verify)
         self._idle_timeout = idle_timeout
         self._udp: list[UdpEndpoint] = []
+        self._udp4: UdpEndpoint | None = None  # where UDP to an IPv4 / IPv6 peer is sent from
+        self._udp6: UdpEndpoint | None = None
         self._servers: list[asyncio.Server] = []
         self._ws_servers: list[WsServer] = []
         self._streams: set[StreamConnection] = set()
@@ -76,6 +78,7 @@ class Transports:
             lambda: UdpEndpoint(self._delivery, self._log), sock=sock
         )
         self._udp.append(endpoint)
+        self._pick_udp()
         return self._listening("UDP", bound)
 
     async def start_tcp(self, host: str, port: int) -> int:
@@ -101,10 +104,11 @@ class Transports:
         return self._listening(name, next(iter(server.sockets)).getsockname())
 
     def send(self, data: bytes, peer: Peer) -> None:
-        name = peer.transport.upper()
-        if name == "UDP":
+        name = peer.transport
+        if name == "UDP" or name.upper() == "UDP":  # the first test is the common case
             self._send_udp(data, peer)
             return
+        name = name.upper()
         conn = self._flows.find(peer)
         if conn is not None:
             conn.write(data)
@@ -178,12 +182,22 @@ class Transports:
             raise
 
     def _send_udp(self, data: bytes, peer: Peer) -> None:
-        family = socket.AF_INET6 if ":" in peer.host else socket.AF_INET
-        endpoints = [e for e in self._udp if e.family == family] or self._udp
-        if not endpoints:
+        endpoint = self._udp6 if ":" in peer.host else self._udp4
+        if endpoint is None:
             self._log.debug("no UDP listener, dropping message to %s", peer)
             return
-        endpoints[0].sendto(data, peer)
+        endpoint.sendto(data, peer)
+
+    def _pick_udp(self) -> None:
+        """The listener each address family sends from: the first of that family, else the
+        first of any (looked up once per listener started, not per message)."""
+        for family in (socket.AF_INET, socket.AF_INET6):
+            same = [e for e in self._udp if e.family == family] or self._udp
+            chosen = same[0] if same else None
+            if family == socket.AF_INET:
+                self._udp4 = chosen
+            else:
+                self._udp6 = chosen
 
     def _start_sweeper(self) -> None:
         if self._idle_timeout is not None and not any(
