@@ -284,6 +284,8 @@ class MediaAnchor:
         media.on_source_finished = None
 
     def _log_stats(self, call: Call, side: str, st: LegStats) -> None:
+        if not log.isEnabledFor(logging.INFO):
+            return  # two legs per call: do not build the line for nothing
         source = f", from {st.latched_to[0]}:{st.latched_to[1]}" if st.latched_to else ""
         log.info(
             "call %s media %s: %d packets in, %d out, %d lost, jitter %.1f ms, %d dropped%s",

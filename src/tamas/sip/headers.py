@@ -198,6 +198,14 @@ class Headers:
         else:
             found.append(value)
 
+    def first_missing(self, names: tuple[str, ...]) -> str | None:
+        """The first of ``names`` (canonical) that is absent, if any."""
+        index = self._index
+        for name in names:
+            if name not in index:
+                return name
+        return None
+
     def repeated(self, names: frozenset[str]) -> str | None:
         """The first of ``names`` (canonical) that appears more than once, if any."""
         for name, values in self._index.items():

@@ -50,6 +50,10 @@ REASONS: dict[int, str] = {
 }  # fmt: skip
 
 
+#: The headers every message needs (RFC 3261 section 8.1.1), canonical names.
+_MANDATORY = ("Via", "From", "To", "Call-ID", "CSeq")
+
+
 @dataclass(eq=False, slots=True, kw_only=True)
 class Message:
     headers: Headers = field(default_factory=Headers)
@@ -154,9 +158,9 @@ class Message:
     def validate(self) -> None:
         """Check the headers every message needs (RFC 3261 section 8.1.1)."""
         h = self.headers
-        for name in ("Via", "From", "To", "Call-ID", "CSeq"):
-            if h.get(name) is None:
-                raise ParseError(f"missing {name}")
+        missing = h.first_missing(_MANDATORY)
+        if missing is not None:
+            raise ParseError(f"missing {missing}")
         repeated = h.repeated(SINGLE_HEADERS)
         if repeated is not None:
             raise ParseError(f"multiple {repeated} headers")
