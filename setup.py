@@ -39,7 +39,11 @@ from setuptools import setup
 HERE = Path(__file__).parent
 #: mypy version the compiled build is made and tested with, and the stubs mypy --strict needs.
 BUILD_REQUIREMENTS = ["mypy==2.4.1", "types-PyYAML"]
-RUNTIME_HOT = ("endpoint", "routing", "calls", "forking", "b2bua", "relay", "transfer")
+RUNTIME_HOT = (
+    "endpoint", "routing", "calls", "forking", "b2bua", "relay", "transfer",
+    # media anchoring, on every call by default: SDP offer/answer and the engine legs' records
+    "anchor", "anchor_sdp", "anchor_shapes", "sessions",
+)  # fmt: skip
 #: The ACD: every queue event and every simulated call passes through it.
 ACD_HOT = ("engine", "selection", "callback", "presence", "model", "agent_state", "strategies")
 #: The simulator's loop, clock, draws and KPI fold: every simulated happening passes through.
