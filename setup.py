@@ -12,11 +12,12 @@ builds the server this way, and scripts/test.sh runs the suite against both buil
 
 Which modules: the sans-IO ``tamas.core`` and ``tamas.sip`` packages, plus the runtime
 modules every call passes through (``endpoint``, ``routing``, ``b2bua`` with its records
-``calls``, its ``forking``, its in-dialog ``relay`` and its ``transfer``), and the ACD's
-engine (``acd.engine`` and the parts it calls, ``selection``, ``callback`` and ``presence``,
-plus ``model``, ``agent_state``, ``strategies``: the simulator runs a month of a 200-agent
-center about twice as fast compiled; ``acd.errors`` stays interpreted like the other errors
-modules). The engine's parts name its ``Acd`` only under TYPE_CHECKING and compile and import
+``calls``, its ``forking``, its in-dialog ``relay`` and its ``transfer``; media anchoring,
+on every call by default: ``anchor``, ``anchor_sdp``, ``anchor_shapes``, ``sessions``), and
+the ACD's engine (``acd.engine`` and the parts it calls, ``selection``, ``callback`` and
+``presence``, plus ``model``, ``agent_state``, ``strategies``: the simulator runs a month of a
+200-agent center about twice as fast compiled; ``acd.errors`` stays interpreted like the other
+errors modules). The engine's parts name its ``Acd`` only under TYPE_CHECKING and compile and import
 fine beside it. The runtime modules around the B2BUA import its records ``Call`` and ``Leg``
 from ``calls`` (which imports none of them) at run time, and name ``B2BUA`` itself only under
 TYPE_CHECKING, in signatures and plain attributes, never in a dataclass field: mypyc fills a
