@@ -6,7 +6,9 @@ Theory of operation
 additive counters of ``tamas.reporting.intervals``; ``agent_pause_intervals`` holds the
 paused seconds per (agent, start, reason); ``center_intervals`` holds the queues' 15-minute
 rows summed over every queue (one row per ``start``: it has no zone, a 15-minute start is
-the same instant in every zone, so it is kept always and filled by its migration, 0010).
+the same instant in every zone, so it is kept always and filled by its migration, 0010);
+``center_agent_intervals`` and ``center_agent_pause_intervals`` (0012) the same for the
+agents' rows (per ``start``) and their pauses (per ``start`` and ``reason``).
 ``queue_days``, ``agent_days`` and
 ``agent_pause_days`` hold the same counters per LOCAL day (``day``: the epoch of the local
 midnight in the center's time zone, :func:`tamas.reporting.intervals.local_day`; 23, 24 or
@@ -22,12 +24,12 @@ numbers of the FCR count (``Aggregator.take_caller_changes``), kept apart from t
 so that a batch writes only the numbers it changed.
 
 :func:`apply` adds a batch of deltas ("x = x + dx", ``max_wait`` by max) to the 15-minute
-rows, to the center's 15-minute rows AND to their hour and day rows, writes the caller
-changes, the new seq and the snapshot in ONE transaction, so the rows and the state always
-agree: after a crash the maintainer restores the snapshot and continues after its seq, and a
-batch is never counted twice (a batch whose seq is not beyond the stored one is skipped;
-with ``expect_seq`` a writer that is not where the stored state is gets
-:class:`ReportStateConflict`).
+rows, to the center's 15-minute rows (queues and agents) AND to their hour and day rows,
+writes the caller changes, the new seq and the snapshot in ONE transaction, so the rows and
+the state always agree: after a crash the maintainer restores the snapshot and continues
+after its seq, and a batch is never counted twice (a batch whose seq is not beyond the
+stored one is skipped; with ``expect_seq`` a writer that is not where the stored state is
+gets :class:`ReportStateConflict`).
 
 *The day tables' zone.* Day and hour rows are written in the stored ``day_zone`` whatever
 zone the writer was given (its ``zone`` only names the zone of a new state), so those tables
@@ -45,20 +47,20 @@ partial days at its edges from the 15-minute rows: per local day from the day ta
 they are in the query's zone; per queue, agent, team or in total from the day tables
 whatever their zone (a sum over whole days of any zone is the same sum); per 60-minute
 interval of the queues from the hour tables when they are in the query's zone
-(``center_hours`` without a queue filter, else ``queue_hours``). Otherwise
-(another zone, tables not built, 15- or 30-minute intervals, agents per interval)
-everything is read from the 15-minute rows: the same figures, slower. Wherever the queues
-are read from 15-minute rows summed over every queue (no queue filter, grouped per
-interval, per day or in total, edges included) the rows come from ``center_intervals``: one
-row per 15 minutes, not one per queue. 15-minute rows are summed per ``start`` in SQL and
-put into their 15/30/60-minute interval in Python (a ``GROUP BY`` of the interval
-expression made SQLite sort every row: slower). :func:`peak_interval` (the busiest
-15-minute interval) is one ``ORDER BY offered DESC LIMIT 1`` over ``center_intervals``
-(with a queue filter, ``GROUP BY start ORDER BY sum(offered) DESC LIMIT 1`` over the
-queues' rows).
+(``center_hours`` without a queue filter, else ``queue_hours``). Otherwise (another zone,
+tables not built, 15- or 30-minute intervals, agents per interval) everything is read from
+the 15-minute rows: the same figures, slower. Wherever 15-minute rows are summed over every
+queue or agent (no filter, grouped per interval, per day or in total, edges included) they
+come from ``center_intervals`` (``center_agent_intervals``,
+``center_agent_pause_intervals``): one row per 15 minutes, not one per queue or agent.
+15-minute rows are summed per ``start`` in SQL and put into their 15/30/60-minute interval
+in Python (a ``GROUP BY`` of the interval expression made SQLite sort every row: slower).
+:func:`peak_interval` (the busiest 15-minute interval) is one ``ORDER BY offered DESC LIMIT
+1`` over ``center_intervals`` (with a queue filter, ``GROUP BY start ORDER BY sum(offered)
+DESC LIMIT 1`` over the queues' rows).
 
-The tables are defined here on the shared ``metadata`` (migrations 0006, 0007, 0009 and
-0010 create them).
+The tables are defined here on the shared ``metadata`` (migrations 0006, 0007, 0009, 0010
+and 0012 create them).
 """
 
 from __future__ import annotations
@@ -105,6 +107,8 @@ __all__ = [
     "agent_pause_intervals",
     "agent_rows",
     "apply",
+    "center_agent_intervals",
+    "center_agent_pause_intervals",
     "center_hours",
     "center_intervals",
     "clear",
@@ -174,6 +178,19 @@ center_hours = sa.Table(
     sa.Column("hour", sa.BigInteger, primary_key=True, autoincrement=False),
     *(_counter(n, i) for n, i in QUEUE_COLUMNS),
 )
+center_agent_intervals = sa.Table(
+    "center_agent_intervals",
+    metadata,
+    sa.Column("start", sa.BigInteger, primary_key=True, autoincrement=False),
+    *(_counter(n, i) for n, i in AGENT_COLUMNS),
+)
+center_agent_pause_intervals = sa.Table(
+    "center_agent_pause_intervals",
+    metadata,
+    sa.Column("start", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("reason", sa.Text, primary_key=True),
+    sa.Column("seconds", sa.Double, nullable=False, server_default="0"),
+)
 queue_days = _rows_table("queue_days", "queue", "day", QUEUE_COLUMNS)
 agent_days = _rows_table("agent_days", "agent", "day", AGENT_COLUMNS)
 agent_pause_days = _pause_table("agent_pause_days", "day")
@@ -204,8 +221,9 @@ _AGENT_NAMES = tuple(n for n, _ in AGENT_COLUMNS)
 HOUR = 3600
 _DAY_TABLES = (center_hours, queue_hours, queue_days, agent_days, agent_pause_days)
 _ALL_TABLES = (
-    queue_intervals, center_intervals, agent_intervals, agent_pause_intervals, *_DAY_TABLES,
-    report_callers, report_state,
+    queue_intervals, center_intervals, agent_intervals, agent_pause_intervals,
+    center_agent_intervals, center_agent_pause_intervals, *_DAY_TABLES, report_callers,
+    report_state,
 )  # fmt: skip
 
 
@@ -366,6 +384,15 @@ def _write_deltas(conn: sa.Connection, deltas: Deltas, zone: str | None) -> None
     _upsert(conn, agent_intervals, ["agent", "start"], agent_rows_)
     _upsert(conn, agent_pause_intervals, ["agent", "start", "reason"], _pauses(deltas, "start"))
     _upsert(conn, center_intervals, ["start"], _summed(deltas.queues.items()))
+    agents = Deltas()
+    for (_, s), arow in deltas.agents.items():
+        agents.agent("", s).add(arow)
+    _upsert(conn, center_agent_intervals, ["start"], [
+        {"start": s, **row.columns()} for (_, s), row in sorted(agents.agents.items())
+    ])  # fmt: skip
+    _upsert(conn, center_agent_pause_intervals, ["start", "reason"], [
+        {k: v for k, v in row.items() if k != "agent"} for row in _pauses(agents, "start")
+    ])  # fmt: skip
     if zone is None:
         return
     tz, day_of, hour_of = as_tz(zone), dict[int, int](), dict[int, int]()
@@ -648,9 +675,14 @@ _QUEUES = _Family(
     queue_intervals, queue_hours, queue_days, "queue", (), _QUEUE_NAMES,
     center_fine=center_intervals, center_hourly=center_hours,
 )  # fmt: skip
-_AGENTS = _Family(agent_intervals, None, agent_days, "agent", (), _AGENT_NAMES)
-_PAUSES = _Family(agent_pause_intervals, None, agent_pause_days, "agent", ("reason",),
-                  ("seconds",))  # fmt: skip
+_AGENTS = _Family(
+    agent_intervals, None, agent_days, "agent", (), _AGENT_NAMES,
+    center_fine=center_agent_intervals,
+)  # fmt: skip
+_PAUSES = _Family(
+    agent_pause_intervals, None, agent_pause_days, "agent", ("reason",), ("seconds",),
+    center_fine=center_agent_pause_intervals,
+)  # fmt: skip
 
 #: (the table to read, from, to) pieces of a range
 _Parts = list[tuple[_Kind, float, float]]
