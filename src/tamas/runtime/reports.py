@@ -15,7 +15,9 @@ rows and the state therefore always agree, and nothing is lost or counted twice:
   ``retry`` seconds; ``apply`` skips a batch already applied and refuses one that does not
   continue the stored seq.
 
-*Day and hour tables, callers.* ``apply`` also adds to the daily and hourly rollups (local
+*Day and hour tables, callers.* ``apply`` also adds to the center's 15-minute rows (the
+queues' and the agents' rows summed over every queue or agent: no zone, always kept), to
+the daily and hourly rollups (local
 days and hours of ``zone``, the center's ``reports.timezone``) and writes only the caller
 numbers that changed (``Aggregator.take_caller_changes``), not the whole list. When the
 maintainer loads the state and those tables are not built (a database upgraded by migration
