@@ -193,13 +193,21 @@ class QueueInterval:
     @classmethod
     def from_values(cls, queue: str, start: int, values: Sequence[float]) -> QueueInterval:
         """A row from the numbers of ``QUEUE_COLUMNS`` in their order (a store's sums)."""
-        row = cls(queue=queue, start=start)
-        for (name, is_int), v in zip(_QUEUE_SCALARS, values, strict=False):
-            setattr(row, name, round(v) if is_int else v)
+        # integer counters come as ints from the store: round() only what is not one
+        scalars: dict[str, Any] = {
+            name: round(v) if is_int and v.__class__ is not int else v
+            for (name, is_int), v in zip(_QUEUE_SCALARS, values, strict=False)
+        }
         n, bands = len(_QUEUE_SCALARS), len(BANDS)
-        row.answered_within = [round(v) for v in values[n : n + bands]]
-        row.abandoned_within = [round(v) for v in values[n + bands : n + 2 * bands]]
-        return row
+        return cls(
+            queue=queue,
+            start=start,
+            answered_within=[v if v.__class__ is int else round(v) for v in values[n : n + bands]],
+            abandoned_within=[
+                v if v.__class__ is int else round(v) for v in values[n + bands : n + 2 * bands]
+            ],
+            **scalars,
+        )
 
     @classmethod
     def from_columns(cls, queue: str, start: int, values: Mapping[Any, Any]) -> QueueInterval:

@@ -209,11 +209,22 @@ def _group(
     zone: Zone,
 ) -> list[R]:
     out: dict[tuple[str, int], R] = {}
+    made: set[tuple[str, int]] = set()  # the groups whose row is a new one (not a given row)
     for row in rows:
-        for key in _keys(name_of(row), row.start, group_by, teams, size, zone):
+        name = name_of(row)
+        for key in _keys(name, row.start, group_by, teams, size, zone):
             total = out.get(key)
             if total is None:
+                if key == (name, row.start):  # already its group's row (a store's sums):
+                    out[key] = row  # given back as it is while no other row joins it
+                    continue
                 total = out[key] = make(*key)
+                made.add(key)
+            elif key not in made:
+                first, total = total, make(*key)
+                total.add(first)
+                out[key] = total
+                made.add(key)
             total.add(row)
     return [out[k] for k in sorted(out)]
 
@@ -350,9 +361,11 @@ def _queue_values(row: QueueInterval, settings: ReportSettings) -> dict[str, Val
         "callbacks_listed": row.callbacks_listed,
         "max_wait": row.max_wait,
     }
-    for i, edge in enumerate(BANDS):
-        values[f"answered_within_{edge}"] = row.answered_within[i]
+    values.update(zip(_BAND_NAMES, row.answered_within, strict=True))
     return values
+
+
+_BAND_NAMES = tuple(f"answered_within_{edge}" for edge in BANDS)
 
 
 def _params(settings: ReportSettings, **extra: Value) -> dict[str, Value]:

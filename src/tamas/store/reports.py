@@ -766,11 +766,13 @@ def _collect(conn: sa.Connection, fam: _Family, q: _Query, parts: _Parts) -> _Su
             *([time] if timed else []),
             *(table.c[e] for e in fam.extra),
         ]
-        query = sa.select(*keys, *(_total(table.c[n]) for n in fam.values))
-        query = query.where(time >= lo, time < hi)
+        # a center table keyed by time (and reason) has one row per key already
+        as_is = timed and fam.who not in table.c
+        values = (table.c[n] if as_is else _total(table.c[n]) for n in fam.values)
+        query = sa.select(*keys, *values).where(time >= lo, time < hi)
         if q.names is not None:
             query = query.where(table.c[fam.who].in_(sorted(q.names)))
-        if keys:
+        if keys and not as_is:
             query = query.group_by(*keys)
         _merge(out, conn.execute(query), q, kind, lo, hi, by_name, len(keys), fam, maxes)
     return out
@@ -791,9 +793,14 @@ def _merge(
     """Add one query's rows to ``out`` under their group keys."""
     timed = q.group_by in ("interval", "day")
     # hour rows are their 60-minute interval's already; 15-minute rows come per start (in
-    # the index's order: on SQLite cheaper than a GROUP BY the interval expression)
-    regroup = q.group_by == "interval" and kind == "fine"
+    # the index's order: on SQLite cheaper than a GROUP BY the interval expression), which
+    # is their 15-minute interval's start in every zone (offsets are multiples of 15 min)
+    regroup = q.group_by == "interval" and kind == "fine" and q.size != INTERVAL
     days: list[int] = []
+    # the zone's offset per run of 15-minute starts (``_offset_runs``): a row's interval is
+    # ``interval_start`` without a datetime per row
+    runs = _offset_runs(lo, hi, q.tz) if regroup else []
+    firsts = [first for first, _, _ in runs]
     extra = len(fam.extra)
     for r in result:
         values = r[width:]
@@ -806,9 +813,10 @@ def _merge(
                 days = day_starts(lo, hi, q.tz)
             at = days[bisect.bisect_right(days, at) - 1]
         elif regroup:
-            at = interval_start(at, q.size, q.tz)
+            offset = runs[bisect.bisect_right(firsts, at) - 1][2]
+            at -= (at + offset) % q.size
         key = (name, at, *r[width - extra : width])
-        numbers = [0.0 if v is None else float(v) for v in values]
+        numbers = list(values)  # sums of NOT NULL columns: ints (cast back) and floats
         have = out.get(key)
         if have is None:
             out[key] = numbers
