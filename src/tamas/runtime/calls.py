@@ -36,6 +36,10 @@ class CallState(Enum):
     ANSWERED = "answered"
     ENDED = "ended"
 
+    # Hashed by identity (members are singletons, compared by identity): Enum's own __hash__
+    # is a Python function, called for every table lookup of a state.
+    __hash__ = object.__hash__
+
 
 CALL_TRANSITIONS: dict[CallState, frozenset[CallState]] = {
     CallState.ROUTING: frozenset({CallState.RINGING, CallState.ENDED}),

@@ -26,6 +26,10 @@ class DialogState(Enum):
     CONFIRMED = "confirmed"
     TERMINATED = "terminated"
 
+    # Hashed by identity (members are singletons, compared by identity): Enum's own __hash__
+    # is a Python function, called for every table lookup of a state (dozens per call).
+    __hash__ = object.__hash__
+
 
 DIALOG_TRANSITIONS: dict[DialogState, frozenset[DialogState]] = {
     DialogState.EARLY: frozenset({DialogState.CONFIRMED, DialogState.TERMINATED}),

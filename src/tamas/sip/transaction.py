@@ -63,6 +63,10 @@ class State(Enum):
     CONFIRMED = "confirmed"
     TERMINATED = "terminated"
 
+    # Hashed by identity (members are singletons, compared by identity): Enum's own __hash__
+    # is a Python function, called for every table lookup of a state (dozens per call).
+    __hash__ = object.__hash__
+
 
 S = State
 #: Allowed transitions per transaction kind (RFC 3261 figures 5-8, RFC 6026 figures 5 and 7).

@@ -61,6 +61,10 @@ class CodecName(Enum):
     #: Wideband (16 kHz audio) on an 8000 Hz RTP clock: RFC 3551 section 4.5.2's quirk.
     G722 = "G722"
 
+    # Hashed by identity (members are singletons, compared by identity): Enum's own __hash__
+    # is a Python function, called for every table lookup of a state (dozens per call).
+    __hash__ = object.__hash__
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Codec:
