@@ -165,6 +165,8 @@ class TamasRelay:
         assert self.proc is not None
         out, _ = self.proc.communicate(timeout=60)  # closing stdin stops the relay
         self.proc = None
+        if self.record_dir is not None:  # checked by the relay (its summary): not kept
+            shutil.rmtree(self.record_dir, ignore_errors=True)
         lines = [ln for ln in out.splitlines() if ln.startswith("{")]
         return json.loads(lines[-1]) if lines else {}
 
@@ -341,6 +343,12 @@ def main() -> None:
         help="tries of a level before it counts as not clean (default 2)",
     )
     parser.add_argument("--json", type=Path, help="also write every level measured here")
+    parser.add_argument(
+        "--record-dir",
+        type=Path,
+        help="where tamas+rec writes its files (default: the run's temporary directory,"
+        " on the disk of /tmp; /dev/shm keeps the disk's writeback out of the figures)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.start = min(args.start, 20)
@@ -362,7 +370,7 @@ def main() -> None:
             if target == "tamas":
                 relay = TamasRelay(None)
             elif target == "tamas+rec":
-                relay = TamasRelay(workdir / "recordings")
+                relay = TamasRelay((args.record_dir or workdir) / "tamas-recordings")
             elif target == "rtpengine":
                 if shutil.which("rtpengine") is None:
                     print("rtpengine: not installed (apt-get install rtpengine-daemon)")
