@@ -659,6 +659,30 @@ def test_a_closed_legs_sockets_are_reused_after_a_while(monkeypatch: pytest.Monk
     run(main)
 
 
+def test_a_parked_pair_closed_meanwhile_is_not_reused() -> None:
+    async def main() -> None:
+        eng = engine(port_min=41100, port_max=41105)  # 3 pairs: at most 1 parked
+        a = await eng.open_leg("a", "caller")
+        b = await eng.open_leg("b", "caller")
+        a.close()
+        assert eng.parked == 1
+        _, _, rtp, _ = eng._parked[0]
+        rtp.close()  # e.g. the loop closing its transports
+        await asyncio.sleep(0.05)
+        c = await eng.open_leg("c", "caller")  # a fresh pair, not the closed one
+        assert eng.parked == 0 and c.local_port not in (a.local_port, b.local_port)
+        phone_c = await phone()
+        c.configure(remote(phone_c))
+        c.send_digit("1", duration_ms=40)
+        assert await phone_c.next()  # it sends: its transport is open
+        b.close()
+        c.close()
+        await eng.aclose()
+        assert eng.ports.in_use == 0
+
+    run(main)
+
+
 def test_parked_sockets_are_bounded() -> None:
     async def main() -> None:
         eng = engine(port_min=41000, port_max=41019)  # 10 pairs: at most 5 parked

@@ -135,6 +135,8 @@ class LocalMediaEngine:
         if self._loop is None:
             self._start(loop)
         parked = self._parked
+        while parked and (parked[0][2].is_closing() or parked[0][3].is_closing()):
+            self._close_parked(1)  # closed while parked (not by us): let its ports go
         if parked and (len(parked) >= self.park_max or parked[0][0] <= loop.time() - REUSE_AFTER):
             return self._reuse(loop, call_id, label)
         try:
