@@ -68,6 +68,19 @@ class Message:
     _c_to: NameAddr | None = field(default=None, init=False, repr=False)
     _c_top_via: Via | None = field(default=None, init=False, repr=False)
 
+    def _init_message(self, headers: Headers | None, body: bytes) -> None:
+        """The fields every message starts with (for the written-out ``__init__``s of
+        Request and Response): its headers and body, and no parsed value yet."""
+        self.headers = Headers() if headers is None else headers
+        self.body = body
+        self._seen = None
+        self._seen_version = -1
+        self._c_call_id = None
+        self._c_cseq = None
+        self._c_from = None
+        self._c_to = None
+        self._c_top_via = None
+
     def _fresh(self) -> None:
         """Forget the parsed values if the headers changed since they were parsed."""
         h = self.headers
@@ -192,15 +205,7 @@ class Request(Message):
         headers: Headers | None = None,
         body: bytes = b"",
     ) -> None:
-        self.headers = Headers() if headers is None else headers
-        self.body = body
-        self._seen = None
-        self._seen_version = -1
-        self._c_call_id = None
-        self._c_cseq = None
-        self._c_from = None
-        self._c_to = None
-        self._c_top_via = None
+        self._init_message(headers, body)
         self.method = method
         self.uri = uri
         self.version = version
@@ -238,15 +243,7 @@ class Response(Message):
         headers: Headers | None = None,
         body: bytes = b"",
     ) -> None:
-        self.headers = Headers() if headers is None else headers
-        self.body = body
-        self._seen = None
-        self._seen_version = -1
-        self._c_call_id = None
-        self._c_cseq = None
-        self._c_from = None
-        self._c_to = None
-        self._c_top_via = None
+        self._init_message(headers, body)
         self.status = status
         self.reason = reason
         self.version = version
