@@ -9,6 +9,8 @@ Targets, in the same run:
   tamas+rec  the same with a recording tap on every bridge (written by Tamas's recording
              process, whose CPU is counted with the relay's)
   rtpengine  rtpengine-daemon, userspace forwarding (--table=-1), calls set up over ng
+  uvloop     the leanest uvloop relay (benchmarks/media/lean_relay.py): each packet sent on
+             unexamined; the floor CPython + uvloop + the kernel set, not a Tamas figure
 
 The relay is pinned to core 0 and the load generator to core 1 (taskset). The generator is a C
 program of ours (benchmarks/media/rtpload.c, compiled with gcc into a temporary directory):
@@ -51,6 +53,8 @@ MAX_LOSS = 0.001
 MAX_P99_MS = 10.0
 TICKS = os.sysconf("SC_CLK_TCK")
 RELAY_CORE, LOAD_CORE = "0", "1"
+#: A command prefix for the relay and the generator: empty, or with --realtime chrt's FIFO class.
+PRIORITY: list[str] = []
 
 
 @dataclass
@@ -127,17 +131,19 @@ def compile_generator(workdir: Path) -> Path:
 
 
 class TamasRelay:
-    def __init__(self, record_dir: Path | None) -> None:
+    def __init__(self, record_dir: Path | None, script: str = "relay_server.py") -> None:
         self.record_dir = record_dir
+        self.script = script
         self.proc: subprocess.Popen[str] | None = None
 
     def start(self, calls: int, gen_a: int, gen_b: int) -> tuple[int, list[tuple[int, int]]]:
         cmd = [
+            *PRIORITY,
             "taskset",
             "-c",
             RELAY_CORE,
             sys.executable,
-            str(MEDIA / "relay_server.py"),
+            str(MEDIA / self.script),
             "--calls",
             str(calls),
             "--gen-a",
@@ -181,6 +187,7 @@ class RtpengineRelay:
         log = open(self.workdir / "rtpengine.log", "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [
+                *PRIORITY,
                 "taskset",
                 "-c",
                 RELAY_CORE,
@@ -239,6 +246,7 @@ def measure(
         targets.write_text("".join(f"{a} {b}\n" for a, b in pairs))
         load = subprocess.Popen(
             [
+                *PRIORITY,
                 "taskset",
                 "-c",
                 LOAD_CORE,
@@ -349,7 +357,17 @@ def main() -> None:
         help="where tamas+rec writes its files (default: the run's temporary directory,"
         " on the disk of /tmp; /dev/shm keeps the disk's writeback out of the figures)",
     )
+    parser.add_argument(
+        "--realtime",
+        action="store_true",
+        help="run the relay and the generator in the real-time FIFO class (root): other work"
+        " on the shared machine then gets only the time they leave, for every target alike",
+    )
     args = parser.parse_args()
+    if args.realtime:
+        # -R (reset on fork): the relay's children (Tamas's recording process) and threads
+        # run in the normal class, below the relay, as they do beside `tamas serve`.
+        PRIORITY[:] = ["chrt", "-R", "-f", "10"]
     if args.quick:
         args.start = min(args.start, 20)
         args.warmup, args.window, args.repeats, args.attempts = 1.0, 3.0, 1, 1
@@ -371,6 +389,8 @@ def main() -> None:
                 relay = TamasRelay(None)
             elif target == "tamas+rec":
                 relay = TamasRelay((args.record_dir or workdir) / "tamas-recordings")
+            elif target == "uvloop":
+                relay = TamasRelay(None, "lean_relay.py")
             elif target == "rtpengine":
                 if shutil.which("rtpengine") is None:
                     print("rtpengine: not installed (apt-get install rtpengine-daemon)")
@@ -392,7 +412,7 @@ def main() -> None:
         print(f"  {target:10s} {capacity:5d} clean calls")
     base = results.get("rtpengine")
     if base is not None:
-        for target in ("tamas", "tamas+rec"):
+        for target in ("tamas", "tamas+rec", "uvloop"):
             if target in results:
                 ratio = f"{results[target] / base:.2f}" if base else "n/a (rtpengine: none clean)"
                 print(f"  ratio {target}/rtpengine = {ratio}")
