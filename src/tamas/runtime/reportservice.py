@@ -208,12 +208,15 @@ class ReportService:
                     "agents": ",".join(agents),
                 },
             )
+        if name == "intervals":  # as columns: no row object per interval
+            columns = store_reports.queue_columns(
+                engine, start, end, queues=queues or None, size=size, zone=zone
+            )
+            return kpi.interval_report(columns, self.settings, size=size, zone=zone)
         in_sql = "queue" if by == "team" else by
         qrows = store_reports.queue_rows(
             engine, start, end, queues=queues or None, group_by=in_sql, size=size, zone=zone
         )
-        if name == "intervals":
-            return kpi.interval_report(qrows, self.settings, size=size, zone=zone)
         return kpi.queue_report(
             qrows,
             self.settings,

@@ -55,6 +55,9 @@ come from ``center_intervals`` (``center_agent_intervals``,
 ``center_agent_pause_intervals``): one row per 15 minutes, not one per queue or agent.
 15-minute rows are summed per ``start`` in SQL and put into their 15/30/60-minute interval
 in Python (a ``GROUP BY`` of the interval expression made SQLite sort every row: slower).
+:func:`queue_columns` gives the interval report its rows as columns (``QueueColumns``: no
+``QueueInterval`` per interval); for 15-minute intervals it reads one row per ``start`` in
+``start`` order and merges nothing in Python.
 :func:`peak_interval` (the busiest 15-minute interval) is one ``ORDER BY offered DESC LIMIT
 1`` over ``center_intervals`` (with a queue filter, ``GROUP BY start ORDER BY sum(offered)
 DESC LIMIT 1`` over the queues' rows).
@@ -85,6 +88,7 @@ from tamas.reporting.intervals import (
     QUEUE_COLUMNS,
     AgentInterval,
     Deltas,
+    QueueColumns,
     QueueInterval,
     as_tz,
     day_starts,
@@ -117,6 +121,7 @@ __all__ = [
     "load_callers",
     "load_state",
     "peak_interval",
+    "queue_columns",
     "queue_days",
     "queue_hours",
     "queue_intervals",
@@ -217,6 +222,7 @@ report_callers = sa.Table(
 )
 
 _QUEUE_NAMES = tuple(n for n, _ in QUEUE_COLUMNS)
+_NO_COLUMNS: tuple[tuple[int, ...], ...] = tuple(() for _ in QUEUE_COLUMNS)
 _AGENT_NAMES = tuple(n for n, _ in AGENT_COLUMNS)
 HOUR = 3600
 _DAY_TABLES = (center_hours, queue_hours, queue_days, agent_days, agent_pause_days)
@@ -883,6 +889,73 @@ def queue_rows(
     if group_by == "team":
         return group_queue_rows(rows, "team", teams=teams)
     return rows
+
+
+def queue_columns(
+    engine: sa.Engine,
+    start: float,
+    end: float,
+    *,
+    queues: Collection[str] | None = None,
+    size: int = 900,
+    zone: str = "UTC",
+    utc_offset: int | None = None,
+) -> QueueColumns:
+    """The rows of :func:`queue_rows` grouped per ``size``-second interval, as columns (no
+    :class:`QueueInterval` per interval: ``kpi.interval_report`` reads them as they are).
+
+    15-minute intervals are read as the query gives them, one row per ``start`` in ``start``
+    order (``center_intervals``, or the queues' rows summed per ``start``), with no merge
+    in Python; other sizes as :func:`queue_rows` reads them. ``grouping`` is set when every
+    row's start is its own interval's start in ``zone`` (see :func:`_own_intervals`)."""
+    q = _query(start, end, "interval", queues, zone, utc_offset, size)
+    with engine.connect() as conn:
+        parts = _parts(conn, _QUEUES, q)
+        if size == INTERVAL and len(parts) == 1 and parts[0][0] == "fine":
+            # one row per start already: the columns as they come
+            fetched = list(zip(*_fine_per_start(conn, q), strict=True))
+            starts, values = (fetched[0], fetched[1:]) if fetched else ((), _NO_COLUMNS)
+            columns = QueueColumns.of([""] * len(starts), starts, values)
+        else:
+            sums = sorted(_collect(conn, _QUEUES, q, parts).items())
+            columns = QueueColumns.from_rows(
+                [""] * len(sums), [at for (_, at), _ in sums], [numbers for _, numbers in sums]
+            )
+    if not _own_intervals(columns.starts, size, q.tz):
+        return columns
+    return QueueColumns(columns.queues, columns.starts, columns.values,
+                        ("interval", size, q.zone))  # fmt: skip
+
+
+def _fine_per_start(conn: sa.Connection, q: _Query) -> list[Any]:
+    """(start, sums ...) per 15-minute start in [q.start, q.end), in start order: the
+    center's rows as stored, or the queues' rows of ``q.names`` summed per start."""
+    if q.names is None:
+        table = center_intervals
+        values: list[Any] = [table.c[n] for n in _QUEUE_NAMES]
+    else:
+        table = queue_intervals
+        values = [_total(table.c[n]) for n in _QUEUE_NAMES]
+    time = table.c.start
+    query = sa.select(time, *values).where(time >= q.start, time < q.end).order_by(time)
+    if q.names is not None:
+        query = query.where(table.c.queue.in_(sorted(q.names))).group_by(time)
+    return list(conn.execute(query))
+
+
+def _own_intervals(starts: Sequence[int], size: int, tz: Any) -> bool:
+    """Whether every one of the sorted, distinct 15-minute ``starts`` is the start of its
+    own ``size``-second interval in ``tz`` (``interval_start(at, size, tz) == at``), with the
+    zone's offset per run of starts (``_offset_runs``): no datetime per row."""
+    if not starts:
+        return True
+    if any(at % INTERVAL for at in starts):
+        return False
+    for first, last, offset in _offset_runs(starts[0], starts[-1] + 1, tz):
+        lo, hi = bisect.bisect_left(starts, first), bisect.bisect_left(starts, last)
+        if any((at + offset) % size for at in starts[lo:hi]):
+            return False
+    return True
 
 
 def agent_rows(
