@@ -1,7 +1,8 @@
 """Time the interval report (15/30/60 min) over a year of ``center_intervals`` rows.
 
 Fills a year of 15-minute center rows (35,040; every counter a function of the row, one
-row in 50 with nothing offered or answered) with INSERT ... SELECT, then times
+row in 50 with nothing offered or answered) and their UTC hours (``center_hours``) with
+INSERT ... SELECT, then times
 ``ReportService.run("intervals", ...)`` over the year, best of ``--repeat`` (what
 ``benchmarks/reports.py`` times, without generating 10 million calls first). SQLite in a
 temporary file and, unless ``--postgres ''``, PostgreSQL in a throwaway schema:
@@ -47,6 +48,12 @@ def fill(engine: sa.Engine, t0: int) -> None:
             INSERT INTO center_intervals (start, {", ".join(names)})
             WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {ROWS - 1})
             SELECT {t0} + i * 900, {", ".join(exprs)} FROM n
+        """))  # fmt: skip
+        sums = ", ".join(f"{'MAX' if n == 'max_wait' else 'SUM'}({n})" for n in names)
+        conn.execute(sa.text(f"""
+            INSERT INTO center_hours (hour, {", ".join(names)})
+            SELECT start - start % 3600, {sums} FROM center_intervals
+            GROUP BY start - start % 3600
         """))  # fmt: skip
         conn.execute(sa.insert(reports.report_state),
                      {"id": 1, "last_seq": 1, "snapshot": "{}", "day_zone": "UTC"})  # fmt: skip
