@@ -73,6 +73,7 @@ class Level:
             bool(self.repeats)
             and all(r["loss"] < MAX_LOSS and 0 <= r["p99_ms"] <= MAX_P99_MS for r in self.repeats)
             and not self.relay_summary.get("recordings_failed", 0)
+            and not self.relay_summary.get("recordings_short", 0)
         )
 
     def line(self) -> str:
@@ -86,6 +87,7 @@ class Level:
             f"  gen lag {self.generator['max_send_lag_ms']:.1f} ms"
             + (
                 f"  rec: {self.relay_summary['recordings_failed']:.0f} failed,"
+                f" {self.relay_summary.get('recordings_short', 0):.0f} short,"
                 f" {self.relay_summary['recorded_min_s']:.1f}-"
                 f"{self.relay_summary['recorded_max_s']:.1f} s,"
                 f" process {self.relay_summary['recorder_process_cpu_s']:.1f} s CPU"

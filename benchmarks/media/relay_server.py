@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 from pathlib import Path
 
 import uvloop
@@ -65,12 +66,14 @@ async def main(args: argparse.Namespace) -> None:
         legs.append((a, b))
         print(a.local_port, b.local_port)
     print("READY", flush=True)
+    ready_at = time.monotonic()
     gc_policy = GcPolicy()  # as in `tamas serve`: survivors frozen every second
     gc_policy.start()
     loop = asyncio.get_running_loop()
     done = asyncio.Event()
     loop.add_reader(sys.stdin.fileno(), done.set)
     await done.wait()
+    relayed_s = time.monotonic() - ready_at
     gc_policy.stop()
     recorder_cpu = 0.0
     if recorder is not None:
@@ -78,12 +81,17 @@ async def main(args: argparse.Namespace) -> None:
         recorder_cpu = recorder.cpu_seconds
     # Every recording must have been written whole: one that failed or ended early (the
     # recording process fell behind) makes the level unclean, whatever the relay did.
-    failed, durations = 0, []
+    # Every recording began before READY, so each lasts at least the time relayed; one that
+    # the recorder ended early (its process fell 10 s behind) is short, not failed.
+    failed, short, durations = 0, 0, []
     for recording in recordings:
         try:
-            durations.append(recording.done.result(timeout=0).duration)
+            duration = recording.done.result(timeout=0).duration
         except Exception:
             failed += 1
+            continue
+        durations.append(duration)
+        short += duration < relayed_s - 0.5
     stats = [leg.stats() for pair in legs for leg in pair]
     print(
         json.dumps(
@@ -96,6 +104,8 @@ async def main(args: argparse.Namespace) -> None:
                 "recorded_bytes": sum(r.path.stat().st_size for r in recordings),
                 "recorder_process_cpu_s": round(recorder_cpu, 3),
                 "recordings_failed": failed,
+                "recordings_short": short,
+                "relayed_s": round(relayed_s, 3),
                 "recorded_min_s": round(min(durations, default=0.0), 3),
                 "recorded_max_s": round(max(durations, default=0.0), 3),
             }
