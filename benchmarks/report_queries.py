@@ -14,12 +14,22 @@ after), like the tests:
 
     flock /tmp/tamas-bench.lock python benchmarks/report_queries.py
     flock /tmp/tamas-bench.lock python benchmarks/report_queries.py --zone Europe/Berlin
+
+``--cdrs N`` measures the first response time (FRT) instead: fills ``cdrs`` with N CDRs
+spread over the year in SQL (every 10th outbound, every 5th unanswered), builds
+``cdr_intervals`` (``rollup_cdrs``, timed) and times ``first_response`` (the whole 15-minute
+intervals from ``cdr_intervals``, the partial ones at the edges from ``cdrs``) against the
+mean over every CDR of the range (the query before ``cdr_intervals``), for the year and for
+the year from 10:00 to 10:00:
+
+    flock /tmp/tamas-bench.lock python benchmarks/report_queries.py --cdrs 10000000
 """
 
 from __future__ import annotations
 
 import argparse
 import secrets
+import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -32,6 +42,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from tamas.store import events as store_events
 from tamas.store import open_store, reports
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -125,6 +136,74 @@ def measure(url: str, label: str, zone: str, repeat: int) -> None:
                     print(f"{name:20s} {kind:6s} {group:6s} {seconds:8.3f} {size:12d}")
 
 
+def fill_cdrs(engine: sa.Engine, t0: int, count: int) -> None:
+    """``count`` CDRs from ``t0`` over the year, every column a function of the row."""
+    step = YEAR_DAYS * 86400 / count
+    if engine.dialect.name == "postgresql":
+        numbers = f"SELECT i FROM generate_series(0, {count - 1}) AS n(i)"
+    else:
+        numbers = (f"WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n "
+                   f"WHERE i < {count - 1}) SELECT i FROM n")  # fmt: skip
+    wait = "(i % 60) + 0.5"
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"""
+            INSERT INTO cdrs (call_id, started_at, answered_at, ended_at, caller, callee,
+                              direction, trunk, result, cause, queues, agents, legs,
+                              recordings, wait_seconds, queue_seconds, talk_seconds,
+                              hold_seconds)
+            SELECT 'c' || CAST(i AS TEXT), {t0} + i * {step!r},
+                   CASE WHEN i % 5 = 4 THEN NULL ELSE {t0} + i * {step!r} + {wait} END,
+                   {t0} + i * {step!r} + 200.0, '0912' || CAST(i % 100000 AS TEXT), '100',
+                   CASE WHEN i % 10 = 9 THEN 'outbound' ELSE 'inbound' END, '',
+                   CASE WHEN i % 5 = 4 THEN 'abandoned' ELSE 'answered' END, '',
+                   '["q1"]', '["a1"]', '[]', '[]',
+                   CASE WHEN i % 5 = 4 THEN 0.0 ELSE {wait} END, 10.0, 150.0, 0.0
+            FROM ({numbers}) AS numbers
+        """))  # fmt: skip
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("ANALYZE"))
+
+
+def measure_frt(url: str, label: str, zone: str, repeat: int, count: int) -> None:
+    tz = ZoneInfo(zone)
+    t0 = int(datetime(2025, 1, 1, tzinfo=tz).timestamp())
+    year_end = int(datetime(2026, 1, 1, tzinfo=tz).timestamp())
+    with open_store(url) as store:
+        engine = store.engine
+        began = time.perf_counter()
+        fill_cdrs(engine, t0, count)
+        filled = time.perf_counter() - began
+        began = time.perf_counter()
+        rows = store_events.rollup_cdrs(engine)
+        rolled = time.perf_counter() - began
+        print(f"\n{label}: {count:,} CDRs filled in {filled:.1f} s; rollup_cdrs ({rows:,} "
+              f"cdr_intervals rows) in {rolled:.1f} s")  # fmt: skip
+        c = store_events.cdrs.c
+
+        def mean_over_cdrs(start: float, end: float) -> float | None:
+            query = sa.select(sa.func.avg(c.wait_seconds)).where(
+                c.started_at >= start, c.started_at < end, c.direction == "inbound",
+                c.answered_at.is_not(None),
+            )  # fmt: skip
+            with engine.connect() as conn:
+                value = conn.execute(query).scalar()
+            return None if value is None else float(value)
+
+        for name, start, end in (("year", t0, year_end),
+                                 ("year, 10:00 edges", t0 + 36000, year_end + 36000)):  # fmt: skip
+            for how, run in (("FRT (cdr_intervals)", store_events.first_response),
+                             ("FRT over every CDR", mean_over_cdrs)):  # fmt: skip
+                value = run(engine, start, end) if how.startswith("FRT (") else run(start, end)
+                times = []
+                for _ in range(repeat):
+                    began = time.perf_counter()
+                    run(engine, start, end) if how.startswith("FRT (") else run(start, end)
+                    times.append(time.perf_counter() - began)
+                print(f"{name:20s} {how:22s} {value or 0:8.3f} s  best {min(times):7.3f} s  "
+                      f"median {statistics.median(times):7.3f} s")  # fmt: skip
+
+
 @contextmanager
 def postgres_schema(url: str) -> Iterator[str | None]:
     import psycopg
@@ -150,13 +229,16 @@ def main() -> None:
     parser.add_argument("--zone", default="Asia/Tehran")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--postgres", default=POSTGRES, help="URL ('' to skip)")
+    parser.add_argument("--cdrs", type=int, default=0,
+                        help="time the FRT over this many CDRs instead")  # fmt: skip
     args = parser.parse_args()
+    run = (partial(measure_frt, count=args.cdrs) if args.cdrs else measure)
     with tempfile.TemporaryDirectory() as tmp:
-        measure(f"sqlite:///{Path(tmp) / 'bench.db'}", "SQLite", args.zone, args.repeat)
+        run(f"sqlite:///{Path(tmp) / 'bench.db'}", "SQLite", args.zone, args.repeat)
     if args.postgres:
         with postgres_schema(args.postgres) as url:
             if url is not None:
-                measure(url, "PostgreSQL", args.zone, args.repeat)
+                run(url, "PostgreSQL", args.zone, args.repeat)
 
 
 if __name__ == "__main__":
