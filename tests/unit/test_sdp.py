@@ -601,3 +601,50 @@ def test_parse_random_text_raises_only_parse_error(text: str) -> None:
     except ParseError:
         return
     assert SessionDescription.parse(bytes(sd)) == sd
+
+
+def test_with_methods_copy_every_other_field() -> None:
+    # The with_* constructors copy fields by name: one added to a class and forgotten there
+    # would be lost from every stamped description (tamas.runtime.anchor_shapes).
+    from dataclasses import fields, replace
+
+    from tamas.sip.sdp import (
+        Attribute,
+        Bandwidth,
+        Connection,
+        MediaDescription,
+        Origin,
+        SessionDescription,
+        Timing,
+    )
+
+    conn = Connection("IN", "IP4", "192.0.2.1")
+    media = MediaDescription(
+        media="audio", port=4000, proto="RTP/AVP", formats=("0", "101"), port_count=2,
+        title="t", connection=conn, extra_connections=(conn,), bandwidths=(Bandwidth("AS", 64),),
+        key="prompt", attributes=(Attribute("rtpmap", "0 PCMU/8000"), Attribute("sendrecv")),
+    )  # fmt: skip
+    origin = Origin("u", "1", 2, "IN", "IP4", "192.0.2.1")
+    sd = SessionDescription(
+        origin=origin, session_name="s", version=0, information="i", uri="http://x",
+        emails=("e@x",), phones=("+1",), connection=conn, bandwidths=(Bandwidth("CT", 1),),
+        timings=(Timing(1, 2, ("7d 1h 0 25h",)),), time_zones="0 0", key="clear:x",
+        attributes=(Attribute("recvonly"),), media=(media,),
+    )  # fmt: skip
+    assert media.with_port(5000) == replace(media, port=5000)
+    assert origin.with_sess_id("99") == replace(origin, sess_id="99")
+    other = (media.with_port(6000),)
+    assert sd.with_origin_media(origin.with_sess_id("7"), other) == replace(
+        sd, origin=replace(origin, sess_id="7"), media=other
+    )
+    # every field (but the version, always 0, and the origin, checked apart) was given a
+    # non-default value above, so the comparisons cover them all
+    defaults = SessionDescription(origin=origin)
+    assert all(
+        getattr(sd, f.name) != getattr(defaults, f.name)
+        for f in fields(sd)
+        if f.name not in ("version", "origin")
+    )
+    bare = MediaDescription(media="audio", port=4000, proto="RTP/AVP", formats=("0", "101"))
+    assert all(getattr(media, f.name) != getattr(bare, f.name) for f in fields(media)
+               if f.name not in ("media", "port", "proto", "formats"))  # fmt: skip

@@ -28,7 +28,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from tamas.config import Config
@@ -495,10 +494,17 @@ class B2BUA:
             hook(call, cause)
         if self.media is not None:
             self.media.close_call(call)
-        if call.record is not None:
+        r = call.record
+        if r is not None:
+            # the constructor, not dataclasses.replace (several times its cost, once per call)
             self.writer.record_call(
-                replace(
-                    call.record,
+                CallRecord(
+                    call_id=r.call_id,
+                    caller=r.caller,
+                    callee=r.callee,
+                    direction=r.direction,
+                    started_at=r.started_at,
+                    trunk=r.trunk,
                     answered_at=call.answered_at,
                     ended_at=time.time(),
                     cause=cause,

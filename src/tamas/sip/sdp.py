@@ -2,7 +2,7 @@
 
 Theory of operation
 -------------------
-:meth:`SessionDescription.parse` turns a body into frozen dataclasses and ``bytes(sd)`` turns them
+:meth:`SessionDescription.parse` turns a body into value dataclasses and ``bytes(sd)`` turns them
 back into CRLF-terminated lines in the grammar's order (RFC 4566 section 5)::
 
     session: v o s i? u? e* p* c? b* (t r*)* z? k? a* m*
@@ -125,7 +125,14 @@ class Attribute(NamedTuple):
         return self.name if self.value is None else f"{self.name}:{self.value}"
 
 
-@dataclass(frozen=True, slots=True)
+# The value types of a description are immutable by convention, as frozen dataclasses would be
+# but with their own ``__init__``s: mypyc compiles those, while a dataclass-generated one runs
+# interpreted (a frozen one through object.__setattr__ per field). Anchoring builds a few of
+# them per call (tamas.runtime.anchor_shapes). Nothing assigns to a field after construction;
+# ``dataclasses.replace`` makes changed copies.
+
+
+@dataclass(slots=True, unsafe_hash=True)
 class Origin:
     """``o=`` (RFC 4566 section 5.2). ``sess_version`` must grow with every change (RFC 3264 §8)."""
 
@@ -135,6 +142,27 @@ class Origin:
     nettype: str
     addrtype: str
     address: str
+
+    def __init__(
+        self,
+        username: str,
+        sess_id: str,
+        sess_version: int,
+        nettype: str,
+        addrtype: str,
+        address: str,
+    ) -> None:
+        self.username = username
+        self.sess_id = sess_id
+        self.sess_version = sess_version
+        self.nettype = nettype
+        self.addrtype = addrtype
+        self.address = address
+
+    def with_sess_id(self, sess_id: str) -> Origin:
+        """This origin with another session id (a constructor call: cheaper than replace)."""
+        return Origin(self.username, sess_id, self.sess_version, self.nettype, self.addrtype,
+                      self.address)  # fmt: skip
 
     @classmethod
     def parse(cls, value: str) -> Origin:
@@ -151,13 +179,18 @@ class Origin:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Connection:
     """``c=`` (RFC 4566 section 5.7). ``address`` keeps any multicast ``/ttl/count`` suffix."""
 
     nettype: str
     addrtype: str
     address: str
+
+    def __init__(self, nettype: str, addrtype: str, address: str) -> None:
+        self.nettype = nettype
+        self.addrtype = addrtype
+        self.address = address
 
     @classmethod
     def parse(cls, value: str) -> Connection:
@@ -223,13 +256,22 @@ class Timing:
             yield f"r={repeat}"
 
 
-@dataclass(frozen=True, slots=True)
+#: A description's default timing: ``t=0 0`` (permanent).
+_ONE_TIMING = (Timing(),)
+
+
+@dataclass(slots=True, unsafe_hash=True)
 class RtpMap:
     """``<encoding>/<clock rate>[/<channels>]`` of an ``a=rtpmap`` (RFC 4566 section 6)."""
 
     encoding: str
     clock_rate: int
     channels: int = 1
+
+    def __init__(self, encoding: str, clock_rate: int, channels: int = 1) -> None:
+        self.encoding = encoding
+        self.clock_rate = clock_rate
+        self.channels = channels
 
     @classmethod
     def parse(cls, text: str) -> RtpMap:
@@ -332,7 +374,7 @@ def _with_direction(attrs: tuple[Attribute, ...], direction: Direction) -> tuple
 # --- media and session ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, unsafe_hash=True, kw_only=True)
 class MediaDescription(_Attributes):
     """One ``m=`` section (RFC 4566 section 5.14). Port 0 marks a rejected stream."""
 
@@ -347,6 +389,49 @@ class MediaDescription(_Attributes):
     bandwidths: tuple[Bandwidth, ...] = ()
     key: str | None = None  # k= (obsolete in RFC 8866, kept for round trips)
     attributes: tuple[Attribute, ...] = ()
+
+    def __init__(
+        self,
+        *,
+        media: str,
+        port: int,
+        proto: str,
+        formats: tuple[str, ...],
+        port_count: int | None = None,
+        title: str | None = None,
+        connection: Connection | None = None,
+        extra_connections: tuple[Connection, ...] = (),
+        bandwidths: tuple[Bandwidth, ...] = (),
+        key: str | None = None,
+        attributes: tuple[Attribute, ...] = (),
+    ) -> None:
+        self.media = media
+        self.port = port
+        self.proto = proto
+        self.formats = formats
+        self.port_count = port_count
+        self.title = title
+        self.connection = connection
+        self.extra_connections = extra_connections
+        self.bandwidths = bandwidths
+        self.key = key
+        self.attributes = attributes
+
+    def with_port(self, port: int) -> MediaDescription:
+        """This section with another port (a constructor call: cheaper than replace)."""
+        return MediaDescription(
+            media=self.media,
+            port=port,
+            proto=self.proto,
+            formats=self.formats,
+            port_count=self.port_count,
+            title=self.title,
+            connection=self.connection,
+            extra_connections=self.extra_connections,
+            bandwidths=self.bandwidths,
+            key=self.key,
+            attributes=self.attributes,
+        )
 
     @classmethod
     def parse_m_line(cls, value: str) -> MediaDescription:
@@ -458,7 +543,7 @@ class MediaDescription(_Attributes):
         yield from (f"a={attr}" for attr in self.attributes)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, unsafe_hash=True, kw_only=True)
 class SessionDescription(_Attributes):
     """A whole SDP body (RFC 4566 section 5). ``bytes(sd)`` serialises it with CRLF."""
 
@@ -471,11 +556,66 @@ class SessionDescription(_Attributes):
     phones: tuple[str, ...] = ()  # p=
     connection: Connection | None = None
     bandwidths: tuple[Bandwidth, ...] = ()
-    timings: tuple[Timing, ...] = (Timing(),)
+    timings: tuple[Timing, ...] = _ONE_TIMING
     time_zones: str | None = None  # z=
     key: str | None = None  # k=
     attributes: tuple[Attribute, ...] = ()
     media: tuple[MediaDescription, ...] = ()
+
+    def __init__(
+        self,
+        *,
+        origin: Origin,
+        session_name: str = "-",
+        version: int = 0,
+        information: str | None = None,
+        uri: str | None = None,
+        emails: tuple[str, ...] = (),
+        phones: tuple[str, ...] = (),
+        connection: Connection | None = None,
+        bandwidths: tuple[Bandwidth, ...] = (),
+        timings: tuple[Timing, ...] = _ONE_TIMING,
+        time_zones: str | None = None,
+        key: str | None = None,
+        attributes: tuple[Attribute, ...] = (),
+        media: tuple[MediaDescription, ...] = (),
+    ) -> None:
+        self.origin = origin
+        self.session_name = session_name
+        self.version = version
+        self.information = information
+        self.uri = uri
+        self.emails = emails
+        self.phones = phones
+        self.connection = connection
+        self.bandwidths = bandwidths
+        self.timings = timings
+        self.time_zones = time_zones
+        self.key = key
+        self.attributes = attributes
+        self.media = media
+
+    def with_origin_media(
+        self, origin: Origin, media: tuple[MediaDescription, ...]
+    ) -> SessionDescription:
+        """This description with another origin and media sections (a constructor call:
+        cheaper than replace)."""
+        return SessionDescription(
+            origin=origin,
+            session_name=self.session_name,
+            version=self.version,
+            information=self.information,
+            uri=self.uri,
+            emails=self.emails,
+            phones=self.phones,
+            connection=self.connection,
+            bandwidths=self.bandwidths,
+            timings=self.timings,
+            time_zones=self.time_zones,
+            key=self.key,
+            attributes=self.attributes,
+            media=media,
+        )
 
     @classmethod
     def parse(cls, data: bytes | str) -> SessionDescription:
