@@ -184,7 +184,11 @@ class TamasRelay:
 
     def stop(self) -> dict[str, float]:
         assert self.proc is not None
-        out, _ = self.proc.communicate(timeout=60)  # closing stdin stops the relay
+        try:
+            out, _ = self.proc.communicate(timeout=60)  # closing stdin stops the relay
+        except subprocess.TimeoutExpired:  # never leave a relay running (least of all FIFO)
+            self.proc.kill()
+            out, _ = self.proc.communicate()
         self.proc = None
         if self.record_dir is not None:  # checked by the relay (its summary): not kept
             shutil.rmtree(self.record_dir, ignore_errors=True)

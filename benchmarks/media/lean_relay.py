@@ -76,6 +76,9 @@ async def main(args: argparse.Namespace) -> None:
     done = asyncio.Event()
     loop.add_reader(sys.stdin.fileno(), done.set)
     await done.wait()
+    # Once closed, stdin stays readable: a reader left on it would spin the loop while the
+    # relay closes (and under media_capacity.py --realtime starve the recording process).
+    loop.remove_reader(sys.stdin.fileno())
     print(json.dumps({"legs": len(halves), "received": sum(h.received for h in halves)}))
     for half in halves:
         half.transport.close()  # type: ignore[union-attr]
