@@ -179,7 +179,8 @@ class TamasRelay:
             raise RuntimeError("relay_server exited before READY")
         if PRIORITY:
             for child in descendants(self.proc.pid):
-                subprocess.run(["chrt", "-a", "-f", "-p", str(REALTIME - 5), str(child)], check=True)
+                below = str(REALTIME - 5)
+                subprocess.run(["chrt", "-a", "-f", "-p", below, str(child)], check=True)
         return self.proc.pid, pairs
 
     def stop(self) -> dict[str, float]:
