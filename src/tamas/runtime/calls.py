@@ -74,6 +74,56 @@ class Leg:
     media: LegMedia | None = None  # its engine leg and offer/answer state (anchored calls)
     dial: AgentDial | None = None  # set on a leg ringing an agent (see callcenter/dialer.py)
 
+    # Written out (as Call's): the dataclass-generated __init__ runs interpreted in the mypyc
+    # build, and every call makes at least two legs.
+    def __init__(
+        self,
+        call: Call,
+        side: str,
+        peer: Peer,
+        call_id: str,
+        local_tag: str,
+        invite: Request,
+        dialog: Dialog | None = None,
+        server_txn: ServerTransaction | None = None,
+        client_txn: ClientTransaction | None = None,
+        provisional: bool = False,
+        cancel_sent: bool = False,
+        cancel_wanted: bool = False,
+        auth_tried: bool = False,
+        digest: DigestClient | None = None,
+        sdp: bytes = b"",
+        extension: str | None = None,
+        own_call_id: bool = False,
+        transfer: BlindTransfer | None = None,
+        ack: Request | None = None,
+        answer_wait: AnswerWait | None = None,
+        media: LegMedia | None = None,
+        dial: AgentDial | None = None,
+    ) -> None:
+        self.call = call
+        self.side = side
+        self.peer = peer
+        self.call_id = call_id
+        self.local_tag = local_tag
+        self.invite = invite
+        self.dialog = dialog
+        self.server_txn = server_txn
+        self.client_txn = client_txn
+        self.provisional = provisional
+        self.cancel_sent = cancel_sent
+        self.cancel_wanted = cancel_wanted
+        self.auth_tried = auth_tried
+        self.digest = digest
+        self.sdp = sdp
+        self.extension = extension
+        self.own_call_id = own_call_id
+        self.transfer = transfer
+        self.ack = ack
+        self.answer_wait = answer_wait
+        self.media = media
+        self.dial = dial
+
 
 @dataclass(eq=False, slots=True)
 class Call:
@@ -90,6 +140,36 @@ class Call:
     media: CallMedia | None = None  # its engine legs (anchored calls)
     answered_loop: float | None = None  # loop time of the answer (for media timeouts)
     extension: str | None = None  # the extension it rings (its forwarding applies)
+
+    def __init__(
+        self,
+        id: str,
+        a: Leg | None = None,
+        forks: list[Leg] | None = None,
+        b: Leg | None = None,
+        state: CallState = CallState.ROUTING,
+        failures: list[Response] | None = None,
+        ring_timer: asyncio.TimerHandle | None = None,
+        answered_at: float | None = None,
+        record: CallRecord | None = None,
+        keepalive: asyncio.TimerHandle | None = None,
+        media: CallMedia | None = None,
+        answered_loop: float | None = None,
+        extension: str | None = None,
+    ) -> None:
+        self.id = id
+        self.a = a
+        self.forks = [] if forks is None else forks
+        self.b = b
+        self.state = state
+        self.failures = [] if failures is None else failures
+        self.ring_timer = ring_timer
+        self.answered_at = answered_at
+        self.record = record
+        self.keepalive = keepalive
+        self.media = media
+        self.answered_loop = answered_loop
+        self.extension = extension
 
     def move(self, new: CallState) -> None:
         if new is self.state:

@@ -56,11 +56,24 @@ class NoRoute:
 Route = ExtensionRoute | TrunkRoute | NoRoute
 
 
+_IP_HOSTS: dict[str, str | None] = {}
+
+
 def _ip_host(host: str) -> str | None:
+    """``host`` as an IP address in canonical form, or None if it is not an IP literal.
+
+    Called on every call with the hosts of the configuration (a static contact, a trunk):
+    the answers are kept (bounded), as ``ipaddress`` costs microseconds per parse."""
+    if host in _IP_HOSTS:
+        return _IP_HOSTS[host]
     try:
-        return str(ipaddress.ip_address(host.strip("[]")))
+        found: str | None = str(ipaddress.ip_address(host.strip("[]")))
     except ValueError:
-        return None
+        found = None
+    if len(_IP_HOSTS) >= 1024:
+        _IP_HOSTS.clear()
+    _IP_HOSTS[host] = found
+    return found
 
 
 def resolve_host(host: str) -> str | None:

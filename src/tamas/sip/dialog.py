@@ -52,6 +52,35 @@ class Dialog:
     remote_seq: int | None = None
     state: DialogState = DialogState.EARLY
 
+    # Written out: the dataclass-generated __init__ runs interpreted in the mypyc build, and
+    # every call makes two dialogs.
+    def __init__(
+        self,
+        *,
+        call_id: str,
+        local_tag: str,
+        remote_tag: str,
+        local_uri: NameAddr,
+        remote_uri: NameAddr,
+        remote_target: Uri,
+        local_contact: str,
+        route_set: list[str] | None = None,
+        local_seq: int = 1,
+        remote_seq: int | None = None,
+        state: DialogState = DialogState.EARLY,
+    ) -> None:
+        self.call_id = call_id
+        self.local_tag = local_tag
+        self.remote_tag = remote_tag
+        self.local_uri = local_uri
+        self.remote_uri = remote_uri
+        self.remote_target = remote_target
+        self.local_contact = local_contact
+        self.route_set = [] if route_set is None else route_set
+        self.local_seq = local_seq
+        self.remote_seq = remote_seq
+        self.state = state
+
     @property
     def id(self) -> tuple[str, str, str]:
         return (self.call_id, self.local_tag, self.remote_tag)
