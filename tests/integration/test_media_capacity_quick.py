@@ -1,7 +1,8 @@
 """benchmarks/media_capacity.py --quick works end to end (numbers come out; speed not judged).
 
-Runs the three targets (Tamas, Tamas with recording taps, rtpengine) at a trivial load for a
-few seconds each, through the real C load generator, on 127.0.0.1 only.
+Runs the four targets (Tamas, Tamas with recording taps, rtpengine, the lean uvloop reference
+relay) at a trivial load for a few seconds each, through the real C load generator, on
+127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -24,7 +25,17 @@ def test_quick_mode_produces_figures_for_every_target(tmp_path: Path) -> None:
         assert shutil.which(tool), f"{tool} is missing (scripts/test.sh installs it)"
     out = tmp_path / "levels.json"
     result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--start", "5", "--json", str(out)],
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--quick",
+            "--start",
+            "5",
+            "--targets",
+            "tamas,tamas+rec,rtpengine,uvloop",
+            "--json",
+            str(out),
+        ],
         capture_output=True,
         text=True,
         timeout=240,
@@ -32,7 +43,7 @@ def test_quick_mode_produces_figures_for_every_target(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     levels = json.loads(out.read_text())
-    assert [lv["target"] for lv in levels] == ["tamas", "tamas+rec", "rtpengine"]
+    assert [lv["target"] for lv in levels] == ["tamas", "tamas+rec", "rtpengine", "uvloop"]
     for level in levels:
         assert level["calls"] == 5
         (repeat,) = level["repeats"]
@@ -41,4 +52,10 @@ def test_quick_mode_produces_figures_for_every_target(tmp_path: Path) -> None:
         assert level["relay_cpu_pct"] >= 0
     rec = next(lv for lv in levels if lv["target"] == "tamas+rec")
     assert rec["relay"]["recorded_bytes"] > 0  # the taps wrote audio
+    # every recording lasted the whole time relayed (none ended early, none failed)
+    assert rec["relay"]["recordings_short"] == 0 and rec["relay"]["recordings_failed"] == 0
+    assert rec["relay"]["recorded_min_s"] >= rec["relay"]["relayed_s"] > 0
+    lean = next(lv for lv in levels if lv["target"] == "uvloop")
+    assert lean["relay"]["received"] >= lean["repeats"][0]["received"] > 0
     assert "ratio tamas+rec/rtpengine" in result.stdout
+    assert "ratio uvloop/rtpengine" in result.stdout
