@@ -13,7 +13,9 @@ builds the server this way, and scripts/test.sh runs the suite against both buil
 Which modules: the sans-IO ``tamas.core`` and ``tamas.sip`` packages, plus the runtime
 modules every call passes through (``endpoint``, ``routing``, ``b2bua`` with its records
 ``calls``, its ``forking``, its in-dialog ``relay`` and its ``transfer``; media anchoring,
-on every call by default: ``anchor``, ``anchor_sdp``, ``anchor_shapes``, ``sessions``), and
+on every call by default: ``anchor``, ``anchor_sdp``, ``anchor_shapes``, ``sessions``; and
+what every UDP datagram passes through on its way in: ``transport_udp``, ``transport_flows``
+and the rate limit of ``protection``), and
 the ACD's engine (``acd.engine`` and the parts it calls, ``selection``, ``callback`` and
 ``presence``, plus ``model``, ``agent_state``, ``strategies``: the simulator runs a month of a
 200-agent center about twice as fast compiled; ``acd.errors`` stays interpreted like the other
@@ -44,6 +46,8 @@ RUNTIME_HOT = (
     "endpoint", "routing", "calls", "forking", "b2bua", "relay", "transfer",
     # media anchoring, on every call by default: SDP offer/answer and the engine legs' records
     "anchor", "anchor_sdp", "anchor_shapes", "sessions",
+    # every UDP datagram in: the listener, the rate limit, the hand-over to the endpoint
+    "transport_udp", "transport_flows", "protection",
 )  # fmt: skip
 #: The ACD: every queue event and every simulated call passes through it.
 ACD_HOT = ("engine", "selection", "callback", "presence", "model", "agent_state", "strategies")
