@@ -158,6 +158,11 @@ class Headers:
         return h
 
     def _values(self, name: str) -> list[str] | None:
+        # Callers mostly ask by canonical name: one lookup then. A key equal to ``name`` is
+        # canonical, and canonical_name is idempotent, so this finds what the second would.
+        found = self._index.get(name)
+        if found is not None:
+            return found
         return self._index.get(_NAME_CACHE.get(name) or canonical_name(name))
 
     def get(self, name: str) -> str | None:
