@@ -159,6 +159,16 @@ def test_insert_get_and_update_call(store: Store) -> None:
     assert got is not None and got.direction is CallDirection.INTERNAL
 
 
+def test_insert_calls_stores_every_field_of_each(store: Store) -> None:
+    records = [
+        call(),
+        dataclasses.replace(call(), call_id="c2", trunk=None, direction=CallDirection.INBOUND,
+                            answered_at=101.5, ended_at=160.25, cause="bye", status=200),
+    ]  # fmt: skip
+    store.calls.insert_calls(records)
+    assert [store.calls.get_call(r.call_id) for r in records] == records
+
+
 def test_get_missing_call_is_none(store: Store) -> None:
     assert store.calls.get_call("nope") is None
 
