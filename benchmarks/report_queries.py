@@ -232,7 +232,7 @@ def main() -> None:
     parser.add_argument("--cdrs", type=int, default=0,
                         help="time the FRT over this many CDRs instead")  # fmt: skip
     args = parser.parse_args()
-    run = (partial(measure_frt, count=args.cdrs) if args.cdrs else measure)
+    run = partial(measure_frt, count=args.cdrs) if args.cdrs else measure
     with tempfile.TemporaryDirectory() as tmp:
         run(f"sqlite:///{Path(tmp) / 'bench.db'}", "SQLite", args.zone, args.repeat)
     if args.postgres:
