@@ -54,3 +54,14 @@ def test_the_usual_spelling_takes_the_plain_path() -> None:
     value = "SIP/2.0/UDP 127.0.0.1:5071;branch=z9hG4bK-1-1-INVITE;rport"
     assert _parse_via_plain(value) == _parse_via_re(value) == parse_via(value)
     assert _parse_via_plain("SIP/2.0/UDP [::1]:5060") is None  # IPv6: the expression's
+
+
+_TOKEN_REGEX = __import__("re").compile(r"[A-Za-z0-9\-.!%*_+`'~]+")
+
+
+@settings(max_examples=2000)
+@given(st.text(max_size=12) | st.text(alphabet="aZ09-.!%*_+`'~ :;\"\u00e9\u0661", max_size=12))
+def test_is_token_agrees_with_the_grammar_expression(text: str) -> None:
+    from tamas.sip.uri import is_token
+
+    assert is_token(text) == (_TOKEN_REGEX.fullmatch(text) is not None)

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from tamas.sip.errors import ParseError
 from tamas.sip.uri import (
+    TOKEN_CHARS,
     Params,
     format_params,
     get_param,
@@ -327,8 +328,7 @@ _VIA_RE = re.compile(
 )
 
 
-#: The characters of a token (RFC 3261 section 25.1) and of a host name or IPv4 address.
-_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.!%*_+`'~")
+#: The characters of a host name or IPv4 address.
 _HOST_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._")
 _DIGITS = frozenset("0123456789")
 SIP_2_0 = "SIP/2.0"
@@ -356,7 +356,7 @@ def _parse_via_plain(value: str) -> Via | None:
     if space < 9:
         return None
     transport = value[8:space]
-    if not _all_in(transport, _TOKEN_CHARS):
+    if not _all_in(transport, TOKEN_CHARS):
         return None
     semi = value.find(";", space + 1)
     hostport = value[space + 1 :] if semi < 0 else value[space + 1 : semi]

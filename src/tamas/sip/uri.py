@@ -22,12 +22,17 @@ Params = tuple[tuple[str, str | None], ...]
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
 _HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._]+)(?::([0-9]{1,5}))?$")
 
-_TOKEN_RE = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+")
+#: The characters of an RFC 3261 token (section 25.1): ``[A-Za-z0-9\-.!%*_+`'~]``.
+TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.!%*_+`'~")
 
 
 def is_token(text: str) -> bool:
-    """True if ``text`` is a non-empty RFC 3261 token."""
-    return _TOKEN_RE.fullmatch(text) is not None
+    """True if ``text`` is a non-empty RFC 3261 token.
+
+    A loop over a set rather than a regular expression: parameter names, methods and header
+    names are short, and a ``fullmatch`` call cost several times the loop in the compiled
+    build (a property test checks both agree)."""
+    return text != "" and all(c in TOKEN_CHARS for c in text)
 
 
 def is_ipv6_reference(text: str) -> bool:
