@@ -41,6 +41,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from reports import frt_over_cdrs
 
 from tamas.store import events as store_events
 from tamas.store import open_store, reports
@@ -179,26 +180,15 @@ def measure_frt(url: str, label: str, zone: str, repeat: int, count: int) -> Non
         rolled = time.perf_counter() - began
         print(f"\n{label}: {count:,} CDRs filled in {filled:.1f} s; rollup_cdrs ({rows:,} "
               f"cdr_intervals rows) in {rolled:.1f} s")  # fmt: skip
-        c = store_events.cdrs.c
-
-        def mean_over_cdrs(start: float, end: float) -> float | None:
-            query = sa.select(sa.func.avg(c.wait_seconds)).where(
-                c.started_at >= start, c.started_at < end, c.direction == "inbound",
-                c.answered_at.is_not(None),
-            )  # fmt: skip
-            with engine.connect() as conn:
-                value = conn.execute(query).scalar()
-            return None if value is None else float(value)
-
         for name, start, end in (("year", t0, year_end),
                                  ("year, 10:00 edges", t0 + 36000, year_end + 36000)):  # fmt: skip
             for how, run in (("FRT (cdr_intervals)", store_events.first_response),
-                             ("FRT over every CDR", mean_over_cdrs)):  # fmt: skip
-                value = run(engine, start, end) if how.startswith("FRT (") else run(start, end)
+                             ("FRT over every CDR", frt_over_cdrs)):  # fmt: skip
+                value = run(engine, start, end)
                 times = []
                 for _ in range(repeat):
                     began = time.perf_counter()
-                    run(engine, start, end) if how.startswith("FRT (") else run(start, end)
+                    run(engine, start, end)
                     times.append(time.perf_counter() - began)
                 print(f"{name:20s} {how:22s} {value or 0:8.3f} s  best {min(times):7.3f} s  "
                       f"median {statistics.median(times):7.3f} s")  # fmt: skip
