@@ -117,16 +117,6 @@ def free_port_pair() -> tuple[int, int]:
     return ports[0], ports[1]
 
 
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of ``pid`` and of its live descendants (Tamas's recording process)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    total = (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime (fields 14, 15)
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        children = (task / "children").read_text().split()
-        total += sum(cpu_seconds(int(child)) for child in children)
-    return total
-
-
 def descendants(pid: int) -> list[int]:
     """The live descendant processes of ``pid`` (Tamas's recording process)."""
     found = []
@@ -134,6 +124,15 @@ def descendants(pid: int) -> list[int]:
         for child in (task / "children").read_text().split():
             found += [int(child), *descendants(int(child))]
     return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of ``pid`` and of its live descendants (Tamas's recording process)."""
+    total = 0.0
+    for each in (pid, *descendants(pid)):
+        fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime (fields 14, 15)
+    return total
 
 
 def compile_generator(workdir: Path) -> Path:
