@@ -105,12 +105,7 @@ class Transports:
 
     def send(self, data: bytes, peer: Peer) -> None:
         name = peer.transport
-        if name == "UDP":  # the common case, every SIP message of a UDP call: no more calls
-            endpoint = self._udp6 if ":" in peer.host else self._udp4
-            if endpoint is not None:
-                endpoint.sendto(data, peer)
-                return
-        if name == "UDP" or name.upper() == "UDP":
+        if name == "UDP" or name.upper() == "UDP":  # the first test is the common case
             self._send_udp(data, peer)
             return
         name = name.upper()
