@@ -5,6 +5,7 @@ Pure decisions over the configuration and the location service; no IO.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import re
@@ -56,24 +57,16 @@ class NoRoute:
 Route = ExtensionRoute | TrunkRoute | NoRoute
 
 
-_IP_HOSTS: dict[str, str | None] = {}
-
-
+@functools.lru_cache(maxsize=1024)
 def _ip_host(host: str) -> str | None:
     """``host`` as an IP address in canonical form, or None if it is not an IP literal.
 
     Called on every call with the hosts of the configuration (a static contact, a trunk):
     the answers are kept (bounded), as ``ipaddress`` costs microseconds per parse."""
-    if host in _IP_HOSTS:
-        return _IP_HOSTS[host]
     try:
-        found: str | None = str(ipaddress.ip_address(host.strip("[]")))
+        return str(ipaddress.ip_address(host.strip("[]")))
     except ValueError:
-        found = None
-    if len(_IP_HOSTS) >= 1024:
-        _IP_HOSTS.clear()
-    _IP_HOSTS[host] = found
-    return found
+        return None
 
 
 def resolve_host(host: str) -> str | None:
