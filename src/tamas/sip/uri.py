@@ -26,13 +26,24 @@ _HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._]+)(?::([0-9]{1,5}))?$")
 TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.!%*_+`'~")
 
 
+#: Tokens already checked (parameter names, methods: the same few in every message).
+_TOKENS_SEEN: set[str] = set()
+
+
 def is_token(text: str) -> bool:
     """True if ``text`` is a non-empty RFC 3261 token.
 
     A loop over a set rather than a regular expression: parameter names, methods and header
     names are short, and a ``fullmatch`` call cost several times the loop in the compiled
-    build (a property test checks both agree)."""
-    return text != "" and all(c in TOKEN_CHARS for c in text)
+    build (a property test checks both agree). A token seen before is found in one set
+    lookup instead of the loop."""
+    if text in _TOKENS_SEEN:
+        return True
+    if text == "" or not all(c in TOKEN_CHARS for c in text):
+        return False
+    if len(_TOKENS_SEEN) < 4096:  # bounded: tokens come from the network
+        _TOKENS_SEEN.add(text)
+    return True
 
 
 def is_ipv6_reference(text: str) -> bool:
