@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tamas.runtime.anchor_sdp import anchored_answer, anchored_offer, parse_sdp, remote_media
-from tamas.runtime.anchor_shapes import SdpShapes, shape_of
+from tamas.runtime.anchor_shapes import SdpShapes, _shape_of, shape_of
 from tamas.runtime.mediaengine.api import CodecName
 from tamas.sip.offer_answer import NotAcceptableHere, Role
 from tamas.sip.sdp import Direction, SessionDescription
@@ -79,6 +79,7 @@ def test_stamped_offers_and_answers_equal_full_builds(
             full = offer(port, sid)
             assert sd == full
             assert out == bytes(full)
+            assert shape_of(out) == _shape_of(out)  # the shape remembered when stamping
             try:
                 answer_full = anchored_answer(src, address="127.0.0.1", port=port,
                                               prefer=None, session_id=sid, version=3,
@@ -94,6 +95,7 @@ def test_stamped_offers_and_answers_equal_full_builds(
                                    port=port, session_id=sid)  # fmt: skip
             assert sd == answer_full
             assert out == bytes(answer_full)
+            assert shape_of(out) == _shape_of(out)
 
 
 def test_cached_remote_media_equals_negotiated() -> None:
