@@ -164,7 +164,9 @@ class Message:
 
     def serialize_head(self, start_line: str) -> bytes:
         lines = [start_line]
-        lines.extend(f"{k}: {v}" for k, v in self.headers if k != "Content-Length")
+        for k, v in self.headers:  # a loop, not a generator (one object less per message)
+            if k != "Content-Length":
+                lines.append(f"{k}: {v}")
         lines.append(f"Content-Length: {len(self.body)}")
         return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8", "surrogateescape")
 
@@ -309,11 +311,14 @@ _HEADER_LINE = re.compile(r"([!%'*+\-.0-9A-Z_`a-z~]+)[ \t]*:[ \t]*(.*?)[ \t]*", 
 
 
 def _unfold(head: str) -> list[str]:
-    head = head.replace("\r\n", "\n")
+    """The lines of a message head (CRLF or bare LF line ends), folded lines joined."""
+    split = head.split("\r\n")
+    if head.count("\n") != len(split) - 1:  # a bare LF somewhere
+        split = head.replace("\r\n", "\n").split("\n")
     if "\n " not in head and "\n\t" not in head:
-        return head.split("\n")  # nothing folded: the common case
+        return split  # nothing folded: the common case
     lines: list[str] = []
-    for raw in head.split("\n"):
+    for raw in split:
         if raw[:1] in (" ", "\t") and lines:
             lines[-1] += " " + raw.strip()
         else:

@@ -160,7 +160,10 @@ class SipUri:
 
     @property
     def user_unquoted(self) -> str | None:
-        return None if self.user is None else unquote(self.user)
+        user = self.user
+        if user is None or "%" not in user:  # nothing escaped (the usual case): no call
+            return user
+        return unquote(user)
 
     @property
     def host_bare(self) -> str:
