@@ -15,7 +15,10 @@ modules every call passes through (``endpoint``, ``routing``, ``b2bua`` with its
 ``calls``, its ``forking``, its in-dialog ``relay`` and its ``transfer``; media anchoring,
 on every call by default: ``anchor``, ``anchor_sdp``, ``anchor_shapes``, ``sessions``; and
 what every UDP datagram passes through on its way in: ``transport_udp``, ``transport_flows``
-and the rate limit of ``protection``), and
+and the rate limit of ``protection``), the media engine's relay path (every RTP packet a
+bridge relays: the leg ``runtime/mediaengine/leg``, its receiver statistics ``media/stats`` and
+the RTP arithmetic ``media/rtp``; the leg is a datagram protocol by its methods, not by
+inheritance, because a native class cannot derive from ``asyncio.DatagramProtocol``), and
 the ACD's engine (``acd.engine`` and the parts it calls, ``selection``, ``callback`` and
 ``presence``, plus ``model``, ``agent_state``, ``strategies``: the simulator runs a month of a
 200-agent center about twice as fast compiled; ``acd.errors`` stays interpreted like the other
@@ -51,6 +54,13 @@ RUNTIME_HOT = (
 )  # fmt: skip
 #: The ACD: every queue event and every simulated call passes through it.
 ACD_HOT = ("engine", "selection", "callback", "presence", "model", "agent_state", "strategies")
+#: The media engine's relay path: every RTP packet a bridge relays passes through them
+#: (the leg's protocol, its receiver statistics and the RTP arithmetic they use).
+MEDIA_HOT = (
+    "runtime/mediaengine/leg", "media/stats", "media/rtp",
+    # the recording tap, fed every packet of a recorded bridge
+    "runtime/recorder",
+)  # fmt: skip
 #: The simulator's loop, clock, draws and KPI fold: every simulated happening passes through.
 SIM_HOT = ("simulation", "clock", "models", "summary")
 #: Kept interpreted. errors.py: a compiled exception class loses its class-level defaults
@@ -65,6 +75,7 @@ def compiled_modules() -> list[str]:
     paths += [src / "runtime" / f"{name}.py" for name in RUNTIME_HOT]
     paths += [src / "acd" / f"{name}.py" for name in ACD_HOT]
     paths += [src / "sim" / f"{name}.py" for name in SIM_HOT]
+    paths += [src / f"{name}.py" for name in MEDIA_HOT]
     return [str(p.relative_to(HERE)) for p in paths if p.name not in INTERPRETED]
 
 

@@ -135,6 +135,17 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def tamas_build() -> str:
+    """Which Tamas the relay imports (the same interpreter and environment): "compiled" when
+    the media engine's leg is a mypyc extension (``TAMAS_COMPILE=1``, as scripts/install.sh
+    builds the server), else "source"; with the module's path."""
+    code = "import tamas.runtime.mediaengine.leg as m; print(m.__file__)"
+    path = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    return f"{'source' if path.endswith('.py') else 'compiled'} ({path})"
+
+
 def compile_generator(workdir: Path) -> Path:
     exe = workdir / "rtpload"
     subprocess.run(["gcc", "-O2", "-Wall", "-o", str(exe), str(MEDIA / "rtpload.c")], check=True)
@@ -399,6 +410,8 @@ def main() -> None:
         f"generator on core {LOAD_CORE}",
         flush=True,
     )
+    if any(t.startswith("tamas") for t in args.targets.split(",")):
+        print(f"tamas build: {tamas_build()}", flush=True)
     results: dict[str, int] = {}
     all_levels: list[Level] = []
     with tempfile.TemporaryDirectory(prefix="tamas-media-bench-") as tmp:

@@ -148,9 +148,9 @@ class LocalMediaEngine:
         port = rtp_sock.getsockname()[1]
         leg = self._new_leg(loop, call_id, label, port)
         try:
-            await loop.create_datagram_endpoint(lambda: leg, sock=rtp_sock)
+            await loop.create_datagram_endpoint(leg.as_protocol, sock=rtp_sock)
             transport, _ = await loop.create_datagram_endpoint(
-                lambda: _RtcpProtocol(leg), sock=rtcp_sock
+                _RtcpProtocol(leg).as_protocol, sock=rtcp_sock
             )
         except BaseException:
             leg.shutdown()
@@ -165,9 +165,9 @@ class LocalMediaEngine:
         """A new leg on the oldest parked socket pair."""
         _, port, rtp, rtcp = self._parked.popleft()
         leg = self._new_leg(loop, call_id, label, port)
-        rtp.set_protocol(leg)
+        rtp.set_protocol(leg.as_protocol())
         leg.connection_made(rtp)
-        rtcp.set_protocol(_RtcpProtocol(leg))
+        rtcp.set_protocol(_RtcpProtocol(leg).as_protocol())
         leg.rtcp_transport = rtcp
         return self._register(leg)
 

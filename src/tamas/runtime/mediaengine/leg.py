@@ -56,7 +56,7 @@ import asyncio
 import random
 import struct
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from tamas.media.g711 import (
     alaw_decode,
@@ -112,11 +112,23 @@ Address = tuple[Any, ...]  # (host, port) or (host, port, flowinfo, scope_id)
 _rng = random.Random()  # SSRCs and initial sequence numbers: unique, not secret
 
 
-class _RtcpProtocol(asyncio.DatagramProtocol):
-    __slots__ = ("leg",)
+class _RtcpProtocol:
+    """The protocol of a leg's RTCP socket (a datagram protocol by its methods: see UdpLeg)."""
 
     def __init__(self, leg: UdpLeg) -> None:
         self.leg = leg
+
+    def connection_made(self, transport: object) -> None:
+        pass
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        pass
+
+    def pause_writing(self) -> None:
+        pass
+
+    def resume_writing(self) -> None:
+        pass
 
     def datagram_received(self, data: bytes, addr: Address) -> None:
         self.leg.rtcp_received(data, addr)
@@ -124,10 +136,18 @@ class _RtcpProtocol(asyncio.DatagramProtocol):
     def error_received(self, exc: Exception) -> None:
         pass  # ICMP unreachable from a peer that has gone: nothing to do
 
+    def as_protocol(self) -> asyncio.DatagramProtocol:
+        return cast(asyncio.DatagramProtocol, self)
 
-class UdpLeg(asyncio.DatagramProtocol):
+
+class UdpLeg:
     """A leg of :class:`~tamas.runtime.mediaengine.engine.LocalMediaEngine` (see the module
-    docstring). Built by the engine; the call logic uses the :class:`MediaLeg` surface."""
+    docstring). Built by the engine; the call logic uses the :class:`MediaLeg` surface.
+
+    It is the datagram protocol of its RTP socket by its methods (``connection_made``,
+    ``datagram_received``, ...), not by inheritance: the compiled build makes it a native class,
+    which cannot derive from ``asyncio.DatagramProtocol``; :meth:`as_protocol` gives it the
+    type the loop's signatures ask for."""
 
     def __init__(
         self,
@@ -383,8 +403,20 @@ class UdpLeg(asyncio.DatagramProtocol):
 
     # --- the hot path -------------------------------------------------------------------
 
+    def as_protocol(self) -> asyncio.DatagramProtocol:
+        return cast(asyncio.DatagramProtocol, self)
+
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        pass
+
+    def pause_writing(self) -> None:
+        pass  # a full socket buffer: packets are dropped by the kernel as usual for RTP
+
+    def resume_writing(self) -> None:
+        pass
 
     def error_received(self, exc: Exception) -> None:
         pass  # ICMP unreachable from a peer that has gone: nothing to do
@@ -398,15 +430,23 @@ class UdpLeg(asyncio.DatagramProtocol):
             return
         pt = data[1] & 0x7F
         if pt == self._pt:
-            seq, ts, ssrc = _SEQ_TS_SSRC.unpack_from(data, 2)
+            # Sequence number, timestamp, SSRC (big-endian at 2, 4, 8): indexed bytes, which
+            # the compiled build reads in place (a struct read costs a method call and a tuple).
+            ssrc = data[8] << 24 | data[9] << 16 | data[10] << 8 | data[11]
             st = self._stats
             if st is None or st.ssrc != ssrc:
                 st = self._stats = ReceiverStats(ssrc, 8000)
-            st.update(seq, ts, self._now())
+            st.update(
+                data[2] << 8 | data[3],
+                data[4] << 24 | data[5] << 16 | data[6] << 8 | data[7],
+                self._now(),
+            )
             send = self._fwd_send
             if send is not None:
                 send(data if self._fwd_plain else self._convert(data), self._fwd_addr)
-                self._fwd_leg.tx += 1  # type: ignore[union-attr]
+                peer = self._fwd_leg
+                if peer is not None:
+                    peer.tx += 1
             tap = self.tap
             if tap is not None:
                 tap.feed(self.side, data, self.codec)  # type: ignore[arg-type]
@@ -461,7 +501,9 @@ class UdpLeg(asyncio.DatagramProtocol):
                 buf = bytearray(data)
                 buf[1] = (buf[1] & 0x80) | self._fwd_te_pt
                 send(bytes(buf), self._fwd_addr)
-            self._fwd_leg.tx += 1  # type: ignore[union-attr]
+            peer = self._fwd_leg
+            if peer is not None:
+                peer.tx += 1
         start = _payload_offset(data)
         seq, ts, _ssrc = _SEQ_TS_SSRC.unpack_from(data, 2)
         marker = bool(data[1] & 0x80)
