@@ -165,7 +165,7 @@ def test_tail_is_never_lost_and_mono_mix(tmp_path: Path) -> None:
             clock.advance(0.02)
         meta = recording.stop_nowait().result(timeout=10)  # right after the last packet
         recording.feed(1, caller_packet(25), PCMU)  # the tap is still attached: dropped
-        assert recording._packets == ([], [])
+        assert recording.pending() == (0, 0)
     finally:
         recorder.close()
     info, samples = parse_wav((tmp_path / "m.wav").read_bytes())
@@ -302,7 +302,7 @@ for k in range(50):  # one second of audio both ways, in real time
     time.sleep(max(0.0, t0 + 0.02 * k - time.monotonic()))
     recording.feed(0, caller_packet(k), PCMU)
     recording.feed(1, agent_packet(k), PCMA)
-while recording._packets != ([], []):  # until the sender has taken everything fed
+while recording.pending() != (0, 0):  # until the sender has taken everything fed
     time.sleep(0.01)
 time.sleep(0.2)  # and sent it: a few more rounds
 print(recorder.pid, flush=True)
@@ -402,7 +402,7 @@ def test_a_recording_process_that_cannot_start_fails_only_that_recording(
         with pytest.raises(FileNotFoundError):
             failed.done.result(timeout=0)
         failed.feed(0, caller_packet(0), PCMU)  # the tap takes nothing more
-        assert failed._packets == ([], [])
+        assert failed.pending() == (0, 0)
         ok = recorder.open(tmp_path / "ok.wav")  # the next one starts the process
         ok.feed(0, caller_packet(0), PCMU)
         assert ok.stop_nowait().result(timeout=30).caller.packets == 1
@@ -451,7 +451,7 @@ def test_a_stalled_recording_process_bounds_memory_and_shutdown(
             clock.advance(0.02)
             if behind._stopping:
                 break
-        assert behind._stopping and len(behind._packets[0]) <= 501
+        assert behind._stopping and behind.pending()[0] <= 501
         assert "recording process is 10 s behind" in caplog.text
         stuck = recorder.open(tmp_path / "stuck.wav")
         stuck.feed(0, caller_packet(0), PCMU)

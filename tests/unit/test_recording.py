@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from array import array
+
 import numpy as np
 import pytest
 
@@ -386,7 +388,8 @@ def _as_batch_and_arrays(
             raise AssertionError("placed packet by packet")
 
         setattr(by_arrays, "feed_rtp_batch", refuse)  # noqa: B010
-    by_arrays.feed_rtp_arrays(Side.CALLER, arrivals, items, laws)
+    sizes = array("H", [len(item) for item in items])
+    by_arrays.feed_rtp_blob(Side.CALLER, arrivals, b"".join(items), sizes, laws)
     end = START + 0.02 * len(items) + 0.5
     return by_batch.stop(end), by_arrays.stop(end), by_batch, by_arrays
 
@@ -396,7 +399,7 @@ def _as_batch_and_arrays(
     ["none", "gap", "ssrc", "pt", "first_byte", "sizes", "odd_size", "short", "ignored_pt"],
 )
 def test_rtp_arrays_equal_the_batch_path(change: str) -> None:
-    # feed_rtp_arrays checks a batch in a few operations and places it whole; every batch
+    # feed_rtp_blob checks a batch in a few operations and places it whole; every batch
     # that is not one plain stream must go the packet-by-packet way: the same audio and
     # the same counters as feed_rtp_batch in every case.
     rng = np.random.default_rng(7)

@@ -339,24 +339,30 @@ class Recording:
         if run:
             self._place_run(side, run, run_size, laws[run_pt], run_ts, run_ssrc, run_arrival)
 
-    def feed_rtp_arrays(
+    def feed_rtp_blob(
         self,
         side: Side,
         arrivals: Sequence[float],
-        packets: Sequence[bytes],
+        blob: bytes,
+        sizes: Sequence[int],
         laws: Mapping[int, Law],
     ) -> None:
-        """:meth:`feed_rtp_batch` with the arrival times and the packets in two lists.
+        """:meth:`feed_rtp_batch` with the packets back to back in ``blob``, ``sizes`` their
+        lengths and ``arrivals`` their arrival times (as the recorder hands them over).
 
         The usual batch (one stream's plain packets of one size, each following on from the
         one before) is checked and placed in a few numpy operations whatever its length;
         any other is placed packet by packet, exactly as :meth:`feed_rtp_batch` does.
         """
-        count = len(packets)
+        count = len(sizes)
         if count >= _VECTOR_MIN and self.state is not RecordingState.STOPPED:
-            size = len(packets[0])
-            if size > 12 and packets[0][0] == 0x80 and all(len(p) == size for p in packets):
-                blob = b"".join(packets)
+            size = sizes[0]
+            if (
+                size > 12
+                and blob[0] == 0x80
+                and len(blob) == size * count
+                and sizes.count(size) == count
+            ):
                 second, ts, ssrc = _PLAIN_HEADER.unpack_from(blob)
                 law = laws.get(second & 0x7F)
                 if law is not None and _one_stream(blob, count, size):
@@ -364,6 +370,10 @@ class Recording:
                     data = np.frombuffer(blob, np.uint8).reshape(count, size)
                     self._place(side, data, law, ts, ssrc, arrivals[0])
                     return
+        packets, start = [], 0
+        for length in sizes:
+            packets.append(blob[start : start + length])
+            start += length
         self.feed_rtp_batch(side, zip(arrivals, packets, strict=True), laws)
 
     def _place_run(

@@ -16,7 +16,8 @@ In: ``("batch", now, items)``, where each item is one recording's news since the
 ``header`` (on the first item of a recording only) is ``(path, layout, start, caller_side,
 delay)``; ``commands`` are ``(time, "pause" | "resume" | "stop")``; ``laws`` maps each side's
 recorded payload types to their G.711 law (None when they have not changed since the last
-item); each side's packets are ``(arrival times, RTP packets)``, two lists. The worker
+item); each side's packets are ``(arrival times, the RTP packets back to back, their
+lengths)``: an ``array('d')``, a ``bytes`` and an ``array('H')``. The worker
 feeds them to the pure assembler (:class:`tamas.media.recording.Recording`), applies the
 commands by their time, writes what is final at ``now`` to the WAV file (header patched after
 each write: a file is always valid up to its last batch), and on a stop finishes the file
@@ -44,6 +45,7 @@ import signal
 import struct
 import sys
 import time
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,7 +65,7 @@ _RATE: Final = 8000
 #: and this process takes the time it leaves (a recording ends early only after 10 s behind).
 _NICENESS: Final = 19
 
-Packets = tuple[list[float], list[bytes]]  # arrival times, and the RTP packets
+Packets = tuple["array[float]", bytes, "array[int]"]  # arrivals, packets back to back, lengths
 Header = tuple[str, str, float, int, float]
 Laws = tuple[dict[int, str], dict[int, str]]
 Item = tuple[int, Header | None, list[tuple[float, str]], Laws | None, tuple[Packets, Packets]]
@@ -134,12 +136,13 @@ class _Job:
 
     def feed(self, packets: Sequence[Packets]) -> None:
         for side in (0, 1):
-            arrivals, rtp = packets[side]
-            if rtp:
-                self.assembly.feed_rtp_arrays(
+            arrivals, blob, sizes = packets[side]
+            if sizes:
+                self.assembly.feed_rtp_blob(
                     Side.CALLER if side == self.caller_side else Side.AGENT,
                     arrivals,
-                    rtp,
+                    blob,
+                    sizes,
                     self.laws[side],
                 )
 
@@ -243,7 +246,8 @@ class Worker:
     def close(self, now: float) -> None:
         """Finish every recording at ``now``."""
         for rid in list(self._jobs):
-            self.batch(now, [(rid, None, [(now, "stop")], None, (([], []), ([], [])))])
+            nothing: Packets = (array("d"), b"", array("H"))
+            self.batch(now, [(rid, None, [(now, "stop")], None, (nothing, nothing))])
 
 
 def main() -> int:
