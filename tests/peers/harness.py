@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import csv
+import importlib.util
 import os
 import shutil
 import signal
@@ -44,11 +45,13 @@ def sippy_b2bua_command() -> list[str] | None:
     script = shutil.which("b2bua")
     if script is not None:
         return [script]
+    # Found, not imported: importing sippy.b2bua imports websockets' legacy server names,
+    # whose DeprecationWarning the test configuration turns into an error (websockets 17).
     try:
-        import sippy.b2bua  # type: ignore[import-untyped]  # noqa: F401
+        found = importlib.util.find_spec("sippy.b2bua") is not None
     except ImportError:
-        return None
-    return [sys.executable, "-m", "sippy.b2bua"]
+        found = False
+    return [sys.executable, "-m", "sippy.b2bua"] if found else None
 
 
 # --------------------------------------------------------------------------- ports
@@ -613,7 +616,6 @@ def tamas_loadgen_config(
 
 def tamas_command() -> list[str]:
     """``python -m tamas.cli.main`` when the module is importable, else the ``tamas`` script."""
-    import importlib.util
 
     with contextlib.suppress(ImportError, ValueError):
         if importlib.util.find_spec("tamas.cli.main") is not None:
@@ -626,7 +628,6 @@ def tamas_command() -> list[str]:
 
 def _tamas_package_root() -> Path | None:
     """Directory holding the ``tamas`` package this process imports (None if none is)."""
-    import importlib.util
 
     spec = importlib.util.find_spec("tamas")
     if spec is None or spec.origin is None:
@@ -682,7 +683,9 @@ def start_tamas(
     for key in ("tls_port", "ws_port", "wss_port", "http_port"):
         tcp_port = int(server.get(key) or 0)
         if tcp_port and not wait_until(
-            lambda: _tcp_open(tcp_port), ready_timeout, interval=0.1  # noqa: B023
+            lambda: _tcp_open(tcp_port),
+            ready_timeout,
+            interval=0.1,  # noqa: B023
         ):
             out = proc.output()[-4000:]
             proc.stop()
