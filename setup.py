@@ -17,8 +17,10 @@ on every call by default: ``anchor``, ``anchor_sdp``, ``anchor_shapes``, ``sessi
 what every UDP datagram passes through on its way in: ``transport_udp``, ``transport_flows``
 and the rate limit of ``protection``), the media engine's relay path (every RTP packet a
 bridge relays: the leg ``runtime/mediaengine/leg``, its receiver statistics ``media/stats`` and
-the RTP arithmetic ``media/rtp``; the leg is a datagram protocol by its methods, not by
-inheritance, because a native class cannot derive from ``asyncio.DatagramProtocol``), and
+the RTP arithmetic ``media/rtp``, and the engine that opens, bridges and closes legs on every
+anchored call, ``runtime/mediaengine/engine`` and ``ports``; a leg is a datagram protocol by its
+methods, not by inheritance, because a native class cannot derive from
+``asyncio.DatagramProtocol``), and
 the ACD's engine (``acd.engine`` and the parts it calls, ``selection``, ``callback`` and
 ``presence``, plus ``model``, ``agent_state``, ``strategies``: the simulator runs a month of a
 200-agent center about twice as fast compiled; ``acd.errors`` stays interpreted like the other
@@ -58,6 +60,8 @@ ACD_HOT = ("engine", "selection", "callback", "presence", "model", "agent_state"
 #: (the leg's protocol, its receiver statistics and the RTP arithmetic they use).
 MEDIA_HOT = (
     "runtime/mediaengine/leg", "media/stats", "media/rtp",
+    # opening, bridging and closing the legs of every anchored call
+    "runtime/mediaengine/engine", "runtime/mediaengine/ports",
     # the recording tap, fed every packet of a recorded bridge
     "runtime/recorder",
 )  # fmt: skip

@@ -683,9 +683,7 @@ def start_tamas(
     for key in ("tls_port", "ws_port", "wss_port", "http_port"):
         tcp_port = int(server.get(key) or 0)
         if tcp_port and not wait_until(
-            lambda: _tcp_open(tcp_port),
-            ready_timeout,
-            interval=0.1,  # noqa: B023
+            lambda: _tcp_open(tcp_port), ready_timeout, interval=0.1  # noqa: B023
         ):
             out = proc.output()[-4000:]
             proc.stop()

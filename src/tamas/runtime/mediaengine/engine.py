@@ -29,6 +29,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Iterable
+from typing import cast
 
 from tamas.runtime.mediaengine.api import (
     EventSink,
@@ -57,8 +58,21 @@ REUSE_AFTER = 1.0
 PARK_MAX = 2048
 
 
-class _Parked(asyncio.DatagramProtocol):
-    """The protocol of a parked transport: drops what still arrives for a closed leg."""
+class _Parked:
+    """The protocol of a parked transport: drops what still arrives for a closed leg (a
+    datagram protocol by its methods, as UdpLeg is: the compiled build makes it native)."""
+
+    def connection_made(self, transport: object) -> None:
+        pass
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        pass
+
+    def pause_writing(self) -> None:
+        pass
+
+    def resume_writing(self) -> None:
+        pass
 
     def datagram_received(self, data: bytes, addr: tuple[object, ...]) -> None:
         pass
@@ -67,7 +81,7 @@ class _Parked(asyncio.DatagramProtocol):
         pass
 
 
-_PARKED = _Parked()
+_PARKED = cast(asyncio.DatagramProtocol, _Parked())
 
 
 class LocalMediaEngine:
