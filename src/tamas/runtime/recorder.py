@@ -110,8 +110,10 @@ class ActiveRecording:
         )  # fmt: skip
         # Filled on the loop, taken by the sender thread: packets per bridge side, and the
         # payload types seen on each side with their law (learnt when the codec changes).
-        self._packets: tuple[list[bytes], list[bytes]] = ([], [])
-        self._arrivals: tuple[list[float], list[float]] = ([], [])  # one per packet
+        # Lists of lists, not tuples: the compiled build keeps a tuple attribute unboxed and
+        # built a new tuple object for every ``self._packets[side]`` (two per packet).
+        self._packets: list[list[bytes]] = [[], []]
+        self._arrivals: list[list[float]] = [[], []]  # one per packet
         self._commands: list[tuple[float, _Command]] = []
         self._codecs: list[CodecLike | None] = [None, None]
         self._laws: tuple[dict[int, str], dict[int, str]] = ({}, {})
