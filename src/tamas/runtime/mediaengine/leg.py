@@ -185,7 +185,8 @@ class UdpLeg:
         self._rtcp_target: Address | None = None
         self.peer: UdpLeg | None = None
         self.side = 0
-        self.tap: Tap | None = None
+        self._tap: Tap | None = None
+        self._tap_feed: Any = None  # the tap's bound ``feed``, or None (see the tap property)
         self._fwd_send: Any = None  # the peer transport's sendto, or None: do not forward
         self._fwd_addr: Address | None = None
         self._fwd_leg: UdpLeg | None = None
@@ -222,6 +223,17 @@ class UdpLeg:
         self._source_marker = False
         self._own_sent = 0
         self._own_octets = 0
+
+    @property
+    def tap(self) -> Tap | None:
+        """Where the bridge's audio is also handed, packet by packet (recording, monitoring)."""
+        return self._tap
+
+    @tap.setter
+    def tap(self, tap: Tap | None) -> None:
+        self._tap = tap
+        # The bound method, looked up once: per packet, the hot path only calls it.
+        self._tap_feed = None if tap is None else tap.feed
 
     # --- MediaLeg surface ---------------------------------------------------------------
 
@@ -447,9 +459,9 @@ class UdpLeg:
                 peer = self._fwd_leg
                 if peer is not None:
                     peer.tx += 1
-            tap = self.tap
-            if tap is not None:
-                tap.feed(self.side, data, self.codec)  # type: ignore[arg-type]
+            feed = self._tap_feed
+            if feed is not None:
+                feed(self.side, data, self.codec)
             if self._inband is not None:
                 self._inband_audio(data)
         elif pt == self._te_pt:
