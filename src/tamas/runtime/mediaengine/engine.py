@@ -29,7 +29,6 @@ import logging
 import time
 from collections import deque
 from collections.abc import Iterable
-from typing import cast
 
 from tamas.runtime.mediaengine.api import (
     EventSink,
@@ -41,7 +40,7 @@ from tamas.runtime.mediaengine.api import (
     MediaTimeout,
     Tap,
 )
-from tamas.runtime.mediaengine.leg import UdpLeg, _RtcpProtocol
+from tamas.runtime.mediaengine.leg import DatagramMethods, UdpLeg, _RtcpProtocol
 from tamas.runtime.mediaengine.ports import PortPairAllocator
 from tamas.runtime.mediaengine.widetap import narrow_tap
 
@@ -58,30 +57,8 @@ REUSE_AFTER = 1.0
 PARK_MAX = 2048
 
 
-class _Parked:
-    """The protocol of a parked transport: drops what still arrives for a closed leg (a
-    datagram protocol by its methods, as UdpLeg is: the compiled build makes it native)."""
-
-    def connection_made(self, transport: object) -> None:
-        pass
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        pass
-
-    def pause_writing(self) -> None:
-        pass
-
-    def resume_writing(self) -> None:
-        pass
-
-    def datagram_received(self, data: bytes, addr: tuple[object, ...]) -> None:
-        pass
-
-    def error_received(self, exc: Exception) -> None:
-        pass
-
-
-_PARKED = cast(asyncio.DatagramProtocol, _Parked())
+#: The protocol of a parked transport: drops what still arrives for a closed leg.
+_PARKED = DatagramMethods().as_protocol()
 
 
 class LocalMediaEngine:

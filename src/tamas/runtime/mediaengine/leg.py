@@ -112,42 +112,49 @@ Address = tuple[Any, ...]  # (host, port) or (host, port, flowinfo, scope_id)
 _rng = random.Random()  # SSRCs and initial sequence numbers: unique, not secret
 
 
-class _RtcpProtocol:
-    """The protocol of a leg's RTCP socket (a datagram protocol by its methods: see UdpLeg)."""
+class DatagramMethods:
+    """What the loop calls on a datagram protocol, each doing nothing: the base of the engine's
+    protocols, which override what they use. They are datagram protocols by these methods, not
+    by deriving from ``asyncio.DatagramProtocol``: the compiled build makes them native
+    classes, which cannot; :meth:`as_protocol` gives one the type the loop's signatures ask for.
+    """
 
-    def __init__(self, leg: UdpLeg) -> None:
-        self.leg = leg
+    def as_protocol(self) -> asyncio.DatagramProtocol:
+        return cast(asyncio.DatagramProtocol, self)
 
-    def connection_made(self, transport: object) -> None:
+    def connection_made(self, transport: Any) -> None:
         pass
 
     def connection_lost(self, exc: Exception | None) -> None:
         pass
 
     def pause_writing(self) -> None:
-        pass
+        pass  # a full socket buffer: packets are dropped by the kernel as usual for RTP
 
     def resume_writing(self) -> None:
         pass
 
     def datagram_received(self, data: bytes, addr: Address) -> None:
-        self.leg.rtcp_received(data, addr)
+        pass
 
     def error_received(self, exc: Exception) -> None:
         pass  # ICMP unreachable from a peer that has gone: nothing to do
 
-    def as_protocol(self) -> asyncio.DatagramProtocol:
-        return cast(asyncio.DatagramProtocol, self)
+
+class _RtcpProtocol(DatagramMethods):
+    """The protocol of a leg's RTCP socket."""
+
+    def __init__(self, leg: UdpLeg) -> None:
+        self.leg = leg
+
+    def datagram_received(self, data: bytes, addr: Address) -> None:
+        self.leg.rtcp_received(data, addr)
 
 
-class UdpLeg:
+class UdpLeg(DatagramMethods):
     """A leg of :class:`~tamas.runtime.mediaengine.engine.LocalMediaEngine` (see the module
-    docstring). Built by the engine; the call logic uses the :class:`MediaLeg` surface.
-
-    It is the datagram protocol of its RTP socket by its methods (``connection_made``,
-    ``datagram_received``, ...), not by inheritance: the compiled build makes it a native class,
-    which cannot derive from ``asyncio.DatagramProtocol``; :meth:`as_protocol` gives it the
-    type the loop's signatures ask for."""
+    docstring). Built by the engine; the call logic uses the :class:`MediaLeg` surface. The
+    datagram protocol of its RTP socket (see :class:`DatagramMethods`)."""
 
     def __init__(
         self,
@@ -415,23 +422,8 @@ class UdpLeg:
 
     # --- the hot path -------------------------------------------------------------------
 
-    def as_protocol(self) -> asyncio.DatagramProtocol:
-        return cast(asyncio.DatagramProtocol, self)
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        pass
-
-    def pause_writing(self) -> None:
-        pass  # a full socket buffer: packets are dropped by the kernel as usual for RTP
-
-    def resume_writing(self) -> None:
-        pass
-
-    def error_received(self, exc: Exception) -> None:
-        pass  # ICMP unreachable from a peer that has gone: nothing to do
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
 
     def datagram_received(self, data: bytes, addr: Address) -> None:
         if addr != self._latched and not self._latch(addr):
