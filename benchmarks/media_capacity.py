@@ -146,6 +146,18 @@ def tamas_build() -> str:
     return f"{'source' if path.endswith('.py') else 'compiled'} ({path})"
 
 
+def relay_command(
+    script: str, calls: int, gen_a: int, gen_b: int, record_dir: Path | None = None
+) -> list[str]:
+    """How to run one of the Python relays in benchmarks/media (relay_server.py, lean_relay.py)
+    with this interpreter: ``calls`` calls towards the generator's ports ``gen_a``/``gen_b``."""
+    cmd = [sys.executable, str(MEDIA / script), "--calls", str(calls)]
+    cmd += ["--gen-a", str(gen_a), "--gen-b", str(gen_b)]
+    if record_dir is not None:
+        cmd += ["--record", str(record_dir)]
+    return cmd
+
+
 def compile_generator(workdir: Path) -> Path:
     exe = workdir / "rtpload"
     subprocess.run(["gcc", "-O2", "-Wall", "-o", str(exe), str(MEDIA / "rtpload.c")], check=True)
@@ -159,24 +171,11 @@ class TamasRelay:
         self.proc: subprocess.Popen[str] | None = None
 
     def start(self, calls: int, gen_a: int, gen_b: int) -> tuple[int, list[tuple[int, int]]]:
-        cmd = [
-            *PRIORITY,
-            "taskset",
-            "-c",
-            RELAY_CORE,
-            sys.executable,
-            str(MEDIA / self.script),
-            "--calls",
-            str(calls),
-            "--gen-a",
-            str(gen_a),
-            "--gen-b",
-            str(gen_b),
-        ]
         if self.record_dir is not None:
             shutil.rmtree(self.record_dir, ignore_errors=True)
             self.record_dir.mkdir(parents=True)
-            cmd += ["--record", str(self.record_dir)]
+        cmd = [*PRIORITY, "taskset", "-c", RELAY_CORE]
+        cmd += relay_command(self.script, calls, gen_a, gen_b, self.record_dir)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
         pairs = []

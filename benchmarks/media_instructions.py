@@ -30,12 +30,11 @@ from __future__ import annotations
 import argparse
 import re
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from media_capacity import MEDIA, compile_generator, free_port_pair, tamas_build
+from media_capacity import compile_generator, free_port_pair, relay_command, tamas_build
 
 SCRIPTS = {"tamas": "relay_server.py", "tamas+rec": "relay_server.py", "uvloop": "lean_relay.py"}
 
@@ -44,21 +43,9 @@ def count(target: str, calls: int, seconds: float, gen: Path, workdir: Path) -> 
     """User-space instructions per packet of ``target`` over ``seconds`` of steady load."""
     gen_a, gen_b = free_port_pair()
     out = workdir / f"callgrind.{target}.out"
-    cmd = [
-        "valgrind",
-        "--tool=callgrind",
-        f"--callgrind-out-file={out}",
-        sys.executable,
-        str(MEDIA / SCRIPTS[target]),
-        "--calls",
-        str(calls),
-        "--gen-a",
-        str(gen_a),
-        "--gen-b",
-        str(gen_b),
-    ]
-    if target == "tamas+rec":
-        cmd += ["--record", str(workdir / "recordings")]
+    record = workdir / "recordings" if target == "tamas+rec" else None
+    cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
+    cmd += relay_command(SCRIPTS[target], calls, gen_a, gen_b, record)
     relay = subprocess.Popen(
         cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
