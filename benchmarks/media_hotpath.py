@@ -6,9 +6,9 @@
 A real :class:`~tamas.runtime.mediaengine.LocalMediaEngine` on 127.0.0.1 and uvloop (as
 ``tamas serve`` runs it) opens two legs and
 bridges them, as a call does; then the benchmark hands 20 ms PCMU packets (in sequence, 172
-bytes) straight to the caller leg's ``datagram_received``, as the loop would after its
-``recvfrom``. The peer's ``sendto`` is swapped for a C method that does nothing useful
-(``dict.__setitem__``), so what is timed is the engine's Python per packet: checks, receiver
+bytes) straight to the caller leg's ``datagram_received`` (what its reader does after
+``recvfrom``; once connected it reads with ``recv`` and skips the address check). The send to
+the peer is swapped for a C method that does nothing useful (``dict.__setitem__``), so what is timed is the engine's Python per packet: checks, receiver
 statistics, forwarding and, in the second row, the recording tap. The third row is the same for
 ``benchmarks/media/lean_relay.py``'s protocol (send on, unexamined): the least a Python
 callback costs. The syscalls and uvloop's own work are not in these figures;
@@ -43,7 +43,8 @@ ADDR = (HOST, 40000)
 
 
 class _Sink:
-    """Stands in for the peer's transport: ``sendto`` is a C call that keeps nothing new."""
+    """Stands in for the lean relay's other transport: ``sendto`` is a C call that keeps
+    nothing new."""
 
     def __init__(self) -> None:
         self.sendto = {}.__setitem__
@@ -96,15 +97,12 @@ async def engine_row(
     tap = None if record is None else record.open(workdir / "bench.wav")
     engine.bridge(a, b, tap=tap)
     caller = engine._own(a)
-    callee = engine._own(b)
-    real = callee.transport
-    callee.transport = _Sink()  # type: ignore[assignment]
-    caller.refresh_route()
+    caller._fwd_send = {}.__setitem__  # the send to the peer: a C call that keeps nothing new
+    caller._fwd_addr = ADDR
     # Each round's packets are dropped from the tap (timed, a list clear): more than
     # _MAX_PENDING left waiting would end the recording. The sender thread's pickling is not
     # in the figure.
     us = per_packet_us(caller.datagram_received, data, rounds, None if tap is None else _drain(tap))
-    callee.transport = real
     caller.refresh_route()
     if tap is not None:
         await tap.stop()

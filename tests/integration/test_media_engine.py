@@ -34,6 +34,7 @@ from tamas.runtime.mediaengine import (
     RemoteMedia,
     SourceFinished,
 )
+from tamas.runtime.mediaengine.leg import UdpLeg
 from tamas.runtime.recorder import Recorder
 
 HOST = "127.0.0.1"
@@ -233,24 +234,75 @@ def test_a_stranger_cannot_take_over_a_latched_leg() -> None:
         bob.send(rtp(1, bytes(160)), b)
         await alice.next()
         assert b.stats().latched_to == (HOST, bob.port)
-        # Another loopback address (not the signalling peer's IP) is dropped, not latched.
+        assert isinstance(b, UdpLeg) and b.connected  # the kernel filters other sources
+        # Another loopback address (not the signalling peer's IP) never gets through: while
+        # the leg is connected the kernel drops it, and while it listens to anyone (after a
+        # second of silence) the latching rules drop it.
         loop = asyncio.get_running_loop()
         _, stranger = await loop.create_datagram_endpoint(Phone, local_addr=("127.0.0.2", 0))
         _PHONES.append(stranger)
         assert stranger.transport is not None
         stranger.transport.sendto(rtp(2, b"\x66" * 160), (HOST, b.local_port))
         await alice.nothing_for(0.2)
+        b.hear_anyone()
+        assert not b.connected
+        stranger.transport.sendto(rtp(2, b"\x66" * 160), (HOST, b.local_port))
+        await alice.nothing_for(0.2)
+        assert b.stats().dropped == 1 and b.stats().latched_to == (HOST, bob.port)
         alice.send(rtp(3, b"\x01" * 160), a)
         assert await bob.next() == rtp(3, b"\x01" * 160)
         await stranger.nothing_for(0.1)
-        assert b.stats().dropped == 1
-        # The signalling peer's IP from a new port (its NAT binding moved) re-latches.
-        moved = await phone()
-        moved.send(rtp(4, bytes(160)), b)
+        # The latched party's next packet connects the leg again.
+        bob.send(rtp(4, bytes(160)), b)
+        assert await alice.next() == rtp(4, bytes(160))
+        assert b.connected
+
+    run(main)
+
+
+def test_a_moved_phone_re_latches_after_a_second_of_silence() -> None:
+    """The signalling peer's IP from a new port (its NAT binding moved) re-latches: once the
+    old address has been silent for a second, the engine's housekeeping disconnects the leg
+    and the new address's packets reach the latching rules (a real phone sends every 20 ms,
+    so a few are lost meanwhile)."""
+
+    async def main() -> None:
+        eng = engine()
+        alice, bob, a, b = await bridged(eng)
+        bob.send(rtp(1, bytes(160)), b)
         await alice.next()
+        moved = await phone()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10 * WAIT
+        seq = 10
+        while alice.received.empty():
+            assert loop.time() < deadline, "the moved phone never re-latched"
+            seq += 1
+            moved.send(rtp(seq, bytes(160)), b)
+            await asyncio.sleep(0.02)
+        assert b.stats().latched_to == (HOST, moved.port)
         alice.send(rtp(5, b"\x02" * 160), a)
         assert await moved.next() == rtp(5, b"\x02" * 160)
-        await eng.aclose()
+        await bob.nothing_for(0.1)
+
+    run(main)
+
+
+def test_a_wildcard_bound_engine_relays_without_connecting() -> None:
+    """Bound to 0.0.0.0 a connected socket would pin its local address to the route's: such
+    legs keep recvfrom/sendto (leg.py)."""
+
+    async def main() -> None:
+        eng = LocalMediaEngine(bind="0.0.0.0", advertise=HOST, port_min=PORTS[0], port_max=PORTS[1])
+        _ENGINES.append(eng)
+        alice, bob, a, b = await bridged(eng)
+        bob.send(rtp(1, bytes(160)), b)
+        assert await alice.next() == rtp(1, bytes(160))
+        alice.send(rtp(2, b"\x01" * 160), a)
+        assert await bob.next() == rtp(2, b"\x01" * 160)
+        assert isinstance(a, UdpLeg) and isinstance(b, UdpLeg)
+        assert not a.connected and not b.connected
+        assert b.stats().latched_to == (HOST, bob.port)
 
     run(main)
 
@@ -666,8 +718,8 @@ def test_a_parked_pair_closed_meanwhile_is_not_reused() -> None:
         b = await eng.open_leg("b", "caller")
         a.close()
         assert eng.parked == 1
-        _, _, rtp, _ = eng._parked[0]
-        rtp.close()  # e.g. the loop closing its transports
+        _, _, _, rtcp = eng._parked[0]
+        rtcp.close()  # e.g. the loop closing its transports
         await asyncio.sleep(0.05)
         c = await eng.open_leg("c", "caller")  # a fresh pair, not the closed one
         assert eng.parked == 0 and c.local_port not in (a.local_port, b.local_port)

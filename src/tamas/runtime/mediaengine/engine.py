@@ -12,10 +12,11 @@ Three timers, none per packet:
   of the legs reports, so a thousand legs never stall the loop at once (one report costs tens
   of microseconds; 2,000 of them in one go held the relay's packets for ~50 ms).
 
-**Recycled sockets.** Opening a leg costs two sockets, two binds and two datagram endpoints,
-and closing it two more system calls each: at a thousand calls a second that was a large
-share of a call's CPU. A closed leg's two transports are therefore *parked* instead of closed
-(their protocol swapped for one that drops whatever still arrives: late packets of the old
+**Recycled sockets.** Opening a leg costs two sockets, two binds, a reader and a datagram
+endpoint, and closing it two more system calls each: at a thousand calls a second that was a
+large share of a call's CPU. A closed leg's two sockets are therefore *parked* instead of
+closed (the RTP socket disconnected and read by a reader that drops whatever still arrives,
+the RTCP transport's protocol swapped for one that does the same: late packets of the old
 call) and handed to a later leg, oldest first, once they have been parked for
 ``REUSE_AFTER`` seconds, as the round-robin port cursor kept a just-released port from being
 reused at once. At most ``park_max`` pairs wait (the oldest is then reused at once, or closed
@@ -25,7 +26,9 @@ when a leg is closed beyond that); :meth:`LocalMediaEngine.aclose` closes them a
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
+import socket
 import time
 from collections import deque
 from collections.abc import Iterable
@@ -40,7 +43,7 @@ from tamas.runtime.mediaengine.api import (
     MediaTimeout,
     Tap,
 )
-from tamas.runtime.mediaengine.leg import DatagramMethods, UdpLeg, _RtcpProtocol
+from tamas.runtime.mediaengine.leg import DatagramMethods, UdpLeg, _RtcpProtocol, drain
 from tamas.runtime.mediaengine.ports import PortPairAllocator
 from tamas.runtime.mediaengine.widetap import narrow_tap
 
@@ -57,7 +60,7 @@ REUSE_AFTER = 1.0
 PARK_MAX = 2048
 
 
-#: The protocol of a parked transport: drops what still arrives for a closed leg.
+#: The protocol of a parked RTCP transport: drops what still arrives for a closed leg.
 _PARKED = DatagramMethods().as_protocol()
 
 
@@ -98,10 +101,10 @@ class LocalMediaEngine:
         self._per_tick = 1
         self._sourcing: set[UdpLeg] = set()
         self._frame_timer: asyncio.TimerHandle | None = None
-        #: Closed legs' (parked at, port, RTP transport, RTCP transport), oldest first.
-        self._parked: deque[
-            tuple[float, int, asyncio.DatagramTransport, asyncio.DatagramTransport]
-        ] = deque()
+        #: Closed legs' (parked at, port, RTP socket, RTCP transport), oldest first.
+        self._parked: deque[tuple[float, int, socket.socket, asyncio.DatagramTransport]] = deque()
+        # A socket bound to a specific address may be connected to its party (leg.py).
+        self._can_connect = not ipaddress.ip_address(bind).is_unspecified
         self.park_max = min(PARK_MAX, self.ports.capacity // 2)
 
     # --- events -------------------------------------------------------------------------
@@ -126,7 +129,7 @@ class LocalMediaEngine:
         if self._loop is None:
             self._start(loop)
         parked = self._parked
-        while parked and (parked[0][2].is_closing() or parked[0][3].is_closing()):
+        while parked and (parked[0][2].fileno() < 0 or parked[0][3].is_closing()):
             self._close_parked(1)  # closed while parked (not by us): let its ports go
         if parked and (len(parked) >= self.park_max or parked[0][0] <= loop.time() - REUSE_AFTER):
             return self._reuse(loop, call_id, label)
@@ -139,7 +142,7 @@ class LocalMediaEngine:
         port = rtp_sock.getsockname()[1]
         leg = self._new_leg(loop, call_id, label, port)
         try:
-            await loop.create_datagram_endpoint(leg.as_protocol, sock=rtp_sock)
+            leg.attach(rtp_sock, can_connect=self._can_connect)
             transport, _ = await loop.create_datagram_endpoint(
                 _RtcpProtocol(leg).as_protocol, sock=rtcp_sock
             )
@@ -156,8 +159,7 @@ class LocalMediaEngine:
         """A new leg on the oldest parked socket pair."""
         _, port, rtp, rtcp = self._parked.popleft()
         leg = self._new_leg(loop, call_id, label, port)
-        rtp.set_protocol(leg.as_protocol())
-        leg.connection_made(rtp)
+        leg.attach(rtp, can_connect=self._can_connect)  # replaces the parked socket's reader
         rtcp.set_protocol(_RtcpProtocol(leg).as_protocol())
         leg.rtcp_transport = rtcp
         return self._register(leg)
@@ -185,11 +187,13 @@ class LocalMediaEngine:
     def _park(self, leg: UdpLeg) -> bool:
         """Take ``leg``'s transports before it shuts down, to be reused by a later leg;
         False if it has none to give (shutdown closes what there is)."""
-        rtp, rtcp = leg.transport, leg.rtcp_transport
-        if rtp is None or rtcp is None or rtp.is_closing() or rtcp.is_closing():
+        rtcp = leg.rtcp_transport
+        if leg.sock is None or rtcp is None or rtcp.is_closing() or self._loop is None:
             return False
-        leg.transport = leg.rtcp_transport = None
-        rtp.set_protocol(_PARKED)
+        rtp = leg.detach()
+        assert rtp is not None
+        leg.rtcp_transport = None
+        self._loop.add_reader(rtp.fileno(), drain(rtp))
         rtcp.set_protocol(_PARKED)
         self._parked.append((self._time(), leg.local_port, rtp, rtcp))
         if len(self._parked) > self.park_max:
@@ -199,7 +203,10 @@ class LocalMediaEngine:
     def _close_parked(self, count: int) -> None:
         for _ in range(min(count, len(self._parked))):
             _, port, rtp, rtcp = self._parked.popleft()
-            rtp.close()
+            if rtp.fileno() >= 0:
+                if self._loop is not None:
+                    self._loop.remove_reader(rtp.fileno())
+                rtp.close()
             rtcp.close()
             self.ports.release(port)
 
@@ -324,6 +331,7 @@ class LocalMediaEngine:
                 leg.last_heard = now
                 leg.timed_out = False
                 continue
+            leg.hear_anyone()  # silent for a second: a moved phone may re-latch (leg.py)
             leg.inband_silence()  # a trunk that stops sending after a key (DTX): it has ended
             if timeout > 0 and not leg.timed_out and now - leg.last_heard >= timeout:
                 leg.timed_out = True
