@@ -43,7 +43,13 @@ from tamas.runtime.mediaengine.api import (
     MediaTimeout,
     Tap,
 )
-from tamas.runtime.mediaengine.leg import DatagramMethods, UdpLeg, _RtcpProtocol, drain
+from tamas.runtime.mediaengine.leg import (
+    DatagramMethods,
+    UdpLeg,
+    _RtcpProtocol,
+    drain,
+    stop_reading,
+)
 from tamas.runtime.mediaengine.ports import PortPairAllocator
 from tamas.runtime.mediaengine.widetap import narrow_tap
 
@@ -205,7 +211,7 @@ class LocalMediaEngine:
             _, port, rtp, rtcp = self._parked.popleft()
             if rtp.fileno() >= 0:
                 if self._loop is not None:
-                    self._loop.remove_reader(rtp.fileno())
+                    stop_reading(self._loop, rtp.fileno())
                 rtp.close()
             rtcp.close()
             self.ports.release(port)

@@ -147,6 +147,12 @@ def disconnect(sock: socket.socket) -> None:
         raise OSError(errno, os.strerror(errno))
 
 
+def stop_reading(loop: Any, fd: int) -> None:
+    """``loop.remove_reader(fd)``. The loop is typed Any here: typeshed says the call returns
+    a bool, uvloop's returns None at times, and the compiled build checks declared types."""
+    loop.remove_reader(fd)
+
+
 def drain(sock: socket.socket) -> Callable[[], None]:
     """A reader for a socket nobody listens to (a closed leg's, parked): reads and drops."""
     recv = sock.recv
@@ -495,7 +501,7 @@ class UdpLeg:
         sock = self.sock
         if sock is None:
             return None
-        self._loop.remove_reader(self._fd)
+        stop_reading(self._loop, self._fd)
         if self.connected:
             self.connected = False
             with contextlib.suppress(OSError):
