@@ -13,12 +13,13 @@ recording; see that module for why it is a process. Every ``interval`` seconds (
 when a recording is stopped) the recorder's *sender* thread reads the clock, takes each
 recording's pending lists (a slice copy and a ``del`` of that many items: both atomic under
 the GIL, so a packet appended meanwhile stays for the next round) and sends them to the child
-in a few pickled messages, each side of a recording as three objects whatever its number of
-packets: the packets joined back to back, their lengths and their arrival times (arrays).
-Joining and pickling are C code, and the pipe write releases the GIL, so the event loop is
-not kept waiting for it. (Lists on the loop's side: appending to them is the cheapest per
-packet; a bytearray and arrays there cost the compiled relay about 2,300 more instructions
-per packet, measured with callgrind.) A *reader* thread
+in a few messages, each side of a recording as three objects whatever its number of packets:
+the packets joined back to back (handed to the pipe beside the message's pickle, not copied
+into it: :func:`~tamas.runtime.recorder_worker.write_frame`), their lengths and their arrival
+times (``struct``-packed). Joining and packing are C code, and the pipe write releases the GIL,
+so the event loop is not kept waiting for it. (Lists on the loop's side: appending to them is
+the cheapest per packet; a bytearray and arrays there cost the compiled relay about 2,300 more
+instructions per packet, measured with callgrind.) A *reader* thread
 takes the child's answers and completes each stopped recording's future with its metadata.
 
 Stopping writes everything up to the stop time, patches the header, flushes and fsyncs, then
@@ -35,12 +36,13 @@ import contextlib
 import fcntl
 import logging
 import os
+import pickle
 import signal
+import struct
 import subprocess
 import sys
 import threading
 import time
-from array import array
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
@@ -54,8 +56,9 @@ __all__ = ["ActiveRecording", "Recorder", "RecordingMetadata"]
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
-#: Recordings per message to the child: each message is pickled with the GIL held.
-_PER_MESSAGE: Final = 8
+#: Recordings per message to the child: each message is pickled with the GIL held (their
+#: packets are not in the pickle: 2 out-of-band buffers per recording, within IOV_MAX).
+_PER_MESSAGE: Final = 32
 _PIPE_BYTES: Final = 1 << 20
 #: Packets one side of a recording may have waiting (10 s of 20 ms packets) before the
 #: recording is ended early: the recording process is stalled or slower than the calls.
@@ -202,9 +205,10 @@ class ActiveRecording:
             count = len(pending)
             batch = pending[:count]
             del pending[:count]  # what the loop appended meanwhile stays for next time
-            times = array("d", arrivals[:count])
+            times = struct.pack(f"{count}d", *arrivals[:count])
             del arrivals[:count]
-            batches.append((times, b"".join(batch), array("H", [len(p) for p in batch])))
+            lengths = struct.pack(f"{count}H", *map(len, batch))
+            batches.append((times, pickle.PickleBuffer(b"".join(batch)), lengths))
         header, self._header = self._header, None
         if any(command is _Command.STOP for _, command in commands):
             self._sent_stop = True
