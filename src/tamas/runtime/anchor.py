@@ -134,6 +134,36 @@ class LegMedia:
     inband_dtmf: bool = False  # the party is a trunk sending its digits as tones in the audio
     offer_body: bytes = b""  # the bytes of offer_out (b"" if unknown)
 
+    # Written out, as CallMedia's: compiled in the mypyc build, where the generated one runs
+    # interpreted (two legs per call). ``session_id`` None draws one, as the field's factory.
+    def __init__(
+        self,
+        engine: MediaLeg,
+        peer_host: str,
+        side: str,
+        session_id: int | None = None,
+        version: int = 1,
+        sent: bytes = b"",
+        offer_out: SessionDescription | None = None,
+        remote: RemoteMedia | None = None,
+        ack_cseq: int = 0,
+        holding: bool = False,
+        inband_dtmf: bool = False,
+        offer_body: bytes = b"",
+    ) -> None:
+        self.engine = engine
+        self.peer_host = peer_host
+        self.side = side
+        self.session_id = random.getrandbits(31) if session_id is None else session_id
+        self.version = version
+        self.sent = sent
+        self.offer_out = offer_out
+        self.remote = remote
+        self.ack_cseq = ack_cseq
+        self.holding = holding
+        self.inband_dtmf = inband_dtmf
+        self.offer_body = offer_body
+
     @property
     def codec(self) -> CodecName | None:
         return None if self.remote is None else self.remote.codec.name
@@ -148,6 +178,20 @@ class CallMedia:
     on_source_finished: Callable[[], None] | None = None  # an application's prompt ended
     bridged: tuple[MediaLeg, MediaLeg] | None = None  # the bridge carrying the call, if any
     announced: bool = False  # the answered-and-bridged hooks have run
+
+    def __init__(
+        self,
+        legs: list[MediaLeg] | None = None,
+        answer_a: bytes = b"",
+        on_source_finished: Callable[[], None] | None = None,
+        bridged: tuple[MediaLeg, MediaLeg] | None = None,
+        announced: bool = False,
+    ) -> None:
+        self.legs = [] if legs is None else legs
+        self.answer_a = answer_a
+        self.on_source_finished = on_source_finished
+        self.bridged = bridged
+        self.announced = announced
 
 
 class LegPool:

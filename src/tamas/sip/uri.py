@@ -185,6 +185,12 @@ class SipUri:
     def without_param(self, name: str) -> SipUri:
         return replace(self, params=del_param(self.params, name))
 
+    def __hash__(self) -> int:
+        # written out (compiled in the mypyc build; the generated one runs interpreted): the
+        # fields the generated one hashed, all but ``_text``
+        return hash((self.scheme, self.user, self.password, self.host, self.port, self.params,
+                     self.headers))  # fmt: skip
+
     def same_address(self, other: object) -> bool:
         """User, host and port equal (user case-sensitive, host case-insensitive)."""
         if not isinstance(other, SipUri):
@@ -302,12 +308,13 @@ def _parse_sip(scheme: str, rest: str, text: str) -> SipUri:
     return uri
 
 
-@dataclass(slots=True, unsafe_hash=True)
+@dataclass(slots=True)
 class NameAddr:
     """``"Display" <uri>;params`` as in From, To, Contact, Route, Refer-To (RFC 3261 section 20).
 
-    Immutable by convention (shared by parse_name_addr's cache): its own ``__init__``, as
-    :class:`~tamas.sip.peer.Peer`'s, so that the mypyc build compiles it.
+    Immutable by convention (shared by parse_name_addr's cache): its own ``__init__`` and
+    ``__hash__`` (the key of ``dialog._tagged``'s cache), as :class:`~tamas.sip.peer.Peer`'s,
+    so that the mypyc build compiles them.
     """
 
     uri: Uri
@@ -326,6 +333,9 @@ class NameAddr:
         self.display_name = display_name
         self.params = params
         self.wildcard = wildcard
+
+    def __hash__(self) -> int:
+        return hash((self.uri, self.display_name, self.params, self.wildcard))
 
     @property
     def tag(self) -> str | None:
