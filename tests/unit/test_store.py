@@ -169,6 +169,21 @@ def test_insert_calls_stores_every_field_of_each(store: Store) -> None:
     assert [store.calls.get_call(r.call_id) for r in records] == records
 
 
+def test_insert_calls_row_values_name_every_column_in_table_order() -> None:
+    from tamas.store import calls as calls_module
+    from tamas.store.tables import calls as calls_table
+
+    assert tuple(calls_table.c.keys()) == calls_module._ROW_COLUMNS
+    record = dataclasses.replace(call(), trunk="t", answered_at=1.0, ended_at=2.0, status=200)
+    values = dict(zip(calls_module._ROW_COLUMNS, calls_module._values(record), strict=True))
+    assert values == {**dataclasses.asdict(record), "direction": record.direction.value}
+
+
+def test_insert_calls_of_an_empty_batch_is_nothing(store: Store) -> None:
+    store.calls.insert_calls([])
+    assert store.calls.recent_calls() == []
+
+
 def test_get_missing_call_is_none(store: Store) -> None:
     assert store.calls.get_call("nope") is None
 

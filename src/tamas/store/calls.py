@@ -15,12 +15,26 @@ _FIELDS = tuple(f.name for f in dataclasses.fields(CallRecord))
 _COLUMNS = [calls.c[name] for name in _FIELDS]
 
 
-def _row(record: CallRecord) -> dict[str, object]:
-    """The column values of ``record`` (its fields are plain values: no dataclasses.asdict,
-    which deep-copies each one and cost ~10x as much, once per call in the store thread)."""
-    values: dict[str, object] = {name: getattr(record, name) for name in _FIELDS}
-    values["direction"] = record.direction.value
-    return values
+#: The columns of a row as ``_values`` lists them (the table's order; a test checks it).
+_ROW_COLUMNS = ("call_id", "caller", "callee", "direction", "trunk", "started_at",
+                "answered_at", "ended_at", "cause", "status")  # fmt: skip
+
+
+def _values(record: CallRecord) -> tuple[object, ...]:
+    """The column values of ``record``, in ``_ROW_COLUMNS`` order (its fields are plain
+    values: no dataclasses.asdict, which deep-copies each one, once per call in the store
+    thread)."""
+    return (record.call_id, record.caller, record.callee, record.direction.value, record.trunk,
+            record.started_at, record.answered_at, record.ended_at, record.cause,
+            record.status)  # fmt: skip
+
+
+def _insert_many_sql(dialect: sa.Dialect) -> tuple[str, tuple[str, ...] | None]:
+    """The INSERT of one call row in ``dialect``'s own SQL and parameter style, and the
+    order of its positional parameters (None: the style is named, the rows are dicts)."""
+    compiled = sa.insert(calls).compile(dialect=dialect)
+    order = compiled.positiontup
+    return str(compiled), None if not compiled.positional or order is None else tuple(order)
 
 
 class Calls:
@@ -28,6 +42,7 @@ class Calls:
 
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
+        self._insert_many, self._insert_order = _insert_many_sql(engine.dialect)
 
     def insert_call(self, record: CallRecord) -> None:
         """Store a new call; StoreError if its call id is already stored."""
@@ -40,12 +55,26 @@ class Calls:
             raise StoreError(f"call {record.call_id} is already recorded") from None
 
     def insert_calls(self, records: list[CallRecord]) -> None:
-        """Store many finished calls in one transaction (the runtime batches its CDRs)."""
+        """Store many finished calls in one transaction (the runtime batches its CDRs).
+
+        One ``executemany`` of the INSERT compiled once (``__init__``) with plain tuples (or,
+        for a driver with named parameters, dicts): about half the CPU per row of
+        ``execute(insert(calls), dicts)``, which compiled and processed each batch anew (no
+        column here needs a bind processor: text, numbers and NULL go to the driver as is).
+        """
         if not records:
             return
-        rows = [_row(record) for record in records]
+        rows: list[tuple[object, ...]] | list[dict[str, object]]
+        order = self._insert_order
+        if order is None:
+            rows = [dict(zip(_ROW_COLUMNS, _values(record), strict=True)) for record in records]
+        elif order == _ROW_COLUMNS:
+            rows = [_values(record) for record in records]
+        else:
+            index = [_ROW_COLUMNS.index(name) for name in order]
+            rows = [tuple(v[i] for i in index) for v in map(_values, records)]
         with self._engine.begin() as conn:
-            conn.execute(sa.insert(calls), rows)
+            conn.exec_driver_sql(self._insert_many, rows)
 
     def update_call(self, call_id: str, **fields: Unpack[CallUpdate]) -> None:
         """Change some fields of a stored call; StoreError if there is no such call."""
