@@ -12,10 +12,11 @@ class Peer:
     """A transport address. ``flow`` names a connection for TCP/TLS/WS (0 = any/new).
 
     Immutable by convention: a dataclass with its own ``__init__``, ``__eq__`` and
-    ``__hash__`` (compiled in the mypyc build, where the generated ones run interpreted: the
-    generated ``__eq__`` alone was ~4 % of a call's instructions, 20 comparisons per call),
-    hence not ``frozen``; nothing assigns to it after construction. They compare and hash
-    the four fields as the generated ones did.
+    ``__hash__`` (compiled in the mypyc build, where the generated ones run interpreted; the
+    server's SIP path compares peers rarely, benchmarks/b2bua_inmemory.py's wire 20 times per
+    call, ~4 % of its instructions with the generated ``__eq__``), hence not ``frozen``;
+    nothing assigns to it after construction. They compare and hash the four fields as the
+    generated ones did.
     """
 
     transport: str
