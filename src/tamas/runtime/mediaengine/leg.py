@@ -503,9 +503,7 @@ class UdpLeg:
             return None
         stop_reading(self._loop, self._fd)
         if self.connected:
-            self.connected = False
-            with contextlib.suppress(OSError):
-                disconnect(sock)
+            self._disconnect(sock)
         self.sock = None
         self._recv = self._recvfrom = None
         return sock
@@ -517,15 +515,20 @@ class UdpLeg:
         sock = self.sock
         if not self.connected or sock is None:
             return
-        self.connected = False
-        with contextlib.suppress(OSError):
-            disconnect(sock)
+        self._disconnect(sock)
         if self.peer is not None:
             self.peer.refresh_route()  # the peer sends here with sendto meanwhile
 
+    def _disconnect(self, sock: socket.socket) -> None:
+        self.connected = False
+        with contextlib.suppress(OSError):
+            disconnect(sock)
+
     def _connect(self, addr: Address) -> None:
+        """Connect the RTP socket to ``addr`` (readable, on a latched packet, when the leg
+        ``can_connect``)."""
         sock = self.sock
-        if sock is None or not self.can_connect:
+        if sock is None:
             return
         try:
             sock.connect(addr)
@@ -578,21 +581,8 @@ class UdpLeg:
                 data[4] << 24 | data[5] << 16 | data[6] << 8 | data[7],
                 self._now(),
             )
-            send = self._fwd_send
-            if send is not None:
-                out = data if self._fwd_plain else self._convert(data)
-                addr = self._fwd_addr
-                try:
-                    if addr is None:
-                        send(out)
-                    else:
-                        send(out, addr)
-                except OSError:
-                    pass  # a full send buffer or an ICMP error: dropped, as UDP drops
-                else:
-                    peer = self._fwd_leg
-                    if peer is not None:
-                        peer.tx += 1
+            if self._fwd_send is not None:
+                self._forward(data if self._fwd_plain else self._convert(data))
             feed = self._tap_feed
             if feed is not None:
                 feed(self.side, data, self.codec)
@@ -602,6 +592,20 @@ class UdpLeg:
             self._telephone_event(data)
         else:
             self.dropped += 1
+
+    def _forward(self, packet: bytes) -> None:
+        """Send ``packet`` on to the peer (the route is set: ``_fwd_send`` is not None)."""
+        addr = self._fwd_addr
+        try:
+            if addr is None:
+                self._fwd_send(packet)  # the peer's socket is connected to its party
+            else:
+                self._fwd_send(packet, addr)
+        except OSError:
+            return  # a full send buffer or an ICMP error: dropped, as UDP drops
+        peer = self._fwd_leg
+        if peer is not None:
+            peer.tx += 1
 
     def _latch(self, addr: Address) -> bool:
         if self.closed:
@@ -639,25 +643,13 @@ class UdpLeg:
     # --- DTMF ---------------------------------------------------------------------------
 
     def _telephone_event(self, data: bytes) -> None:
-        send = self._fwd_send
-        if send is not None and self._fwd_te_pt >= 0:
+        if self._fwd_send is not None and self._fwd_te_pt >= 0:
             out = data
             if self._fwd_te_pt != self._te_pt:
                 buf = bytearray(data)
                 buf[1] = (buf[1] & 0x80) | self._fwd_te_pt
                 out = bytes(buf)
-            addr = self._fwd_addr
-            try:
-                if addr is None:
-                    send(out)
-                else:
-                    send(out, addr)
-            except OSError:
-                pass
-            else:
-                peer = self._fwd_leg
-                if peer is not None:
-                    peer.tx += 1
+            self._forward(out)
         start = _payload_offset(data)
         seq, ts, _ssrc = _SEQ_TS_SSRC.unpack_from(data, 2)
         marker = bool(data[1] & 0x80)
