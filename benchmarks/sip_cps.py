@@ -10,9 +10,16 @@ succeeded and the 99th percentile of call setup (INVITE sent -> 200 received, SI
 unclean rate. The target and the UAS are restarted for every step. The whole run is bounded by
 --max-seconds, shared evenly between targets.
 
-Everything is sent to 127.0.0.1 only. Example:
+Tamas is measured in up to two media modes (--media, default both): "tamas" with media anchored
+(media.anchor true, the default configuration: Tamas answers each party with its own SDP and
+relays the RTP) and "tamas-passthrough" with SDP passed through unchanged (media.anchor false:
+RTP would go between the parties, as through Kamailio, a proxy, and sippy without rtpproxy).
+Each is its own row, with its ratio to Kamailio and sippy of the same run.
+
+Everything is sent to 127.0.0.1 only. Examples:
 
     python benchmarks/sip_cps.py --targets kamailio,sippy --max-seconds 300
+    python benchmarks/sip_cps.py --targets tamas,kamailio --media pass-through
 """
 
 from __future__ import annotations
@@ -35,6 +42,14 @@ import harness  # noqa: E402
 
 LADDER = (100, 200, 400, 800, 1600, 3200, 5000, 8000, 12000, 16000)
 TARGETS = ("tamas", "kamailio", "sippy")
+#: --media: which Tamas rows "tamas" in --targets stands for (a row's name: media.anchor).
+MEDIA_MODES = {
+    "anchored": {"tamas": True},
+    "pass-through": {"tamas-passthrough": False},
+    "both": {"tamas": True, "tamas-passthrough": False},
+}
+#: Every Tamas row: its name, and media.anchor in its config.
+TAMAS_ROWS = {"tamas": True, "tamas-passthrough": False}
 
 
 @dataclass
@@ -107,13 +122,14 @@ class Bench:
                 workdir=step_dir / "sippy",
                 cpu=core,
             )
-        if name == "tamas":
+        if name in TAMAS_ROWS:
             tdir = step_dir / "tamas"
             tcfg = harness.tamas_loadgen_config(
                 sip_port=ports.target,
                 data_dir=tdir / "data",
                 uac_port=ports.uac,
                 uas_port=ports.uas,
+                anchor=TAMAS_ROWS[name],
             )
             return harness.start_tamas(tcfg, tdir, ports.target, cpu=core)
         raise ValueError(name)
@@ -224,7 +240,7 @@ class Bench:
         out = TargetResult(name)
         deadline = time.monotonic() + budget_s
         step_cost = a.step_seconds + a.hold_ms / 1000.0 + 6.0
-        if name == "tamas":
+        if name in TAMAS_ROWS:
             ports = Ports(_pick_port(a.tamas_port), _pick_port(5071), _pick_port(5072))
         else:
             ports = Ports(harness.free_udp_port(), harness.free_udp_port(), harness.free_udp_port())
@@ -298,19 +314,22 @@ def _fmt(v: float | None, spec: str = ".0f") -> str:
 
 def print_table(results: dict[str, TargetResult], out: Callable[[str], None]) -> None:
     out("")
-    out(f"{'target':<10} {'max clean CPS':>14} {'p99 setup ms':>13} {'target CPU %':>13}  note")
+    out(f"{'target':<18} {'max clean CPS':>14} {'p99 setup ms':>13} {'target CPU %':>13}  note")
     for name, r in results.items():
         out(
-            f"{name:<10} {_fmt(r.max_clean_cps):>14} {_fmt(r.p99_ms):>13}"
+            f"{name:<18} {_fmt(r.max_clean_cps):>14} {_fmt(r.p99_ms):>13}"
             f" {_fmt(r.cpu_pct, '.1f'):>13}  {r.error[:80]}"
         )
-    t = results.get("tamas")
-    for other in ("sippy", "kamailio"):
-        o = results.get(other)
-        ratio = "n/a"
-        if t and o and t.max_clean_cps and o.max_clean_cps:
-            ratio = f"{t.max_clean_cps / o.max_clean_cps:.2f}"
-        out(f"tamas/{other}: {ratio}")
+    for mine in TAMAS_ROWS:
+        t = results.get(mine)
+        if t is None:
+            continue
+        for other in ("sippy", "kamailio"):
+            o = results.get(other)
+            ratio = "n/a"
+            if t.max_clean_cps and o and o.max_clean_cps:
+                ratio = f"{t.max_clean_cps / o.max_clean_cps:.2f}"
+            out(f"{mine}/{other}: {ratio}")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -318,7 +337,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument(
-        "--targets", default=",".join(TARGETS), help="comma list of " + "/".join(TARGETS)
+        "--targets",
+        default=",".join(TARGETS),
+        help="comma list of " + "/".join(TARGETS) + " (tamas: the rows of --media)",
+    )
+    p.add_argument(
+        "--media",
+        choices=tuple(MEDIA_MODES),
+        default="both",
+        help="Tamas's media: anchored (row tamas, media.anchor true, the default config),"
+        " pass-through (row tamas-passthrough, media.anchor false: SDP unchanged, as through"
+        " Kamailio and sippy) or both rows (default)",
     )
     p.add_argument("--max-seconds", type=float, default=600.0, help="whole-run time bound")
     p.add_argument("--step-seconds", type=float, default=10.0, help="seconds of load per rate")
@@ -352,10 +381,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--workdir", default=None, help="keep SIPp/target logs here")
     p.add_argument("--json", default=None, help="write results as JSON to this file")
     args = p.parse_args(argv)
-    args.targets = [t.strip() for t in args.targets.split(",") if t.strip()]
-    for t in args.targets:
+    targets: list[str] = []
+    for t in (t.strip() for t in args.targets.split(",")):
+        if not t:
+            continue
         if t not in TARGETS:
             p.error(f"unknown target {t!r}")
+        targets.extend(MEDIA_MODES[args.media] if t == "tamas" else [t])
+    args.targets = targets
     return args
 
 
@@ -376,8 +409,8 @@ def main(argv: list[str] | None = None) -> int:
     if not harness.have(harness.SIPP):
         print("SIPp (sip-tester) is not installed", file=sys.stderr)
         return 2
-    if "tamas" in args.targets:
-        print(f"tamas: {tamas_build()} (python {sys.executable})")
+    if any(t in TAMAS_ROWS for t in args.targets):
+        print(f"tamas: {tamas_build()} (python {sys.executable}); media {args.media}")
     bench = Bench(args)
     start = time.monotonic()
     results: dict[str, TargetResult] = {}

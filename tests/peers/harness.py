@@ -572,9 +572,11 @@ def tamas_loadgen_config(
     uac_port: int = 5071,
     uas_port: int = 5072,
     log_level: str = "warning",
+    anchor: bool = True,
 ) -> dict[str, Any]:
     """A Tamas config: SIPp at 127.0.0.1:uac_port is trunk "loadgen", its calls go to 2000,
-    whose static contact is a SIPp UAS at 127.0.0.1:uas_port; 1001 is a digest extension."""
+    whose static contact is a SIPp UAS at 127.0.0.1:uas_port; 1001 is a digest extension.
+    ``anchor``: ``media.anchor`` (False: SDP passes through, RTP goes between the parties)."""
     return {
         "server": {
             "bind": LOOPBACK,
@@ -611,6 +613,7 @@ def tamas_loadgen_config(
             }
         ],
         "inbound": [{"did": "*", "destination": "2000", "trunk": "loadgen"}],
+        "media": {"anchor": anchor},
     }
 
 
