@@ -139,6 +139,23 @@ def test_headers_editing() -> None:
     assert list(h)[-1] == ("Expires", "60")
 
 
+def test_replace_first_value_in_place() -> None:
+    h = Headers([("To", "<sip:b@x>"), ("v", "SIP/2.0/UDP a;branch=z9hG4bK1"),
+                 ("Via", "SIP/2.0/UDP b;branch=z9hG4bK2")])  # fmt: skip
+    version = h.version
+    assert h.replace_first_value("Via", "SIP/2.0/UDP a;branch=z9hG4bK1;rport=5")
+    assert h.version != version
+    assert list(h) == [("To", "<sip:b@x>"), ("Via", "SIP/2.0/UDP a;branch=z9hG4bK1;rport=5"),
+                       ("Via", "SIP/2.0/UDP b;branch=z9hG4bK2")]  # fmt: skip
+    assert h.get_all("Via") == ["SIP/2.0/UDP a;branch=z9hG4bK1;rport=5",
+                                "SIP/2.0/UDP b;branch=z9hG4bK2"]  # fmt: skip
+    # several values in the first field, or none at all: not done, nothing changed
+    joined = Headers([("Via", "SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/UDP b;branch=z9hG4bK2")])
+    assert not joined.replace_first_value("Via", "x")
+    assert joined.get("Via") == "SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/UDP b;branch=z9hG4bK2"
+    assert not Headers().replace_first_value("Via", "x")
+
+
 # -- Via -----------------------------------------------------------------------------------
 
 
@@ -249,6 +266,12 @@ def test_parse_int() -> None:
     for bad in ("", "256", "-1", "1.5", "²", "\u0667", "1" * 13, "9" * 5000, "0x10"):
         with pytest.raises(ParseError):
             parse_int(bad, "Max-Forwards", 255)
+
+    # a spelling read before (cached) is still held to each caller's maximum
+    assert parse_int("300", "Content-Length", 1000) == 300
+    with pytest.raises(ParseError):
+        parse_int("300", "Max-Forwards", 255)
+    assert parse_int(" 70", "Max-Forwards", 255) == parse_int(" 70", "Max-Forwards", 255) == 70
 
 
 def test_split_params_value() -> None:

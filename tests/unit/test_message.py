@@ -144,6 +144,39 @@ def test_bare_lf_line_endings_are_tolerated() -> None:
     assert msg.body == lf_sdp
 
 
+def test_bare_lf_pairs_in_the_body_do_not_end_the_head() -> None:
+    body = b"v=0\n\nx=1\r\n"
+    data = _replace(INVITE, SDP, body).replace(CL, b"Content-Length: " + str(len(body)).encode())
+    msg = _req(data)
+    assert msg.body == body
+    assert msg.headers.get("Content-Type") == "application/sdp"
+
+
+def test_a_folded_line_mixed_with_plain_ones() -> None:
+    # the fast header loop gives up on the folded line; the whole head is then unfolded
+    msg = _req(_replace(INVITE, b"Max-Forwards: 70\r\n", b"Max-Forwards:\r\n 70\r\n"))
+    assert msg.headers.get("Max-Forwards") == "70"
+    assert [k for k, _ in msg.headers][:3] == ["Via", "Max-Forwards", "To"]
+
+
+def test_set_top_via_keeps_the_field_in_place() -> None:
+    msg = _req(_replace(INVITE, b"Max-Forwards: 70\r\n", b""))
+    msg = _req(_replace(bytes(msg), b"Via: ", b"Max-Forwards: 70\r\nVia: "))
+    call_id, cseq, from_ = msg.call_id, msg.cseq, msg.from_
+    via = msg.top_via.with_param("received", "192.0.2.9")
+    msg.set_top_via(via)
+    assert [k for k, _ in msg.headers][:2] == ["Max-Forwards", "Via"]
+    assert msg.top_via == via
+    assert msg.headers.get_all("Via") == [str(via)]
+    assert (msg.call_id, msg.cseq, msg.from_) == (call_id, cseq, from_)
+    # a first Via field holding two values: the new top one goes first, the other stays
+    two = _req(_replace(INVITE, b"branch=z9hG4bK776asdhds", b"branch=z9hG4bK776asdhds, "
+                        b"SIP/2.0/UDP p2.example.com;branch=z9hG4bK2"))  # fmt: skip
+    two.set_top_via(via)
+    assert two.headers.values("Via") == [str(via), "SIP/2.0/UDP p2.example.com;branch=z9hG4bK2"]
+    assert two.top_via == via
+
+
 def test_leading_crlf_ignored() -> None:
     # RFC 3261 section 7.5: CRLFs before the start line are ignored.
     assert _req(b"\r\n\r\n" + OPTIONS_IPV6).method == "OPTIONS"

@@ -144,8 +144,10 @@ class Message:
         they do not depend on Via."""
         self._fresh()
         h = self.headers
-        h.pop_first_value("Via")
-        h.prepend("Via", str(via))
+        text = str(via)
+        if not h.replace_first_value("Via", text):  # in place, unless it holds several
+            h.pop_first_value("Via")
+            h.prepend("Via", text)
         self._seen_version = h.version
         self._c_top_via = None  # parsed again from the new value if it is read
 
@@ -274,6 +276,9 @@ def _to(m: Message) -> NameAddr:
 
 
 def _top_via(m: Message) -> Via:
+    first = m.headers.get("Via")
+    if first is not None and "," not in first:  # one value in the first Via field
+        return parse_via(first.strip())
     values = m.headers.values("Via")
     if not values:
         raise ParseError("missing Via")
@@ -299,7 +304,8 @@ def reason_for(status: int) -> str:
 def _split_head(data: bytes) -> tuple[bytes, bytes] | None:
     """Split at the first empty line (CRLF CRLF, tolerating bare LF)."""
     i = data.find(b"\r\n\r\n")
-    j = data.find(b"\n\n")
+    # A bare LF LF only matters before CRLF CRLF (not in the body after it).
+    j = data.find(b"\n\n") if i < 0 else data.find(b"\n\n", 0, i + 3)
     if i < 0 and j < 0:
         return None
     if i >= 0 and (j < 0 or i + 2 <= j):
@@ -328,13 +334,20 @@ def _unfold(head: str) -> list[str]:
 
 def _parse_head(head: bytes) -> tuple[Request | Response, int | None]:
     """Parse the start line and headers. Returns the message and its Content-Length."""
-    lines = _unfold(head.decode("utf-8", "surrogateescape").lstrip("\r\n"))
+    text = head.decode("utf-8", "surrogateescape").lstrip("\r\n")
+    lines = text.split("\r\n")
+    found: Headers | None = None
+    # One loop over well-formed header lines (the common case: CRLF line ends, nothing
+    # folded; from_lines gives up on a folded line, which starts with a blank)...
+    if text.count("\n") == len(lines) - 1:
+        found = Headers.from_lines(lines[1:])
+    if found is None:  # bare LFs, folded or malformed lines
+        lines = _unfold(text)
+        found = Headers.from_lines(lines[1:])
     start = lines[0]
     if not start:
         raise ParseError("empty message")
     bad_line: ParseError | None = None
-    # One loop over well-formed header lines (the common case)...
-    found = Headers.from_lines(lines[1:])
     if found is not None:
         headers = found
     else:  # ...and line by line with the expression only to find the bad one
