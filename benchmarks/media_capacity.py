@@ -56,6 +56,8 @@ RELAY_CORE, LOAD_CORE = "0", "1"
 #: A command prefix for the relay and the generator: empty, or with --realtime chrt's FIFO class.
 PRIORITY: list[str] = []
 REALTIME = 10
+#: --record-interval: seconds between the recorder's batches (None: the server's default).
+RECORD_INTERVAL: float | None = None
 
 
 @dataclass
@@ -155,6 +157,8 @@ def relay_command(
     cmd += ["--gen-a", str(gen_a), "--gen-b", str(gen_b)]
     if record_dir is not None:
         cmd += ["--record", str(record_dir)]
+        if RECORD_INTERVAL is not None:
+            cmd += ["--record-interval", str(RECORD_INTERVAL)]
     return cmd
 
 
@@ -392,7 +396,15 @@ def main() -> None:
         help="run the relay and the generator in the real-time FIFO class (root): other work"
         " on the shared machine then gets only the time they leave, for every target alike",
     )
+    parser.add_argument(
+        "--record-interval",
+        type=float,
+        help="tamas+rec: seconds between the recorder's hand-overs to its process"
+        " (default: the server's)",
+    )
     args = parser.parse_args()
+    global RECORD_INTERVAL
+    RECORD_INTERVAL = args.record_interval
     if args.realtime:
         # Every thread of the relay inherits the class (rtpengine's poller is a thread of its
         # own). Tamas's recording process is put just below the relay once it runs

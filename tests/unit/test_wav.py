@@ -126,8 +126,12 @@ def test_writer_stereo_read_back_by_sox(tmp_path: Path) -> None:
     path = tmp_path / "out.wav"
     left = (np.sin(np.arange(8000) * 2 * np.pi * 440 / 8000) * 10000).astype(np.int16)
     with WavWriter(path, channels=2) as writer:
+        writer.write(np.zeros((0, 2), np.int16))  # an empty chunk (the recorder writes some)
         for i in range(0, 8000, 160):
             writer.write(np.column_stack((left[i : i + 160], np.zeros(160, np.int16))))
+            writer.flush()  # header patched after each write, as the recording process does
+            assert parse_wav(path.read_bytes())[0].frames == i + 160
+        writer.write(np.zeros((0, 2), np.int16))
         assert writer.frames == 8000 and writer.duration == 1.0
     info = subprocess.run(["sox", "--i", str(path)], check=True, capture_output=True, text=True)
     assert "Channels       : 2" in info.stdout

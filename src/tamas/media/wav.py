@@ -229,6 +229,16 @@ def read_wav(source: str | os.PathLike[str] | BinaryIO, *, rate: int | None = 80
     return decode_wav(data, rate=rate, name=name)
 
 
+def _write_all(fd: int, data: bytes | memoryview, at: int | None = None) -> None:
+    """Write all of ``data`` at the file's position, or at offset ``at`` (``pwrite``)."""
+    view = memoryview(data)
+    while view:
+        done = os.write(fd, view) if at is None else os.pwrite(fd, view, at)
+        view = view[done:]
+        if at is not None:
+            at += done
+
+
 class WavWriter:
     """Writes 16-bit PCM WAV incrementally to a binary file (a path is opened and owned).
 
@@ -248,8 +258,11 @@ class WavWriter:
         self.sample_rate = sample_rate
         self.channels = channels
         self._owned = isinstance(target, str | os.PathLike)
+        # A file of its own is written unbuffered: each write is one write(2) of the
+        # samples, each header patch one pwrite(2) (the recording process writes every
+        # recording every second or two: seek, write and seek back were three more calls).
         self._file: IO[bytes] = (
-            open(target, "wb")  # noqa: SIM115 - owned, closed by close()
+            open(target, "wb", buffering=0)  # noqa: SIM115 - owned, closed by close()
             if isinstance(target, str | os.PathLike)
             else target
         )
@@ -302,11 +315,19 @@ class WavWriter:
             pass
         elif array.ndim != 2 or array.shape[1] != self.channels:
             raise ValueError(f"samples of shape {array.shape} for {self.channels} channel(s)")
-        data = array.astype("<i2", copy=False).tobytes()
-        self._file.write(data)
+        if not array.size:
+            return  # (a memoryview of no samples cannot be cast to bytes)
+        data = np.ascontiguousarray(array.astype("<i2", copy=False)).data.cast("B")
+        if self._owned:
+            _write_all(self._file.fileno(), data)
+        else:
+            self._file.write(data)
         self._data_bytes += len(data)
 
     def _patch(self) -> None:
+        if self._owned:
+            _write_all(self._file.fileno(), self._header(self._data_bytes), self._start)
+            return
         if not self._file.seekable():
             return
         end = self._file.tell()

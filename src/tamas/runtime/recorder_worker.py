@@ -26,11 +26,12 @@ item); each side's packets are ``(arrival times, the RTP packets back to back, t
 lengths)``: the times and lengths as the native bytes of C doubles and unsigned shorts
 (``struct.pack``; cheaper to build than arrays from lists), the packets a ``bytes`` (a
 ``PickleBuffer`` on the way: out of band). The worker
-feeds them to the pure assembler (:class:`tamas.media.recording.Recording`), applies the
-commands by their time, writes what is final at ``now`` to the WAV file (header patched after
-each write: a file is always valid up to its last batch), and on a stop finishes the file
-(fsync) and answers. ``("close", now)`` stops whatever is still recording at ``now`` and ends
-the process after its answers.
+queues a recording's items until they hold about 1.5 s of packets (``_ASSEMBLE_PACKETS``), the
+oldest is 1.5 s old, or one carries a command; then feeds them, joined, to the pure assembler
+(:class:`tamas.media.recording.Recording`), applies the commands by their time, writes what is
+final at ``now`` to the WAV file (header patched after each write: a file is always valid up
+to its last assembly), and on a stop finishes the file (fsync) and answers. ``("close",
+now)`` stops whatever is still recording at ``now`` and ends the process after its answers.
 
 Out: ``("done", rid, RecordingMetadata)``, ``("failed", rid, exception)`` (one recording's
 file could not be written: the others go on) and, at the end, ``("cpu", seconds)``.
@@ -72,6 +73,13 @@ _RATE: Final = 8000
 #: The lowest priority: on a busy core the relay's event loop runs whenever it has a packet,
 #: and this process takes the time it leaves (a recording ends early only after 10 s behind).
 _NICENESS: Final = 19
+#: A recording's items are queued and assembled together once they hold this many packets
+#: per side (about 1.5 s of 20 ms packets), or the oldest is this old, or one carries a
+#: command (pause, resume, stop): most of the assembly's cost is per call into numpy and per
+#: file write, not per packet (an offline run of 200 recordings: 135 µs of CPU per recording
+#: and second assembled every second, 89 µs every two).
+_ASSEMBLE_PACKETS: Final = 75
+_ASSEMBLE_SECONDS: Final = 1.5
 
 #: A side's packets as sent: arrival times (C doubles), the packets back to back (bytes, or a
 #: PickleBuffer of them on the way), their lengths (C unsigned shorts).
@@ -161,6 +169,40 @@ class _Job:
     assembly: Recording
     writer: WavWriter | None = None
     laws: tuple[dict[int, Law], dict[int, Law]] = field(default_factory=lambda: ({}, {}))
+    queued: list[tuple[list[tuple[float, str]], Laws | None, tuple[Wire, Wire]]] = field(
+        default_factory=list
+    )
+    """Items received and not yet assembled (see :meth:`Worker.batch`)."""
+    queued_packets: int = 0
+    queued_since: float = 0.0
+
+    def queue(
+        self, now: float, commands: list[tuple[float, str]], laws: Laws | None, packets: Any
+    ) -> None:
+        if not self.queued:
+            self.queued_since = now
+        self.queued.append((commands, laws, packets))
+        # per side, on average: each length is 2 bytes
+        self.queued_packets += (len(packets[0][2]) + len(packets[1][2])) // 4
+
+    def take_queued(
+        self,
+    ) -> tuple[list[tuple[float, str]], Laws | None, tuple[Wire, Wire]]:
+        """The queued items as one: their packets joined side by side, their commands in
+        order (only the first item may carry laws: see :meth:`Worker.batch`)."""
+        queued, self.queued, self.queued_packets = self.queued, [], 0
+        if len(queued) == 1:
+            return queued[0]
+        commands = [command for item in queued for command in item[0]]
+        sides = tuple(
+            (
+                b"".join([item[2][side][0] for item in queued]),
+                b"".join([item[2][side][1] for item in queued]),
+                b"".join([item[2][side][2] for item in queued]),
+            )
+            for side in (0, 1)
+        )
+        return commands, queued[0][1], (sides[0], sides[1])
 
     def learn(self, laws: Laws) -> None:
         """The recorded payload types of each side changed (a codec was learnt)."""
@@ -232,7 +274,15 @@ class Worker:
                     assembly=Recording(start=start, layout=Layout(layout), delay=delay),
                 )
             try:
-                self._service(rid, job, now, commands, laws, packets)
+                if laws is not None and job.queued:
+                    self._service(rid, job, now, *job.take_queued())  # under the old laws
+                job.queue(now, commands, laws, packets)
+                if (
+                    commands
+                    or job.queued_packets >= _ASSEMBLE_PACKETS
+                    or now - job.queued_since >= _ASSEMBLE_SECONDS
+                ):
+                    self._service(rid, job, now, *job.take_queued())
             except Exception as exc:  # a full disk must not stop the other recordings
                 job.abandon()
                 del self._jobs[rid]
@@ -277,7 +327,7 @@ class Worker:
                 write_frame(self._out, (message[0], message[1], RuntimeError(repr(exc))))
 
     def close(self, now: float) -> None:
-        """Finish every recording at ``now``."""
+        """Finish every recording at ``now`` (what is queued first: the stop flushes it)."""
         for rid in list(self._jobs):
             nothing: Wire = (b"", b"", b"")
             self.batch(now, [(rid, None, [(now, "stop")], None, (nothing, nothing))])
