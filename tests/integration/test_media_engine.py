@@ -212,6 +212,26 @@ def test_relay_both_directions_byte_exact() -> None:
     run(main)
 
 
+def test_a_long_datagram_is_dropped_once_then_longer_ones_are_read_whole() -> None:
+    async def main() -> None:
+        eng = engine()
+        alice, bob, a, b = await bridged(eng)
+        short = rtp(0, bytes(160))
+        alice.send(short, a)
+        assert await bob.next() == short
+        for seq in (1, 2, 3):  # 120 ms of G.711 in one packet: longer than a leg reads at first
+            alice.send(rtp(seq, bytes(range(256)) * 3 + bytes(192)), a)
+        assert await bob.next() == rtp(2, bytes(range(256)) * 3 + bytes(192))  # 1 dropped
+        assert await bob.next() == rtp(3, bytes(range(256)) * 3 + bytes(192))
+        alice.send(short, a)
+        assert await bob.next() == short
+        stats = {s.label: s for s in eng.close_call("call-1")}
+        assert stats["caller"].dropped == 1 and stats["callee"].packets_sent == 4
+        await eng.aclose()
+
+    run(main)
+
+
 def test_latches_to_the_source_actually_seen() -> None:
     async def main() -> None:
         eng = engine()

@@ -171,7 +171,8 @@ class LegStats:
     #: Loss fraction (0-1) and jitter the far end reported in its last RTCP report, if any.
     remote_fraction_lost: float | None
     remote_jitter_ms: float | None
-    #: Packets dropped: not RTP, or from an address other than the latched one.
+    #: Packets dropped: not RTP, from an address other than the latched one, or the first
+    #: datagram longer than the leg read (leg.SMALL_RECV_BYTES; it reads longer ones after).
     dropped: int
     #: The address RTP was latched to, if any packet arrived.
     latched_to: tuple[str, int] | None
