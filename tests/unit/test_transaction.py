@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sippair import SipPair, bye, invite, is_request, is_response, options
 
 from tamas.sip.builders import new_tag, response_to
 from tamas.sip.message import Response, parse_datagram
+from tamas.sip.peer import Peer
 from tamas.sip.transaction import (
     AckTimeout,
     ClientTransaction,
@@ -667,3 +670,46 @@ def test_cancel_from_another_address_gets_481_and_the_invite_goes_on() -> None:
     labels = [o.message.status for o in pair.b.layer.take() if isinstance(o, Send)]  # type: ignore[union-attr]
     assert labels == [200, 487]
     assert stxn.state is State.COMPLETED
+
+
+# -- the timer queues ---------------------------------------------------------------------------
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([0.0, 1.0, 2.5, 3.0, 40.0]),
+            st.sampled_from([0.0, 0.5, 1.0, 5.0, 32.0, -1.0]),
+        ),
+        max_size=40,
+    )
+)
+def test_timers_fall_due_in_the_order_of_one_heap(arms: list[tuple[float, float]]) -> None:
+    """Timers by delay (queues) and by deadline (a heap, delay -1 here) come out merged in
+    (due time, arming order), as from a single heap, whatever order the clock was read in."""
+    layer = TransactionLayer()
+    req = parse_datagram(
+        b"OPTIONS sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@h>;tag=1"
+        b"\r\nTo: <sip:b@h>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+    )
+    assert not isinstance(req, Response)
+    txn = ClientTransaction(kind="non-invite-client", key=("k",), request=req,
+                            peer=Peer("UDP", "127.0.0.1", 5060), state=State.TRYING)  # fmt: skip
+    expected = []
+    for n, (now, delay) in enumerate(arms):
+        if delay < 0:
+            layer._arm_at(txn, now + 7.0, "X")
+            expected.append((now + 7.0, n))
+        else:
+            layer._arm(txn, now, delay, "X", sticky=True)
+            expected.append((now + delay, n))
+    expected.sort()
+    if expected:
+        assert layer.next_deadline() == expected[0][0]
+    seen = []
+    while True:
+        timer, queue = layer._earliest()
+        if timer is None:
+            break
+        seen.append(timer[0])
+        layer._pop(queue)
+    assert seen == [when for when, _ in expected]

@@ -9,8 +9,13 @@ Theory of operation
 :meth:`~TransactionLayer.take` in order: :class:`Send` items (bytes for a peer) and events for
 the transaction user (TU).
 
-Timers (T1 = 500 ms, T2 = 4 s, T4 = 5 s by default) are deadlines on one heap; a timer entry
-is ignored when its transaction has moved on (its ``generation`` changed). Retransmissions
+Timers (T1 = 500 ms, T2 = 4 s, T4 = 5 s by default) are deadlines; a timer entry is ignored
+when its transaction has moved on (its ``generation`` changed). Almost every timer is armed
+``delay`` seconds from now with one of a few delays (T1 and its doublings, T4, 64*T1, 0), so
+timers armed with the same delay fall due in the order they were armed: each delay has a
+first-in first-out queue (two operations per timer, whatever the number of pending ones),
+and the few others (a deadline kept from before) go on a heap. The earliest head of them all
+fires first, in the order a single heap would give (due time, then arming order). Retransmissions
 (A, E, G and the 2xx retransmission of section 13.3.1.4) happen only over unreliable
 transports; the waiting timers D, I, J, K are zero over reliable ones.
 
@@ -40,6 +45,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections import deque
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -184,6 +190,8 @@ class StrayResponse:
 
 
 Event = RequestReceived | ResponseReceived | TransactionTimeout | InviteCancelled | AckTimeout
+#: A pending timer: (due time, arming order, transaction, its generation or _STICKY, name).
+_Timer = tuple[float, int, "_Base", int, str]
 Output = Send | Event | StrayResponse
 
 
@@ -304,7 +312,10 @@ class TransactionLayer:
         self._client: dict[tuple[str, ...], ClientTransaction] = {}
         self._accepted: dict[tuple[str, int], ServerTransaction] = {}
         self._merging: dict[tuple[str, str, int, str], ServerTransaction] = {}
-        self._timers: list[tuple[float, int, _Base, int, str]] = []
+        #: Timers with a deadline of their own (a heap), and timers by delay (queues in the
+        #: order they fall due; see the module docstring).
+        self._timers: list[_Timer] = []
+        self._queues: dict[float, deque[_Timer]] = {}
         self._seq = itertools.count()
         self._out: list[Output] = []
         self._ended: list[_Base] = []
@@ -320,17 +331,42 @@ class TransactionLayer:
         out, self._out = self._out, []
         return out
 
+    def _earliest(self) -> tuple[_Timer | None, deque[_Timer] | None]:
+        """The timer due first (due time, then arming order) and the queue that holds it
+        (None: the heap, or no timer at all)."""
+        best: _Timer | None = self._timers[0] if self._timers else None
+        best_queue: deque[_Timer] | None = None
+        for queue in self._queues.values():
+            if queue:
+                head = queue[0]
+                if best is None or head[0] < best[0] or (head[0] == best[0] and head[1] < best[1]):
+                    best = head
+                    best_queue = queue
+        return best, best_queue
+
+    def _pop(self, queue: deque[_Timer] | None) -> None:
+        if queue is None:
+            heapq.heappop(self._timers)
+        else:
+            queue.popleft()
+
     def next_deadline(self) -> float | None:
-        while self._timers:
-            when, _, txn, gen, _ = self._timers[0]
+        while True:
+            timer, queue = self._earliest()
+            if timer is None:
+                return None
+            when, _, txn, gen, _ = timer
             if gen in (_STICKY, txn.generation) and txn.state is not State.TERMINATED:
                 return when
-            heapq.heappop(self._timers)
-        return None
+            self._pop(queue)
 
     def handle_timer(self, now: float) -> None:
-        while self._timers and self._timers[0][0] <= now:
-            _, _, txn, gen, name = heapq.heappop(self._timers)
+        while True:
+            timer, queue = self._earliest()
+            if timer is None or timer[0] > now:
+                return
+            self._pop(queue)
+            _, _, txn, gen, name = timer
             if gen not in (_STICKY, txn.generation) or txn.state is State.TERMINATED:
                 continue
             self._fire(txn, name, now)
@@ -359,8 +395,8 @@ class TransactionLayer:
         txn.last_sent = bytes(req)
         self._emit_send(txn.last_sent, peer, req)
         if not peer.reliable:
-            self._arm(txn, now + self.t1, "A" if invite else "E")
-        self._arm(txn, now + 64 * self.t1, "B" if invite else "F", sticky=not invite)
+            self._arm(txn, now, self.t1, "A" if invite else "E")
+        self._arm(txn, now, 64 * self.t1, "B" if invite else "F", sticky=not invite)
         return txn
 
     def respond(self, txn: ServerTransaction, resp: Response, now: float) -> None:
@@ -384,17 +420,17 @@ class TransactionLayer:
                 self._accepted[txn.ack_key] = txn
                 if not txn.peer.reliable:
                     txn.interval = self.t1
-                    self._arm(txn, now + self.t1, "G2xx")
-                self._arm(txn, now + 64 * self.t1, "L", sticky=True)
+                    self._arm(txn, now, self.t1, "G2xx")
+                self._arm(txn, now, 64 * self.t1, "L", sticky=True)
             else:
                 txn._move(State.COMPLETED)
                 if not txn.peer.reliable:
                     txn.interval = self.t1
-                    self._arm(txn, now + self.t1, "G")
-                self._arm(txn, now + 64 * self.t1, "H")
+                    self._arm(txn, now, self.t1, "G")
+                self._arm(txn, now, 64 * self.t1, "H")
         else:
             txn._move(State.COMPLETED)
-            self._arm(txn, now + (0 if txn.peer.reliable else 64 * self.t1), "J")
+            self._arm(txn, now, 0.0 if txn.peer.reliable else 64 * self.t1, "J")
 
     def drop(self, txn: ServerTransaction | ClientTransaction) -> None:
         """Forget a transaction: a server one without a response (e.g. to a banned source;
@@ -465,7 +501,7 @@ class TransactionLayer:
         if txn is not None and txn.kind == "invite-server" and txn.state is not State.ACCEPTED:
             if txn.state is State.COMPLETED:
                 txn._move(State.CONFIRMED)
-                self._arm(txn, now + (0 if txn.peer.reliable else self.t4), "I")
+                self._arm(txn, now, 0.0 if txn.peer.reliable else self.t4, "I")
             return  # an ACK for a non-2xx final response is absorbed here
         # The ACK for a 2xx is its own transaction (it usually has a new branch; an RFC 2543
         # peer's, or a sloppy one's, may still match the INVITE's key while it is Accepted).
@@ -524,10 +560,10 @@ class TransactionLayer:
                     if not txn.peer.reliable and txn.retransmit_at is not None:
                         # Timer E keeps running; it is reset to T2 when it next fires
                         # (section 17.1.2.2).
-                        self._arm(txn, txn.retransmit_at, "E")
+                        self._arm_at(txn, txn.retransmit_at, "E")
             else:
                 txn._move(State.COMPLETED)
-                self._arm(txn, now + (0 if txn.peer.reliable else self.t4), "K")
+                self._arm(txn, now, 0.0 if txn.peer.reliable else self.t4, "K")
             self._out.append(ResponseReceived(response=resp, peer=peer, transaction=txn))
 
     def _invite_client_response(
@@ -542,12 +578,12 @@ class TransactionLayer:
                 self._out.append(ResponseReceived(response=resp, peer=peer, transaction=txn))
             elif status < 300:
                 txn._move(State.ACCEPTED)
-                self._arm(txn, now + 64 * self.t1, "M")
+                self._arm(txn, now, 64 * self.t1, "M")
                 self._out.append(ResponseReceived(response=resp, peer=peer, transaction=txn))
             else:
                 txn._move(State.COMPLETED)
                 self._send_ack(txn, resp)
-                self._arm(txn, now + (0 if txn.peer.reliable else 32.0), "D")
+                self._arm(txn, now, 0.0 if txn.peer.reliable else 32.0, "D")
                 self._out.append(ResponseReceived(response=resp, peer=peer, transaction=txn))
         elif txn.state is State.ACCEPTED and 200 <= status < 300:
             self._out.append(
@@ -561,12 +597,29 @@ class TransactionLayer:
         self._emit_send(bytes(ack), txn.peer, ack)
 
     # -- timers -----------------------------------------------------------------------------
-    def _arm(self, txn: _Base, when: float, name: str, *, sticky: bool = False) -> None:
-        """Schedule a timer; it lapses when the transaction changes state unless ``sticky``."""
+    def _arm(
+        self, txn: _Base, now: float, delay: float, name: str, *, sticky: bool = False
+    ) -> None:
+        """Schedule a timer ``delay`` seconds after ``now``; it lapses when the transaction
+        changes state unless ``sticky``."""
+        when = now + delay
         gen = _STICKY if sticky else txn.generation
         if name in ("A", "E", "G", "G2xx"):
             txn.retransmit_at = when
-        heapq.heappush(self._timers, (when, next(self._seq), txn, gen, name))
+        timer = (when, next(self._seq), txn, gen, name)
+        queue = self._queues.get(delay)
+        if queue is None:
+            queue = self._queues[delay] = deque()
+        if queue and queue[-1][0] > when:  # a clock that went back (tests): keep the order
+            heapq.heappush(self._timers, timer)
+        else:
+            queue.append(timer)
+
+    def _arm_at(self, txn: _Base, when: float, name: str) -> None:
+        """Schedule a (non-sticky) timer at ``when``, a deadline kept from before."""
+        if name in ("A", "E", "G", "G2xx"):
+            txn.retransmit_at = when
+        heapq.heappush(self._timers, (when, next(self._seq), txn, txn.generation, name))
 
     def _fire(self, txn: _Base, name: str, now: float) -> None:
         if name in ("A", "E", "G", "G2xx"):
@@ -579,7 +632,7 @@ class TransactionLayer:
                 txn.interval = self.t2
             else:
                 txn.interval = min(txn.interval * 2, self.t2)
-            self._arm(txn, now + txn.interval, name)
+            self._arm(txn, now, txn.interval, name)
         elif name in ("B", "F"):
             assert isinstance(txn, ClientTransaction)
             if txn.state in (State.CALLING, State.TRYING, State.PROCEEDING):
