@@ -9,6 +9,10 @@ Targets, in the same run:
   tamas+rec  the same with a recording tap on every bridge (written by Tamas's recording
              process, whose CPU is counted with the relay's)
   rtpengine  rtpengine-daemon, userspace forwarding (--table=-1), calls set up over ng
+  rtpengine+rec  the same with rtpengine's own recording of every call ("record call" in the
+             offer; --recording-method=pcap: the daemon writes each call's packets to a pcap
+             file, undecoded): a like-for-like reference for tamas+rec, which decodes and
+             writes WAV files. Not in the default targets.
   uvloop     the leanest uvloop relay (benchmarks/media/lean_relay.py): each packet sent on
              unexamined; the floor CPython + uvloop + the kernel set, not a Tamas figure
 
@@ -211,8 +215,9 @@ class TamasRelay:
 
 
 class RtpengineRelay:
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, record_dir: Path | None = None) -> None:
         self.workdir = workdir
+        self.record_dir = record_dir
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, calls: int, gen_a: int, gen_b: int) -> tuple[int, list[tuple[int, int]]]:
@@ -236,6 +241,7 @@ class RtpengineRelay:
                 "--port-max=29999",
                 "--timeout=600",
                 "--num-threads=1",
+                *self.recording_options(),
             ],
             stdout=log,
             stderr=log,
@@ -248,9 +254,24 @@ class RtpengineRelay:
             except (TimeoutError, OSError, RuntimeError):
                 time.sleep(0.1)
         client.sock.settimeout(5.0)
-        pairs = [bridge_call(client, i, gen_a, gen_b) for i in range(calls)]
+        record = self.record_dir is not None
+        pairs = [bridge_call(client, i, gen_a, gen_b, record=record) for i in range(calls)]
         client.close()
         return self.proc.pid, pairs
+
+    def recording_options(self) -> list[str]:
+        """rtpengine's own recording (rtpengine+rec): each call's packets written by the
+        daemon into a pcap file (its userspace method; the other, "proc", needs its kernel
+        module), with a metadata file per call."""
+        if self.record_dir is None:
+            return []
+        shutil.rmtree(self.record_dir, ignore_errors=True)
+        self.record_dir.mkdir(parents=True)
+        return [
+            f"--recording-dir={self.record_dir}",
+            "--recording-method=pcap",
+            "--recording-format=raw",
+        ]
 
     def stop(self) -> dict[str, float]:
         assert self.proc is not None
@@ -441,6 +462,12 @@ def main() -> None:
                     print("rtpengine: not installed (apt-get install rtpengine-daemon)")
                     continue
                 relay = RtpengineRelay(workdir)
+            elif target == "rtpengine+rec":
+                if shutil.which("rtpengine") is None:
+                    print("rtpengine: not installed (apt-get install rtpengine-daemon)")
+                    continue
+                where = (args.record_dir or workdir) / "rtpengine-recordings"
+                relay = RtpengineRelay(workdir, where)
             else:
                 raise SystemExit(f"unknown target {target}")
             capacity, levels = find_capacity(target, relay, gen, args, workdir)
@@ -461,6 +488,10 @@ def main() -> None:
             if target in results:
                 ratio = f"{results[target] / base:.2f}" if base else "n/a (rtpengine: none clean)"
                 print(f"  ratio {target}/rtpengine = {ratio}")
+    base = results.get("rtpengine+rec")
+    if base is not None and "tamas+rec" in results:
+        ratio = f"{results['tamas+rec'] / base:.2f}" if base else "n/a (none clean)"
+        print(f"  ratio tamas+rec/rtpengine+rec = {ratio} (each with its own recording)")
     if args.json:
         args.json.write_text(
             json.dumps(

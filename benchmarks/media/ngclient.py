@@ -1,7 +1,8 @@
 """A minimal client for rtpengine's ng control protocol (bencoded dictionaries over UDP).
 
 Each request is ``<cookie> <bencoded dict>``; the reply is ``<cookie> <bencoded dict>`` with a
-``result`` key ("ok" or "error"). Only what the media benchmark needs: offer, answer, delete.
+``result`` key ("ok" or "error"). Only what the media benchmark needs: offer (recording the
+call if asked), answer, delete.
 """
 
 from __future__ import annotations
@@ -107,12 +108,21 @@ def media_port(sdp_text: bytes) -> int:
     raise ValueError("no m=audio line in the SDP")
 
 
-def bridge_call(client: NgClient, index: int, port_a: int, port_b: int) -> tuple[int, int]:
-    """Offer/answer one call; return (port A must send to, port B must send to)."""
+def bridge_call(
+    client: NgClient, index: int, port_a: int, port_b: int, *, record: bool = False
+) -> tuple[int, int]:
+    """Offer/answer one call; return (port A must send to, port B must send to). ``record``:
+    rtpengine records the call ("record call" in the offer; it needs --recording-dir)."""
     call_id, from_tag, to_tag = f"bench-{index}", f"a{index}", f"b{index}"
-    offer = client.request(
-        {"command": "offer", "call-id": call_id, "from-tag": from_tag, "sdp": sdp(port_a, index)}
-    )
+    command: dict[str, Value] = {
+        "command": "offer",
+        "call-id": call_id,
+        "from-tag": from_tag,
+        "sdp": sdp(port_a, index),
+    }
+    if record:
+        command["record call"] = "yes"
+    offer = client.request(command)
     answer = client.request(
         {
             "command": "answer",
