@@ -382,14 +382,10 @@ def _as_batch_and_arrays(
     arrivals = [START + 0.02 * k for k in range(len(items))]
     by_batch, by_arrays = Recording(start=START), Recording(start=START)
     by_batch.feed_rtp_batch(Side.CALLER, list(zip(arrivals, items, strict=True)), laws)
-    if whole:  # the batch must be placed whole, not handed to the packet-by-packet path
-
-        def refuse(*args: object) -> None:
-            raise AssertionError("placed packet by packet")
-
-        setattr(by_arrays, "feed_rtp_batch", refuse)  # noqa: B010
     sizes = array("H", [len(item) for item in items])
     by_arrays.feed_rtp_blob(Side.CALLER, arrivals, b"".join(items), sizes, laws)
+    if whole:  # the batch must have been placed whole, not handed to the packet-by-packet path
+        assert by_arrays.whole_batches == 1
     end = START + 0.02 * len(items) + 0.5
     return by_batch.stop(end), by_arrays.stop(end), by_batch, by_arrays
 

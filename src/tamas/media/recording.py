@@ -222,6 +222,8 @@ class Recording:
         self._emitted = 0  # timeline position of _pending[0]
         self._used = 0  # _pending[_used:] is all zeros
         self._paused: list[tuple[int, int | None]] = []  # [start, end) in samples
+        #: Batches :meth:`feed_rtp_blob` placed whole (one stream checked in numpy).
+        self.whole_batches = 0
 
     # --- time -------------------------------------------------------------------------
 
@@ -366,6 +368,7 @@ class Recording:
                 second, ts, ssrc = _PLAIN_HEADER.unpack_from(blob)
                 law = laws.get(second & 0x7F)
                 if law is not None and _one_stream(blob, count, size):
+                    self.whole_batches += 1
                     self.stats[side].packets += count
                     data = np.frombuffer(blob, np.uint8).reshape(count, size)
                     self._place(side, data, law, ts, ssrc, arrivals[0])
