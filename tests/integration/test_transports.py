@@ -123,6 +123,47 @@ def test_udp_datagram_in_and_send_out(run: Run) -> None:
     run(scenario())
 
 
+def test_the_endpoints_sender_sends_udp_itself_and_the_rest_through_the_transports(
+    run: Run,
+) -> None:
+    async def scenario() -> None:
+        accepted: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]]
+        accepted = asyncio.Queue()
+
+        async def on_client(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            accepted.put_nowait((r, w))
+
+        server = await asyncio.start_server(on_client, HOST, 0)
+        tcp_port = server.sockets[0].getsockname()[1]
+        transports = started(Sink())
+        sender = transports.sender
+        with udp_socket() as client:
+            udp_peer = Peer("UDP", HOST, client.getsockname()[1])
+            sender.send(RESPONSE, udp_peer)  # no UDP listener yet: dropped, no error
+            port = await transports.start_udp(HOST, 0)
+            sender.send(RESPONSE, udp_peer)
+            assert await recv_udp(client) == RESPONSE
+            sender.send(RESPONSE, udp_peer)
+            for _ in range(500):  # the source too: the listener's address
+                try:
+                    data, source = client.recvfrom(65535)
+                    break
+                except BlockingIOError:
+                    await asyncio.sleep(0.01)
+            assert data == RESPONSE and source == (HOST, port)
+        await transports.start_tcp(HOST, 0)
+        sender.send(options("tcp", "TCP"), Peer("TCP", HOST, tcp_port))
+        reader, writer = await asyncio.wait_for(accepted.get(), TIMEOUT)
+        assert await read_exactly(reader, len(options("tcp", "TCP"))) == options("tcp", "TCP")
+        writer.close()
+        await writer.wait_closed()
+        await transports.close()
+        server.close()
+        await server.wait_closed()
+
+    run(scenario())
+
+
 def test_udp_malformed_datagram_is_delivered_as_parse_error(run: Run) -> None:
     async def scenario() -> None:
         sink = Sink()

@@ -282,7 +282,7 @@ async def serve(
     endpoint, trunk_regs = stack.endpoint, stack.trunk_regs
     # idle_timeout=None: a registered phone's connection must stay open for its incoming calls
     transports = Transports(endpoint, log=logging.getLogger("tamas.transport"), idle_timeout=None)
-    endpoint.transports = transports
+    endpoint.transports = transports.sender  # UDP straight to its listener, the rest here
 
     advertised = srv.external_address or srv.bind
     udp = await transports.start_udp(srv.bind, srv.sip_port)

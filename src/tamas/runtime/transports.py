@@ -27,7 +27,7 @@ from websockets.typing import Subprotocol
 
 from tamas.runtime.transport_flows import Delivery, FlowTable, MessageSink
 from tamas.runtime.transport_stream import StreamConnection
-from tamas.runtime.transport_udp import UdpEndpoint, bind_udp
+from tamas.runtime.transport_udp import UdpEndpoint, UdpFirst, bind_udp
 from tamas.runtime.transport_ws import WsHandler
 from tamas.sip.message import MAX_MESSAGE
 from tamas.sip.peer import Peer
@@ -63,6 +63,8 @@ class Transports:
         self._udp: list[UdpEndpoint] = []
         self._udp4: UdpEndpoint | None = None  # where UDP to an IPv4 / IPv6 peer is sent from
         self._udp6: UdpEndpoint | None = None
+        #: What the SIP endpoint should send through: UDP without this class's own code.
+        self.sender = UdpFirst(self)
         self._servers: list[asyncio.Server] = []
         self._ws_servers: list[WsServer] = []
         self._streams: set[StreamConnection] = set()
@@ -198,6 +200,7 @@ class Transports:
                 self._udp4 = chosen
             else:
                 self._udp6 = chosen
+        self.sender.udp4, self.sender.udp6 = self._udp4, self._udp6
 
     def _start_sweeper(self) -> None:
         if self._idle_timeout is not None and not any(
