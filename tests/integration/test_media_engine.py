@@ -215,7 +215,7 @@ def test_relay_both_directions_byte_exact() -> None:
 def test_a_long_datagram_is_dropped_once_then_longer_ones_are_read_whole() -> None:
     async def main() -> None:
         eng = engine()
-        alice, bob, a, b = await bridged(eng)
+        alice, bob, a, _b = await bridged(eng)
         short = rtp(0, bytes(160))
         alice.send(short, a)
         assert await bob.next() == short
