@@ -20,6 +20,13 @@ Everything is sent to 127.0.0.1 only. Examples:
 
     python benchmarks/sip_cps.py --targets kamailio,sippy --max-seconds 300
     python benchmarks/sip_cps.py --targets tamas,kamailio --media pass-through
+    python benchmarks/sip_cps.py --targets tamas,kamailio --media pass-through --rounds 3
+
+--rounds N repeats the whole measurement N times in one invocation, the targets' order
+reversed every other round (so that a drift of the machine's speed does not always favour the
+same target), with --max-seconds for each round, and ends with every round's ratios and their
+median: one run's ratio moves with the machine (by 2x on 2026-12-01), a series of same-run
+pairs shows how far.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import argparse
 import json
 import math
 import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -332,6 +340,32 @@ def print_table(results: dict[str, TargetResult], out: Callable[[str], None]) ->
             out(f"{mine}/{other}: {ratio}")
 
 
+def ratio(results: dict[str, TargetResult], mine: str, other: str) -> float | None:
+    """``mine``'s highest clean rate over ``other``'s, when both have one."""
+    t, o = results.get(mine), results.get(other)
+    if t is None or o is None or not t.max_clean_cps or not o.max_clean_cps:
+        return None
+    return t.max_clean_cps / o.max_clean_cps
+
+
+def print_series(rounds: list[dict[str, TargetResult]], out: Callable[[str], None]) -> None:
+    """Every round's ratios of each Tamas row to each reference, and their median."""
+    out("")
+    out("series of rounds:")
+    for mine in TAMAS_ROWS:
+        for other in ("kamailio", "sippy"):
+            figures = [ratio(results, mine, other) for results in rounds]
+            if all(f is None for f in figures):
+                continue
+            known = sorted(f for f in figures if f is not None)
+            each = ", ".join("n/a" if f is None else f"{f:.2f}" for f in figures)
+            middle = statistics.median(known) if known else None
+            out(
+                f"{mine}/{other}: {each}  (median {_fmt(middle, '.2f')},"
+                f" lowest {_fmt(known[0] if known else None, '.2f')})"
+            )
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -380,6 +414,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--tamas-port", type=int, default=5060, help="Tamas SIP port (if free)")
     p.add_argument("--workdir", default=None, help="keep SIPp/target logs here")
     p.add_argument("--json", default=None, help="write results as JSON to this file")
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure every target this many times, the order reversed every other round;"
+        " --max-seconds is per round (default 1)",
+    )
     args = p.parse_args(argv)
     targets: list[str] = []
     for t in (t.strip() for t in args.targets.split(",")):
@@ -412,16 +453,27 @@ def main(argv: list[str] | None = None) -> int:
     if any(t in TAMAS_ROWS for t in args.targets):
         print(f"tamas: {tamas_build()} (python {sys.executable}); media {args.media}")
     bench = Bench(args)
-    start = time.monotonic()
-    results: dict[str, TargetResult] = {}
-    for i, name in enumerate(args.targets):
-        left = args.max_seconds - (time.monotonic() - start)
-        share = left / (len(args.targets) - i)
-        results[name] = bench.bench_target(name, share)
-    print_table(results, print)
-    print(f"(logs in {bench.root}; total {time.monotonic() - start:.0f} s)")
+    rounds: list[dict[str, TargetResult]] = []
+    for number in range(1, args.rounds + 1):
+        order = list(args.targets) if number % 2 else list(reversed(args.targets))
+        if args.rounds > 1:
+            stamp = time.strftime("%H:%M:%S", time.gmtime())
+            print(f"\n=== round {number}/{args.rounds} ({stamp} UTC): {', '.join(order)}")
+        start = time.monotonic()
+        results: dict[str, TargetResult] = {}
+        for i, name in enumerate(order):
+            left = args.max_seconds - (time.monotonic() - start)
+            share = left / (len(order) - i)
+            results[name] = bench.bench_target(name, share)
+        results = {name: results[name] for name in args.targets}  # rows in the asked order
+        print_table(results, print)
+        print(f"(logs in {bench.root}; round {time.monotonic() - start:.0f} s)")
+        rounds.append(results)
+    if args.rounds > 1:
+        print_series(rounds, print)
     if args.json:
-        Path(args.json).write_text(json.dumps({k: asdict(v) for k, v in results.items()}, indent=2))
+        dump = [{k: asdict(v) for k, v in results.items()} for results in rounds]
+        Path(args.json).write_text(json.dumps(dump[0] if args.rounds == 1 else dump, indent=2))
     return 0
 
 

@@ -15,6 +15,9 @@
  * usage: rtpload PORT_A PORT_B TARGETS_FILE WARMUP_S WINDOW_S REPEATS
  *   TARGETS_FILE: one line "PA PB" per call.
  * Output: one JSON object per repeat and a final "generator" object, on stdout.
+ * With RTPLOAD_SERIES=FILE in the environment, also FILE.PID: one line per 100 ms of send
+ * time, "T_S PACKETS OVER_10MS MAX_MS", to see when the latency tail happens (periodic work
+ * in the relay shows as a period in these lines).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -67,6 +70,9 @@ static uint32_t *seqs;           /* per stream */
 static uint64_t *sent, *recvd;   /* [rep * nstreams + stream] */
 static uint32_t *hist;           /* [rep * NBUCKETS + bucket] */
 static uint64_t late_drop;       /* packets received with a bad magic or repeat */
+static int64_t series_t0;        /* RTPLOAD_SERIES: send time of slot 0 */
+static int nseries;              /* 100 ms slots */
+static uint32_t *series_n, *series_over, *series_max_us;
 
 static void drain(int s) {
     static unsigned char bufs[BATCH][256];
@@ -113,6 +119,14 @@ static void drain(int s) {
             if (b < 0) b = 0;
             if (b >= NBUCKETS) b = NBUCKETS - 1;
             hist[(size_t)rep * NBUCKETS + b]++;
+            if (nseries) {
+                int64_t k = (sent_ns - series_t0) / 100000000;
+                if (k >= 0 && k < nseries) {
+                    series_n[k]++;
+                    if (us > 10000) series_over[k]++;
+                    if (us > (int64_t)series_max_us[k]) series_max_us[k] = (uint32_t)us;
+                }
+            }
         }
     }
 }
@@ -167,6 +181,14 @@ int main(int argc, char **argv) {
     int64_t warm_ns = (int64_t)(warmup * 1e9), win_ns = (int64_t)(window * 1e9);
     int64_t end_ns = t0 + warm_ns + win_ns * repeats;
     int64_t max_lag = 0, slot_ns = 1000000;
+    const char *series_path = getenv("RTPLOAD_SERIES");
+    if (series_path) {
+        series_t0 = t0;
+        nseries = (int)((end_ns - t0) / 100000000) + 1;
+        series_n = calloc(nseries, sizeof *series_n);
+        series_over = calloc(nseries, sizeof *series_over);
+        series_max_us = calloc(nseries, sizeof *series_max_us);
+    }
     struct pollfd pfd[2] = {{.fd = sa, .events = POLLIN}, {.fd = sb, .events = POLLIN}};
     for (int64_t k = 0;; k++) {
         int64_t due = t0 + k * slot_ns;
@@ -248,6 +270,17 @@ int main(int argc, char **argv) {
                r, (unsigned long long)ts, (unsigned long long)tr,
                ts ? (double)(ts - (tr < ts ? tr : ts)) / ts : 0, worst, pct(h, tr, 0.5),
                pct(h, tr, 0.99), pct(h, tr, 0.999999));
+    }
+    if (series_path) {
+        char name[4096];
+        snprintf(name, sizeof name, "%s.%d", series_path, (int)getpid());
+        FILE *out = fopen(name, "w");
+        if (out) {
+            for (int k = 0; k < nseries; k++)
+                fprintf(out, "%.1f %u %u %.3f\n", k / 10.0, series_n[k], series_over[k],
+                        series_max_us[k] / 1000.0);
+            fclose(out);
+        }
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);

@@ -8,6 +8,7 @@ relay) at a trivial load for a few seconds each, through the real C load generat
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -24,6 +25,7 @@ def test_quick_mode_produces_figures_for_every_target(tmp_path: Path) -> None:
     for tool in ("gcc", "taskset", "rtpengine"):
         assert shutil.which(tool), f"{tool} is missing (scripts/test.sh installs it)"
     out = tmp_path / "levels.json"
+    series = tmp_path / "series"
     result = subprocess.run(
         [
             sys.executable,
@@ -40,6 +42,7 @@ def test_quick_mode_produces_figures_for_every_target(tmp_path: Path) -> None:
         text=True,
         timeout=240,
         check=False,
+        env={**os.environ, "RTPLOAD_SERIES": str(series)},
     )
     assert result.returncode == 0, result.stdout + result.stderr
     levels = json.loads(out.read_text())
@@ -59,3 +62,13 @@ def test_quick_mode_produces_figures_for_every_target(tmp_path: Path) -> None:
     assert lean["relay"]["received"] >= lean["repeats"][0]["received"] > 0
     assert "ratio tamas+rec/rtpengine" in result.stdout
     assert "ratio uvloop/rtpengine" in result.stdout
+    # RTPLOAD_SERIES: each generator run wrote its latency per 100 ms of send time
+    runs = sorted(tmp_path.glob("series.*"))
+    assert len(runs) == len(levels)
+    for run in runs:
+        rows = [line.split() for line in run.read_text().splitlines()]
+        assert rows and all(len(row) == 4 for row in rows), run
+        packets = sum(int(row[1]) for row in rows)
+        over = sum(int(row[2]) for row in rows)
+        assert packets > 0 and 0 <= over <= packets
+        assert [float(row[0]) for row in rows[:2]] == [0.0, 0.1]
