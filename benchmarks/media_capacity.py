@@ -92,6 +92,14 @@ class Level:
             and not self.relay_summary.get("recordings_short", 0)
         )
 
+    @property
+    def generator_cpu_pct(self) -> float:
+        """The load generator's CPU over its run, % of its core. Near 100 % the generator's own
+        waits for its core add to the latency it measures (it stamps a slot's packets before
+        sending them): such a level says nothing of the relay."""
+        wall = self.generator.get("wall_s", 0.0)
+        return 100.0 * self.generator.get("cpu_s", 0.0) / wall if wall > 0 else 0.0
+
     def line(self) -> str:
         worst_loss = max(r["loss"] for r in self.repeats) if self.repeats else 1.0
         worst_p99 = max(r["p99_ms"] for r in self.repeats) if self.repeats else -1
@@ -100,7 +108,8 @@ class Level:
             f"{self.target:10s} {self.calls:5d} calls  loss {worst_loss * 100:7.3f} %  "
             f"p50 {p50:7.2f} ms  p99 {worst_p99:8.2f} ms  relay CPU {self.relay_cpu_pct:5.1f} %"
             f"  ({self.cpu_per_call_pct:.3f} %/call)"
-            f"  gen lag {self.generator['max_send_lag_ms']:.1f} ms"
+            f"  gen lag {self.generator['max_send_lag_ms']:.1f} ms,"
+            f" CPU {self.generator_cpu_pct:.0f} %"
             + (
                 f"  rec: {self.relay_summary['recordings_failed']:.0f} failed,"
                 f" {self.relay_summary.get('recordings_short', 0):.0f} short,"
