@@ -217,8 +217,8 @@ class TamasRelay:
             ((policy, nice),) = RECORDER_CLASS
             for child in descendants(self.proc.pid):
                 subprocess.run(["chrt", "-a", *policy, str(child)], check=True)
-                for task in (Path("/proc") / str(child) / "task").iterdir():
-                    if nice is not None:
+                if nice is not None:
+                    for task in (Path("/proc") / str(child) / "task").iterdir():
                         os.setpriority(os.PRIO_PROCESS, int(task.name), nice)
         return self.proc.pid, pairs
 

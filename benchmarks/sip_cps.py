@@ -329,15 +329,11 @@ def print_table(results: dict[str, TargetResult], out: Callable[[str], None]) ->
             f" {_fmt(r.cpu_pct, '.1f'):>13}  {r.error[:80]}"
         )
     for mine in TAMAS_ROWS:
-        t = results.get(mine)
-        if t is None:
+        if mine not in results:
             continue
         for other in ("sippy", "kamailio"):
-            o = results.get(other)
-            ratio = "n/a"
-            if t.max_clean_cps and o and o.max_clean_cps:
-                ratio = f"{t.max_clean_cps / o.max_clean_cps:.2f}"
-            out(f"{mine}/{other}: {ratio}")
+            figure = ratio(results, mine, other)
+            out(f"{mine}/{other}: {'n/a' if figure is None else f'{figure:.2f}'}")
 
 
 def ratio(results: dict[str, TargetResult], mine: str, other: str) -> float | None:
@@ -357,12 +353,11 @@ def print_series(rounds: list[dict[str, TargetResult]], out: Callable[[str], Non
             figures = [ratio(results, mine, other) for results in rounds]
             if all(f is None for f in figures):
                 continue
-            known = sorted(f for f in figures if f is not None)
+            known = sorted(f for f in figures if f is not None)  # not empty: see above
             each = ", ".join("n/a" if f is None else f"{f:.2f}" for f in figures)
-            middle = statistics.median(known) if known else None
             out(
-                f"{mine}/{other}: {each}  (median {_fmt(middle, '.2f')},"
-                f" lowest {_fmt(known[0] if known else None, '.2f')})"
+                f"{mine}/{other}: {each}  (median {statistics.median(known):.2f},"
+                f" lowest {known[0]:.2f})"
             )
 
 
