@@ -7,7 +7,14 @@ from array import array
 import numpy as np
 import pytest
 
-from tamas.media.g711 import alaw_encode, ulaw_decode, ulaw_encode
+from tamas.media.g711 import (
+    ALAW_TO_ULAW,
+    ULAW_DECODE,
+    ULAW_TO_ALAW,
+    alaw_encode,
+    ulaw_decode,
+    ulaw_encode,
+)
 from tamas.media.recording import (
     Law,
     Layout,
@@ -18,6 +25,7 @@ from tamas.media.recording import (
     rtp_payload,
 )
 from tamas.media.rtp import RtpExtension, RtpPacket
+from tamas.media.wav import WavEncoding
 
 START = 1000.0
 
@@ -392,8 +400,9 @@ def _as_batch_and_arrays(
 
 @pytest.mark.parametrize(
     "change",
-    ["none", "gap", "ssrc", "pt", "first_byte", "sizes", "odd_size", "short", "ignored_pt"],
-)
+    ["none", "gap", "swap", "ssrc", "pt", "first_byte", "sizes", "odd_size", "short",
+     "ignored_pt"],
+)  # fmt: skip
 def test_rtp_arrays_equal_the_batch_path(change: str) -> None:
     # feed_rtp_blob checks a batch in a few operations and places it whole; every batch
     # that is not one plain stream must go the packet-by-packet way: the same audio and
@@ -406,6 +415,8 @@ def test_rtp_arrays_equal_the_batch_path(change: str) -> None:
             packet((rtp_payload(p)[1] + 160) % (1 << 32), rtp_payload(p)[3], pt=0, ssrc=99)  # type: ignore[index]
             for p in items[30:]
         ]
+    elif change == "swap":  # two packets reordered: the same ends, the same sequence of sizes
+        items[20], items[21] = items[21], items[20]
     elif change == "ssrc":
         items[25] = packet(rtp_payload(items[25])[1], b"\x55" * 160, pt=0, ssrc=100)  # type: ignore[index]
     elif change == "pt":
@@ -442,3 +453,84 @@ def test_rtp_arrays_decode_pairs_like_the_byte_table() -> None:
         if decode is not None:
             expected = decode(np.frombuffer(items[0][12:], np.uint8))
             assert np.array_equal(b[: len(expected), 0], expected)
+
+
+# --- recordings that keep G.711 codes ----------------------------------------------------
+
+
+def _lossy_stream(rng: np.random.Generator, pt: int) -> list[bytes]:
+    """Two seconds of one stream with two packets lost and two swapped."""
+    items = [
+        packet(160 * k, rng.integers(0, 256, 160, dtype=np.uint8).tobytes(), pt=pt, ssrc=3)
+        for k in range(100)
+    ]
+    del items[40], items[70]
+    items[10], items[11] = items[11], items[10]
+    return items
+
+
+@pytest.mark.parametrize("whole", [True, False])
+def test_g711_recording_keeps_the_codes_and_decodes_like_pcm(whole: bool) -> None:
+    # The same audio into a µ-law recording and a PCM one: the µ-law file holds the very
+    # codes that came (the caller's PCMU), the agent's A-law transcoded code for code, and
+    # silence where nothing came; decoded, it is the PCM recording wherever the caller spoke.
+    rng = np.random.default_rng(11)
+    caller, agent = _lossy_stream(rng, 0), _lossy_stream(rng, 8)
+    laws = {0: Law.ULAW, 8: Law.ALAW}
+    out = {}
+    for encoding in (WavEncoding.MULAW, WavEncoding.PCM):
+        rec = Recording(start=START, encoding=encoding)
+        for side, items in ((Side.CALLER, caller), (Side.AGENT, agent)):
+            arrivals = [START + 0.02 * k for k in range(len(items))]
+            if whole:  # as the recording process hands them: one blob per side
+                sizes = array("H", map(len, items))
+                rec.feed_rtp_blob(side, arrivals, b"".join(items), sizes, laws)
+            else:
+                for arrival, item in zip(arrivals, items, strict=True):
+                    rec.feed_rtp_batch(side, [(arrival, item)], laws)
+        out[encoding] = rec.stop(START + 2.0)
+    codes, pcm = out[WavEncoding.MULAW], out[WavEncoding.PCM]
+    assert codes.dtype == np.uint8 and codes.shape == pcm.shape == (16000, 2)
+    for item in caller:
+        ts = int.from_bytes(item[4:8], "big")
+        assert codes[ts : ts + 160, 0].tobytes() == item[12:]
+    lost = [40 * 160, 71 * 160]  # (packet 71 of the first hundred was item 70 after the del)
+    for at in lost:
+        assert (codes[at : at + 160, 0] == 0xFF).all() and not pcm[at : at + 160, 0].any()
+    assert np.array_equal(ULAW_DECODE[codes[:, 0]], pcm[:, 0])
+    for item in agent:
+        ts = int.from_bytes(item[4:8], "big")
+        assert codes[ts : ts + 160, 1].tobytes() == item[12:].translate(ALAW_TO_ULAW)
+
+
+def test_alaw_recording_silence_pause_and_mono() -> None:
+    # An A-law recording: what is not heard and what is paused is A-law's silence (0xD5,
+    # +8: A-law has no zero); µ-law audio is transcoded; a mono mix is encoded in A-law.
+    rec = Recording(start=START, encoding=WavEncoding.ALAW)
+    payload = bytes(range(60, 220))
+    rec.feed_g711(Side.CALLER, payload, Law.ULAW, timestamp=0, arrival=START)
+    rec.pause(START + 0.05)
+    rec.feed_g711(Side.CALLER, payload, Law.ULAW, timestamp=800, arrival=START + 0.1)
+    rec.resume(START + 0.2)
+    out = rec.stop(START + 0.25)
+    assert out.dtype == np.uint8 and out.shape == (2000, 2)
+    assert out[:160, 0].tobytes() == payload.translate(ULAW_TO_ALAW)
+    assert (out[160:, 0] == 0xD5).all() and (out[:, 1] == 0xD5).all()
+    mono = Recording(start=START, layout=Layout.MONO, encoding=WavEncoding.ALAW)
+    mono.feed(Side.CALLER, np.full(160, 30000, np.int16), timestamp=0, arrival=START)
+    mono.feed(Side.AGENT, np.full(160, 10000, np.int16), timestamp=0, arrival=START)
+    mixed = mono.stop(START + 0.04)
+    assert mixed.shape == (320,) and mixed.dtype == np.uint8
+    assert (mixed[:160] == alaw_encode([32767])[0]).all()  # 30000 + 10000, clipped
+    assert (mixed[160:] == 0xD5).all()
+
+
+def test_g711_recording_emits_views_only_when_asked() -> None:
+    rec = Recording(start=START, encoding=WavEncoding.MULAW, delay=0.0)
+    rec.feed_g711(Side.CALLER, b"\x10" * 160, Law.ULAW, timestamp=0, arrival=START)
+    view = rec.advance(START + 0.02, copy=False)
+    assert view.base is not None and (view[:, 0] == 0x10).all()
+    copied = rec.advance(START + 0.04)
+    assert copied.base is None and (copied == 0xFF).all()
+    with pytest.raises(ValueError, match="PCM, µ-law or A-law"):
+        Recording(start=START, encoding=WavEncoding.FLOAT)

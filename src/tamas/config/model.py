@@ -252,6 +252,9 @@ class RecordingConfig(Section):
     policy: Literal["on_request", "always"] = "on_request"
     #: ``stereo``: caller left, the other party right; ``mono``: both mixed.
     layout: Literal["stereo", "mono"] = "stereo"
+    #: ``g711``: the call's own G.711 codes, 8 bits a sample (µ-law, or A-law when the caller
+    #: talks A-law): what came off the wire, half the disk of ``pcm16`` (16-bit linear PCM).
+    samples: Literal["g711", "pcm16"] = "g711"
 
 
 class EventLogConfig(Section):

@@ -37,8 +37,10 @@ import numpy.typing as npt
 __all__ = [
     "ALAW_DECODE",
     "ALAW_ENCODE",
+    "ALAW_TO_ULAW",
     "ULAW_DECODE",
     "ULAW_ENCODE",
+    "ULAW_TO_ALAW",
     "alaw_decode",
     "alaw_encode",
     "alaw_to_ulaw",
@@ -127,8 +129,9 @@ ALAW_DECODE: Final = _build_decode(_alaw_decode_one)
 ULAW_ENCODE: Final = _build_encode(_ulaw_encode_one)
 ALAW_ENCODE: Final = _build_encode(_alaw_encode_one)
 
-_ULAW_TO_ALAW: Final = bytes(int(ALAW_ENCODE[int(v) & 0xFFFF]) for v in ULAW_DECODE)
-_ALAW_TO_ULAW: Final = bytes(int(ULAW_ENCODE[int(v) & 0xFFFF]) for v in ALAW_DECODE)
+#: Code-for-code transcoding tables (``bytes.translate`` tables; ``np.frombuffer`` for numpy).
+ULAW_TO_ALAW: Final = bytes(int(ALAW_ENCODE[int(v) & 0xFFFF]) for v in ULAW_DECODE)
+ALAW_TO_ULAW: Final = bytes(int(ULAW_ENCODE[int(v) & 0xFFFF]) for v in ALAW_DECODE)
 
 
 def _as_index(samples: npt.ArrayLike) -> npt.NDArray[np.uint16]:
@@ -162,12 +165,12 @@ def alaw_encode(samples: npt.ArrayLike) -> bytes:
 
 def ulaw_to_alaw(data: bytes) -> bytes:
     """Transcode µ-law to A-law code by code (decode, then re-encode)."""
-    return data.translate(_ULAW_TO_ALAW)
+    return data.translate(ULAW_TO_ALAW)
 
 
 def alaw_to_ulaw(data: bytes) -> bytes:
     """Transcode A-law to µ-law code by code (decode, then re-encode)."""
-    return data.translate(_ALAW_TO_ULAW)
+    return data.translate(ALAW_TO_ULAW)
 
 
 if __name__ == "__main__":  # micro-benchmark: python -m tamas.media.g711

@@ -54,7 +54,15 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from tamas.media.g711 import ALAW_DECODE, ULAW_DECODE
+from tamas.media.g711 import (
+    ALAW_DECODE,
+    ALAW_ENCODE,
+    ALAW_TO_ULAW,
+    ULAW_DECODE,
+    ULAW_ENCODE,
+    ULAW_TO_ALAW,
+)
+from tamas.media.wav import WavEncoding
 
 __all__ = [
     "Law",
@@ -69,6 +77,8 @@ __all__ = [
 
 Int16Array = npt.NDArray[np.int16]
 Uint8Array = npt.NDArray[np.uint8]
+#: What a recording emits: int16 samples (PCM), or G.711 codes (uint8) in its law.
+Chunk = Int16Array | Uint8Array
 
 _RATE: Final = 8000
 #: Payload type (with the marker bit), timestamp and SSRC of a plain RTP header.
@@ -78,7 +88,6 @@ _TS_HALF: Final = 1 << 31
 #: Below this many packets a batch is placed packet by packet: numpy's fixed cost per call
 #: is more than the loop's (measured: even at about 20 packets).
 _VECTOR_MIN: Final = 16
-_BIG_U32: Final = np.dtype(">u4")
 _NO_MARKER: Final = bytes(b & 0x7F for b in range(256))
 
 
@@ -102,6 +111,24 @@ class Law(Enum):
 
 
 _DECODE: Final = {Law.ULAW: ULAW_DECODE, Law.ALAW: ALAW_DECODE}
+_ENCODE: Final = {Law.ULAW: ULAW_ENCODE, Law.ALAW: ALAW_ENCODE}
+#: The G.711 encodings a recording can keep, their law and their silence (the code of 0:
+#: µ-law has one; A-law's nearest are 0xD5 and 0x55, +8 and -8 on the 16-bit scale).
+_LAW_OF: Final = {WavEncoding.MULAW: Law.ULAW, WavEncoding.ALAW: Law.ALAW}
+_SILENCE: Final = {WavEncoding.PCM: 0, WavEncoding.MULAW: 0xFF, WavEncoding.ALAW: 0xD5}
+#: Decoding for a mono mix: A-law's two codes nearest zero (+8, -8) count as zero there, so
+#: that silence mixed with silence stays A-law's silence.
+_MIX_DECODE: Final = {
+    Law.ULAW: ULAW_DECODE,
+    Law.ALAW: np.where(ALAW_DECODE == 8, 0, np.where(ALAW_DECODE == -8, 0, ALAW_DECODE)).astype(
+        np.int16
+    ),
+}
+#: Code-for-code transcoding into a law from the other one (indexed by the code).
+_INTO: Final = {
+    Law.ULAW: np.frombuffer(ALAW_TO_ULAW, np.uint8),
+    Law.ALAW: np.frombuffer(ULAW_TO_ALAW, np.uint8),
+}
 
 
 class RecordingState(Enum):
@@ -171,7 +198,9 @@ def _one_stream(blob: bytes, count: int, size: int) -> bool:
     """Whether ``count`` whole plain RTP packets of ``size`` bytes, one after another in
     ``blob``, are one run: the same first byte, payload type and SSRC in each, and each
     timestamp ``size - 12`` samples after the one before (modulo 2**32). The marker bit and
-    the sequence numbers may differ. Byte columns are compared as strided slices (C loops)."""
+    the sequence numbers may differ. Byte columns are compared as strided slices (C loops),
+    the timestamps as bytes against the ones expected (two numpy operations: a difference
+    and a comparison were three, and slower on big-endian values)."""
     if blob[0::size] != blob[0:1] * count:
         return False
     if blob[1::size].translate(_NO_MARKER) != bytes((blob[1] & 0x7F,)) * count:
@@ -179,8 +208,17 @@ def _one_stream(blob: bytes, count: int, size: int) -> bool:
     for column in range(8, 12):
         if blob[column::size] != blob[column : column + 1] * count:
             return False
-    timestamps = np.ndarray((count,), _BIG_U32, blob, 4, (size,))
-    return bool((np.diff(timestamps) == size - 12).all())  # >u4 differences wrap like RTP's
+    first = np.uint32(int.from_bytes(blob[4:8], "big"))
+    expected = (_steps(count, size - 12) + first).byteswap()  # uint32: wraps as RTP does
+    return np.ndarray((count,), np.uint32, blob, 4, (size,)).tobytes() == expected.tobytes()
+
+
+@functools.lru_cache(maxsize=64)
+def _steps(count: int, samples: int) -> npt.NDArray[np.uint32]:
+    """``k * samples`` for k below ``count``, as uint32: the timestamps of a run from 0."""
+    steps = np.arange(count, dtype=np.uint32) * np.uint32(samples)
+    steps.setflags(write=False)
+    return steps
 
 
 @functools.cache
@@ -196,8 +234,11 @@ class Recording:
     """Assembles one recording's timeline from both sides' audio; pure (time is passed in).
 
     Feed audio with :meth:`feed` (PCM), :meth:`feed_g711` or :meth:`feed_rtp_batch`; collect
-    finished audio with :meth:`advance` and, at the end, :meth:`stop`. Chunks are int16,
-    shape ``(n, 2)`` for stereo or ``(n,)`` for mono, and follow each other without gaps.
+    finished audio with :meth:`advance` and, at the end, :meth:`stop`. Chunks have shape
+    ``(n, 2)`` for stereo or ``(n,)`` for mono, follow each other without gaps, and are in
+    ``encoding``: int16 samples for ``WavEncoding.PCM``, or the G.711 codes (uint8) of
+    ``WavEncoding.MULAW`` or ``ALAW``. A G.711 recording keeps the payloads as they came
+    (audio in the other law is transcoded code for code, PCM fed is encoded).
     """
 
     def __init__(
@@ -208,19 +249,35 @@ class Recording:
         delay: float = 0.2,
         max_jump: float = 2.0,
         resync_late: int = 50,
+        encoding: WavEncoding = WavEncoding.PCM,
     ) -> None:
+        if encoding not in _SILENCE:
+            raise ValueError(f"a recording is PCM, µ-law or A-law, not {encoding!r}")
         self.start = start
         self.layout = layout
+        self.encoding = encoding
+        self.law = _LAW_OF.get(encoding)
+        """The G.711 law the recording keeps; None for PCM."""
+        self._silence = _SILENCE[encoding]
         self.state = RecordingState.RECORDING
         self.stats = (SideStats(), SideStats())
         self._delay = round(delay * _RATE)
         self._max_jump = round(max_jump * _RATE)
         self._resync_late = resync_late
         self._anchors = (_Anchor(), _Anchor())
-        # Room for the delay plus a writer round or two; it grows if ever needed.
-        self._pending = np.zeros((2 * max(self._delay, _RATE // 50) + _RATE // 4, 2), np.int16)
-        self._emitted = 0  # timeline position of _pending[0]
-        self._used = 0  # _pending[_used:] is all zeros
+        # The pending audio: _buffer[_head] is the timeline position _emitted, samples from
+        # _head + _used on are silence, those before _head were emitted (stale: the last
+        # chunk emitted may be a view of them). Room for the delay plus a writer round or
+        # two; it grows if ever needed, and moves back to the front when the end is reached.
+        size = 2 * max(self._delay, _RATE // 50) + _RATE // 4
+        self._buffer: Chunk = (
+            np.zeros((size, 2), np.int16)
+            if encoding is WavEncoding.PCM
+            else np.full((size, 2), self._silence, np.uint8)
+        )
+        self._head = 0
+        self._emitted = 0
+        self._used = 0
         self._paused: list[tuple[int, int | None]] = []  # [start, end) in samples
         #: Batches :meth:`feed_rtp_blob` placed whole (one stream checked in numpy).
         self.whole_batches = 0
@@ -273,7 +330,11 @@ class Recording:
         stats = self.stats[side]
         stats.packets += 1
         position = self._locate(side, timestamp, ssrc, arrival)
-        self._write(side, position, samples)
+        if self.law is not None:
+            codes = np.ascontiguousarray(samples, np.int16).view(np.uint16)
+            self._write(side, position, np.take(_ENCODE[self.law], codes))
+        else:
+            self._write(side, position, samples)
 
     def feed_g711(
         self,
@@ -285,13 +346,10 @@ class Recording:
         arrival: float,
         ssrc: int | None = None,
     ) -> None:
-        self.feed(
-            side,
-            _DECODE[law][np.frombuffer(payload, np.uint8)],
-            timestamp=timestamp,
-            arrival=arrival,
-            ssrc=ssrc,
-        )
+        if self.state is RecordingState.STOPPED or not payload:
+            return
+        self.stats[side].packets += 1
+        self._place(side, np.frombuffer(payload, np.uint8), law, timestamp, ssrc, arrival)
 
     def feed_rtp_batch(
         self,
@@ -396,9 +454,16 @@ class Recording:
         self._place(side, data, law, ts, ssrc, arrival)
 
     def _place(
-        self, side: Side, data: Uint8Array, law: Law, ts: int, ssrc: int, arrival: float
+        self, side: Side, data: Uint8Array, law: Law, ts: int, ssrc: int | None, arrival: float
     ) -> None:
-        """Decode and place payload bytes, or whole plain packets (one per row of ``data``)."""
+        """Place payload bytes, or whole plain packets (one per row of ``data``): decoded for
+        PCM, as they are (or transcoded) for G.711."""
+        if self.law is not None:
+            codes = data if data.ndim == 1 else data[:, 12:]
+            if law is not self.law:
+                codes = np.take(_INTO[self.law], codes)
+            self._write(side, self._locate(side, ts, ssrc, arrival), codes)
+            return
         if data.ndim == 1:
             samples = np.take(_DECODE[law], data)
         elif data.shape[1] % 2 == 0:  # plain packets of an even size: decode byte pairs
@@ -440,73 +505,102 @@ class Recording:
         self.stats[side].anchors += 1
         return anchor.offset
 
-    def _write(self, side: Side, position: int, samples: Int16Array) -> None:
+    def _write(self, side: Side, position: int, samples: Chunk) -> None:
+        """Put ``samples`` (in the recording's encoding; 2-D: rows one after another) at
+        timeline ``position`` of ``side``'s channel."""
         stats = self.stats[side]
+        count = samples.size
         relative = position - self._emitted
         if relative < 0:
-            if relative + len(samples) <= 0:
-                stats.late += 1
-                return
             stats.late += 1
-            samples = samples[-relative:]
-            relative = 0
-        end = relative + len(samples)
-        if end > len(self._pending):
-            grown = np.zeros((max(end, 2 * len(self._pending)), 2), dtype=np.int16)
-            grown[: len(self._pending)] = self._pending
-            self._pending = grown
-        self._pending[relative:end, side] = samples
+            if relative + count <= 0:
+                return
+            samples = samples.reshape(-1)[-relative:]
+            count, relative = samples.size, 0
+        end = relative + count
+        self._room(end)
+        start = self._head + relative
+        target = self._buffer[start : start + count, side]
+        if samples.ndim == 2:  # a strided 1-D view splits into rows without a copy
+            target = target.reshape(samples.shape)
+        target[...] = samples
         self._used = max(self._used, end)
-        stats.samples += len(samples)
+        stats.samples += count
+
+    def _room(self, end: int) -> None:
+        """Make the buffer hold ``end`` samples from the head: the pending samples move back
+        to the front (what they leave behind becomes silence), or to a bigger buffer."""
+        head, used, buffer = self._head, self._used, self._buffer
+        if head + end <= len(buffer):
+            return
+        if end <= len(buffer):
+            if used:
+                buffer[:used] = buffer[head : head + used]  # numpy copes with the overlap
+            buffer[used : head + used] = self._silence
+        else:
+            grown = np.empty_like(buffer, shape=(max(end, 2 * len(buffer)), 2))
+            grown[:used] = buffer[head : head + used]
+            grown[used:] = self._silence
+            self._buffer = grown
+        self._head = 0
 
     # --- audio out --------------------------------------------------------------------
 
-    def advance(self, now: float) -> Int16Array:
-        """The audio that is final at ``now`` (``delay`` behind it); may be empty."""
+    def advance(self, now: float, *, copy: bool = True) -> Chunk:
+        """The audio that is final at ``now`` (``delay`` behind it); may be empty.
+
+        With ``copy=False`` a stereo chunk is a view of the recording's buffer, valid only
+        until the next call of any method that feeds or emits (write it out before)."""
         if self.state is RecordingState.STOPPED:
             return self._empty()
-        return self._emit(self._position(now) - self._delay)
+        return self._emit(self._position(now) - self._delay, copy)
 
-    def stop(self, now: float) -> Int16Array:
-        """End the recording at ``now``: everything up to it, nothing after. Idempotent."""
+    def stop(self, now: float, *, copy: bool = True) -> Chunk:
+        """End the recording at ``now``: everything up to it, nothing after. Idempotent.
+        (``copy`` as for :meth:`advance`.)"""
         if self.state is RecordingState.STOPPED:
             return self._empty()
         if self.state is RecordingState.PAUSED:
             self.resume(now)
-        chunk = self._emit(self._position(now))
+        chunk = self._emit(self._position(now), copy)
         self.state = RecordingState.STOPPED
-        self._pending = np.zeros((0, 2), dtype=np.int16)
+        self._buffer = self._buffer[:0]  # a view: the chunk still holds what it shows
+        self._head = self._used = 0
         return chunk
 
-    def _empty(self) -> Int16Array:
+    def _empty(self) -> Chunk:
         shape = (0, 2) if self.layout is Layout.STEREO else (0,)
-        return np.zeros(shape, dtype=np.int16)
+        return np.zeros(shape, dtype=self._buffer.dtype)
 
-    def _emit(self, until: int) -> Int16Array:
+    def _emit(self, until: int, copy: bool) -> Chunk:
         count = until - self._emitted
         if count <= 0:
             return self._empty()
-        # Only the used head of the buffer moves (not its whole capacity).
-        used = self._used
-        chunk = np.zeros((count, 2), dtype=np.int16)
-        take = min(count, used)
-        chunk[:take] = self._pending[:take]
-        if used > count:
-            rest = used - count
-            self._pending[:rest] = self._pending[count:used]
-            self._pending[rest:used] = 0
-            self._used = rest
-        else:
-            self._pending[:used] = 0
-            self._used = 0
+        self._room(count)
+        head = self._head
+        chunk = self._buffer[head : head + count]
         begin = self._emitted
         for a, b in self._paused:
             lo, hi = max(a, begin), min(until if b is None else b, until)
             if lo < hi:
-                chunk[lo - begin : hi - begin] = 0
+                chunk[lo - begin : hi - begin] = self._silence
+        self._head = head + count
+        self._used = max(0, self._used - count)
         self._emitted = until
         if self.layout is Layout.MONO:
+            return self._mix(chunk)
+        return chunk.copy() if copy else chunk
+
+    def _mix(self, chunk: Chunk) -> Chunk:
+        """Both channels summed (clipped), in the recording's encoding: a new array."""
+        law = self.law
+        if law is None:
             mixed: npt.NDArray[np.int32] = chunk[:, 0].astype(np.int32) + chunk[:, 1]
-            mono: Int16Array = np.clip(mixed, -32768, 32767).astype(np.int16)
+        else:
+            decode = _MIX_DECODE[law]
+            mixed = decode[chunk[:, 0]].astype(np.int32) + decode[chunk[:, 1]]
+        mono: Int16Array = np.clip(mixed, -32768, 32767).astype(np.int16)
+        if law is None:
             return mono
-        return chunk
+        encoded: Uint8Array = np.take(_ENCODE[law], mono.view(np.uint16))
+        return encoded

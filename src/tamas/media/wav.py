@@ -1,4 +1,4 @@
-"""WAV (RIFF WAVE) reading in every common encoding, and incremental 16-bit PCM writing.
+"""WAV (RIFF WAVE) reading in every common encoding, and incremental writing (16-bit PCM, G.711).
 
 Theory of operation
 -------------------
@@ -18,8 +18,11 @@ A file cut short is read up to its last whole block: a ``data`` size that runs p
 of the file (or the 0xFFFFFFFF that streaming writers use) means "to the end of the file".
 Anything else that is wrong is a :class:`WavError` naming the file and the problem.
 
-:class:`WavWriter` writes 16-bit PCM incrementally. Its header declares the sizes of what has
-been written so far: it is patched on every :meth:`WavWriter.flush` and on close, so a file
+:class:`WavWriter` writes 16-bit PCM, or G.711 µ-law or A-law codes (8 bits, format tags 7
+and 6: a call's audio as it came off the wire, half the size), incrementally. A G.711 file's
+``fmt `` chunk has the 18 bytes (``cbSize`` 0) and the ``fact`` chunk (its length in samples)
+that the WAVE specification asks of a format other than PCM. Its header declares the sizes of
+what has been written so far: it is patched on every :meth:`WavWriter.flush` and on close, so a file
 whose writer stopped is a valid WAV of everything up to the last flush. Until the first flush
 the header says 0xFFFFFFFF ("unknown"), which this module and sox read to the end of the file.
 """
@@ -58,6 +61,8 @@ _UNKNOWN_SIZE: Final = 0xFFFFFFFF
 _MIN_RATE: Final = 1000
 _MAX_RATE: Final = 192000
 _PCM_HEADER: Final = struct.Struct("<4sI4s4sIHHIIHH4sI")  # RIFF, fmt (16 bytes) and data headers
+#: RIFF, fmt (18 bytes: cbSize 0), fact (the length in samples) and data headers.
+_G711_HEADER: Final = struct.Struct("<4sI4s4sIHHIIHHH4sII4sI")
 
 
 class WavError(TamasError):
@@ -78,6 +83,12 @@ _BITS: Final[dict[WavEncoding, tuple[int, ...]]] = {
     WavEncoding.FLOAT: (32, 64),
     WavEncoding.ALAW: (8,),
     WavEncoding.MULAW: (8,),
+}
+#: What WavWriter writes: the sample type of each encoding (little-endian 16-bit for PCM).
+_WRITTEN: Final[dict[WavEncoding, np.dtype[np.int16] | np.dtype[np.uint8]]] = {
+    WavEncoding.PCM: np.dtype(np.int16).newbyteorder("<"),
+    WavEncoding.MULAW: np.dtype(np.uint8),
+    WavEncoding.ALAW: np.dtype(np.uint8),
 }
 
 
@@ -240,9 +251,10 @@ def _write_all(fd: int, data: bytes | memoryview, at: int | None = None) -> None
 
 
 class WavWriter:
-    """Writes 16-bit PCM WAV incrementally to a binary file (a path is opened and owned).
+    """Writes a WAV incrementally to a binary file (a path is opened and owned).
 
-    :meth:`write` takes int16 frames shaped ``(n,)`` (mono) or ``(n, channels)``. The sizes
+    :meth:`write` takes frames shaped ``(n,)`` (mono) or ``(n, channels)``: int16 samples for
+    ``WavEncoding.PCM`` (16-bit), G.711 codes (uint8) for ``MULAW`` and ``ALAW``. The sizes
     in the header are patched on :meth:`flush` and :meth:`close` when the file is seekable.
     """
 
@@ -252,11 +264,17 @@ class WavWriter:
         *,
         sample_rate: int = 8000,
         channels: int = 1,
+        encoding: WavEncoding = WavEncoding.PCM,
     ) -> None:
         if sample_rate <= 0 or channels <= 0:
             raise ValueError(f"bad WAV format: {channels} channels at {sample_rate} Hz")
+        if encoding not in _WRITTEN:
+            raise ValueError(f"WavWriter writes PCM, µ-law or A-law, not {encoding!r}")
         self.sample_rate = sample_rate
         self.channels = channels
+        self.encoding = encoding
+        self._dtype = _WRITTEN[encoding]
+        self._width = self._dtype.itemsize  # bytes per sample
         self._owned = isinstance(target, str | os.PathLike)
         # A file of its own is written unbuffered: each write is one write(2) of the
         # samples, each header patch one pwrite(2) (the recording process writes every
@@ -272,10 +290,32 @@ class WavWriter:
         self._file.write(self._header(None))
 
     def _header(self, data_bytes: int | None) -> bytes:
-        """The 44-byte header; sizes unknown (0xFFFFFFFF, "to the end of the file") for None."""
-        block = 2 * self.channels
+        """The header (44 bytes, 58 for G.711); sizes unknown (0xFFFFFFFF, "to the end of
+        the file") for None."""
+        block = self._width * self.channels
         if data_bytes is None:
             data_bytes = _UNKNOWN_SIZE
+        if self.encoding is not WavEncoding.PCM:
+            frames = _UNKNOWN_SIZE if data_bytes == _UNKNOWN_SIZE else data_bytes // block
+            return _G711_HEADER.pack(
+                b"RIFF",
+                min(_G711_HEADER.size - 8 + data_bytes, _UNKNOWN_SIZE),
+                b"WAVE",
+                b"fmt ",
+                18,
+                self.encoding,
+                self.channels,
+                self.sample_rate,
+                self.sample_rate * block,
+                block,
+                8,
+                0,
+                b"fact",
+                4,
+                frames,
+                b"data",
+                min(data_bytes, _UNKNOWN_SIZE),
+            )
         return _PCM_HEADER.pack(
             b"RIFF",
             min(36 + data_bytes, _UNKNOWN_SIZE),
@@ -295,7 +335,7 @@ class WavWriter:
     @property
     def frames(self) -> int:
         """Frames (instants) written so far."""
-        return self._data_bytes // (2 * self.channels)
+        return self._data_bytes // (self._width * self.channels)
 
     @property
     def duration(self) -> float:
@@ -309,15 +349,17 @@ class WavWriter:
         if self._closed:
             raise ValueError("write to a closed WavWriter")
         array = np.asarray(samples)
-        if array.dtype != np.int16:
-            raise TypeError(f"WavWriter writes int16 samples, not {array.dtype}")
+        if array.dtype != self._dtype:
+            raise TypeError(
+                f"a {self.encoding.name} WavWriter writes {self._dtype} samples, not {array.dtype}"
+            )
         if array.ndim == 1 and self.channels == 1:
             pass
         elif array.ndim != 2 or array.shape[1] != self.channels:
             raise ValueError(f"samples of shape {array.shape} for {self.channels} channel(s)")
         if not array.size:
             return  # (a memoryview of no samples cannot be cast to bytes)
-        data = np.ascontiguousarray(array.astype("<i2", copy=False)).data.cast("B")
+        data = np.ascontiguousarray(array.astype(self._dtype, copy=False)).data.cast("B")
         if self._owned:
             _write_all(self._file.fileno(), data)
         else:

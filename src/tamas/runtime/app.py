@@ -248,7 +248,7 @@ def start_recording(
     or re-makes (a transfer) carries the call's recording as its tap. Without anchoring, a
     start is refused as for a call that is not bridged."""
     rec = config.recording
-    recorder = Recorder()
+    recorder = Recorder(samples=rec.samples)
     engine: MediaEngine
     lookup: CallMediaLookup
     if media is not None:

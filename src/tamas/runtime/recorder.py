@@ -46,7 +46,7 @@ import time
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import IO, Any, Final, Protocol
+from typing import IO, Any, Final, Literal, Protocol
 
 from tamas.media.recording import Law, Layout
 from tamas.runtime.recorder_worker import Item, RecordingMetadata, read_frame, write_frame
@@ -56,6 +56,9 @@ __all__ = ["ActiveRecording", "Recorder", "RecordingMetadata"]
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
+#: How recordings keep their samples: the call's own G.711 codes (8 bits; µ-law, or A-law
+#: for an A-law call), or 16-bit linear PCM.
+Samples = Literal["g711", "pcm16"]
 #: Recordings per message to the child. Taking a recording's packets and pickling the message
 #: hold the GIL (the compiled loop never yields it: ~0.1 ms per recording at 50 packets a
 #: side); the pipe write between messages lets the event loop in. 32 per message raised the
@@ -103,6 +106,7 @@ class ActiveRecording:
         start: float,
         caller_side: int,
         delay: float,
+        samples: str = "g711",
     ) -> None:
         self.path = path
         self.layout = layout
@@ -110,8 +114,8 @@ class ActiveRecording:
         self._rid = rid
         self._clock = clock
         # Sent with the first batch: the child learns of the recording from it.
-        self._header: tuple[str, str, float, int, float] | None = (
-            str(path), layout.value, start, caller_side, delay
+        self._header: tuple[str, str, float, int, float, str] | None = (
+            str(path), layout.value, start, caller_side, delay, samples
         )  # fmt: skip
         # Filled on the loop, taken by the sender thread: packets per bridge side, and the
         # payload types seen on each side with their law (learnt when the codec changes).
@@ -382,7 +386,7 @@ class Recorder:
     ``time.monotonic`` by default: the clock of asyncio's ``loop.time()`` (uvloop's is the
     same monotonic clock, to the millisecond), so the engine may pass its loop time. The
     recording process is started by the first :meth:`open`, and again by the next one if it
-    died.
+    died. ``samples`` is how every recording keeps its audio (:data:`Samples`).
     """
 
     def __init__(
@@ -391,9 +395,13 @@ class Recorder:
         interval: float = 1.0,
         delay: float = 0.2,
         clock: Clock = time.monotonic,
+        samples: Samples = "g711",
     ) -> None:
+        if samples not in ("g711", "pcm16"):
+            raise ValueError(f"recordings are g711 or pcm16, not {samples!r}")
         self.interval = interval
         self.delay = delay
+        self.samples = samples
         self.clock = clock
         self.closing = False
         #: CPU seconds the recording processes spent, known once they have closed.
@@ -444,6 +452,7 @@ class Recorder:
             start=self.clock() if now is None else now,
             caller_side=caller_side,
             delay=self.delay,
+            samples=self.samples,
         )
         if child is None:
             assert failure is not None

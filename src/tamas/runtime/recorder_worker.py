@@ -20,8 +20,9 @@ In: ``("batch", now, items)``, where each item is one recording's news since the
     (rid, header or None, commands, laws, (packets of side 0, packets of side 1))
 
 ``header`` (on the first item of a recording only) is ``(path, layout, start, caller_side,
-delay)``; ``commands`` are ``(time, "pause" | "resume" | "stop")``; ``laws`` maps each side's
-recorded payload types to their G.711 law (None when they have not changed since the last
+delay, samples)``, ``samples`` being ``"g711"`` or ``"pcm16"`` (see :class:`_Job`);
+``commands`` are ``(time, "pause" | "resume" | "stop")``; ``laws`` maps each side's recorded
+payload types to their G.711 law (None when they have not changed since the last
 item); each side's packets are ``(arrival times, the RTP packets back to back, their
 lengths)``: the times and lengths as the native bytes of C doubles and unsigned shorts
 (``struct.pack``; cheaper to build than arrays from lists), the packets a ``bytes`` (a
@@ -60,11 +61,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final
 
-import numpy as np
-import numpy.typing as npt
-
-from tamas.media.recording import Law, Layout, PausedSpan, Recording, Side, SideStats
-from tamas.media.wav import WavWriter
+from tamas.media.recording import Chunk, Law, Layout, PausedSpan, Recording, Side, SideStats
+from tamas.media.wav import WavEncoding, WavWriter
 
 __all__ = ["RecordingMetadata", "Worker", "main", "read_frame", "write_frame"]
 
@@ -84,7 +82,7 @@ _ASSEMBLE_SECONDS: Final = 1.5
 #: A side's packets as sent: arrival times (C doubles), the packets back to back (bytes, or a
 #: PickleBuffer of them on the way), their lengths (C unsigned shorts).
 Wire = tuple[bytes, Any, bytes]
-Header = tuple[str, str, float, int, float]
+Header = tuple[str, str, float, int, float, str]
 Laws = tuple[dict[int, str], dict[int, str]]
 Item = tuple[int, Header | None, list[tuple[float, str]], Laws | None, tuple[Wire, Wire]]
 _HEAD: Final = struct.Struct("<QI")
@@ -149,6 +147,8 @@ class RecordingMetadata:
     path: Path
     layout: Layout
     channels: int
+    encoding: WavEncoding
+    """How the samples are stored: 16-bit PCM, or the call's G.711 µ-law or A-law."""
     started_at: float
     """Clock time at which the recording started (the recorder's clock)."""
     duration: float
@@ -161,12 +161,19 @@ class RecordingMetadata:
 
 @dataclass
 class _Job:
-    """One recording being written."""
+    """One recording being written.
+
+    Its assembly is made when its audio is first assembled, so that a ``"g711"`` recording
+    can keep the law of the call: the caller's side's, else the agent's, else µ-law (A-law
+    audio is transcoded code for code into a µ-law recording and the other way round)."""
 
     path: Path
     layout: Layout
     caller_side: int
-    assembly: Recording
+    start: float
+    delay: float
+    samples: str
+    assembly: Recording | None = None
     writer: WavWriter | None = None
     laws: tuple[dict[int, Law], dict[int, Law]] = field(default_factory=lambda: ({}, {}))
     queued: list[tuple[list[tuple[float, str]], Laws | None, tuple[Wire, Wire]]] = field(
@@ -209,11 +216,26 @@ class _Job:
         self.laws = ({pt: Law(name) for pt, name in laws[0].items()},
                      {pt: Law(name) for pt, name in laws[1].items()})  # fmt: skip
 
+    def assemble(self) -> Recording:
+        """The recording's assembly, made on first use (see the class)."""
+        if self.assembly is None:
+            encoding = WavEncoding.PCM
+            if self.samples == "g711":
+                caller, agent = self.laws[self.caller_side], self.laws[1 - self.caller_side]
+                laws = [*caller.values(), *agent.values()]
+                alaw = bool(laws) and laws[0] is Law.ALAW
+                encoding = WavEncoding.ALAW if alaw else WavEncoding.MULAW
+            self.assembly = Recording(
+                start=self.start, layout=self.layout, delay=self.delay, encoding=encoding
+            )
+        return self.assembly
+
     def feed(self, packets: Sequence[Wire]) -> None:
+        assembly = self.assemble()
         for side in (0, 1):
             times, blob, lengths = packets[side]
             if lengths:
-                self.assembly.feed_rtp_blob(
+                assembly.feed_rtp_blob(
                     Side.CALLER if side == self.caller_side else Side.AGENT,
                     array("d", times),
                     bytes(blob),
@@ -221,23 +243,29 @@ class _Job:
                     self.laws[side],
                 )
 
-    def write(self, chunk: npt.NDArray[np.int16]) -> None:
+    def write(self, chunk: Chunk) -> None:
         if self.writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             channels = 2 if self.layout is Layout.STEREO else 1
-            self.writer = WavWriter(self.path, sample_rate=_RATE, channels=channels)
+            self.writer = WavWriter(
+                self.path,
+                sample_rate=_RATE,
+                channels=channels,
+                encoding=self.assemble().encoding,
+            )
         self.writer.write(chunk)
         self.writer.flush()
 
     def finish(self, at: float) -> RecordingMetadata:
-        self.write(self.assembly.stop(at))
+        assembly = self.assemble()
+        self.write(assembly.stop(at, copy=False))
         assert self.writer is not None
         self.writer.close(fsync=True)
-        assembly = self.assembly
         return RecordingMetadata(
             path=self.path,
             layout=self.layout,
             channels=self.writer.channels,
+            encoding=self.writer.encoding,
             started_at=assembly.start,
             duration=self.writer.duration,
             paused_spans=tuple(assembly.paused_spans),
@@ -266,12 +294,14 @@ class Worker:
             if job is None:
                 if header is None:
                     continue  # a recording that already failed
-                path, layout, start, caller_side, delay = header
+                path, layout, start, caller_side, delay, samples = header
                 job = self._jobs[rid] = _Job(
                     path=Path(path),
                     layout=Layout(layout),
                     caller_side=caller_side,
-                    assembly=Recording(start=start, layout=Layout(layout), delay=delay),
+                    start=start,
+                    delay=delay,
+                    samples=samples,
                 )
             try:
                 if laws is not None and job.queued:
@@ -302,16 +332,17 @@ class Worker:
         if laws is not None:
             job.learn(laws)
         job.feed(packets)
+        assembly = job.assemble()
         stopped_at: float | None = None
         for at, command in commands:
             if command == "pause":
-                job.assembly.pause(at)
+                assembly.pause(at)
             elif command == "resume":
-                job.assembly.resume(at)
+                assembly.resume(at)
             else:
                 stopped_at = at
         if stopped_at is None:
-            job.write(job.assembly.advance(now))
+            job.write(assembly.advance(now, copy=False))  # written before the next feed
             return
         metadata = job.finish(stopped_at)
         del self._jobs[rid]
