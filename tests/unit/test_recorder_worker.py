@@ -12,6 +12,7 @@ import pytest
 
 from tamas.media.g711 import ALAW_DECODE, ULAW_DECODE
 from tamas.media.wav import WavEncoding, parse_wav
+from tamas.runtime import recorder_worker
 from tamas.runtime.recorder_worker import Item, Worker, read_frame
 
 START = 1000.0
@@ -41,6 +42,14 @@ def item(
     header = (str(path), "stereo", START, 0, 0.2, samples) if second == 0 else None
     laws = ({0: "PCMU"}, {8: agent_law}) if second == 0 else None
     return (7, header, commands, laws, (side(second, 1), side(second, 2, pt=8)))
+
+
+@pytest.fixture(autouse=True)
+def batches_of_a_second_and_a_half(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scenarios below are written for assemblies of 75 packets or 1.5 s (the mechanism
+    is the same whatever the figures: the server's are in recorder_worker)."""
+    monkeypatch.setattr(recorder_worker, "_ASSEMBLE_PACKETS", 75)
+    monkeypatch.setattr(recorder_worker, "_ASSEMBLE_SECONDS", 1.5)
 
 
 def frames(path: Path) -> int:

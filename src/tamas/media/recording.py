@@ -8,6 +8,12 @@ placed on it: the caller's audio (what Tamas received from the caller) on channe
 agent's on channel 1. The output is stereo (caller left, agent right) or a mono mix of the
 two (int32 sum, clipped).
 
+*Encoding.* A recording keeps 16-bit PCM (``WavEncoding.PCM``: G.711 payloads are decoded as
+they are placed) or G.711 codes (``MULAW``, ``ALAW``: payloads are placed as they came, the
+other law's transcoded code for code through a 256-byte table, PCM fed encoded). Unwritten
+samples are the encoding's silence: 0, µ-law's 0xFF (zero) or A-law's 0xD5 (+8: A-law has no
+zero code). A G.711 recording does no arithmetic on the audio unless it is mixed to mono.
+
 *Placement by RTP timestamp.* Within a stream the sender's RTP timestamps (RFC 3550 section
 5.1) say exactly where each packet's samples belong relative to the others, whatever the
 network did to their arrival times. So each side has an *anchor*: an offset such that
@@ -23,7 +29,12 @@ duration and both channels stay aligned.
 
 *Emission.* Samples are kept in a pending buffer until the timeline position is ``delay``
 seconds behind ``now`` (reordered and jittered packets have that long to arrive), then
-emitted by :meth:`Recording.advance` as a chunk for the file writer. A packet whose place has
+emitted by :meth:`Recording.advance` as a chunk for the file writer: a copy, or with
+``copy=False`` a view of the buffer itself (the recording process writes it out at once, so
+the final audio is never copied in Python). The buffer is a window that slides: emitted
+samples stay behind its head until the end is reached, then the pending ones move back to the
+front and what they leave is set to silence (one pass over the emitted samples, which
+resetting them at each emission also took). A packet whose place has
 already been emitted is *late* and dropped (counted). :meth:`Recording.stop` emits everything
 up to ``now`` without waiting: the end of a call is never lost, and the recording lasts
 exactly ``stop - start``.
@@ -34,9 +45,9 @@ between them is emitted as silence on both channels, whatever was received, and 
 keeps flowing through the placement while paused, so alignment survives the pause.
 
 Cost: in a batch (:meth:`Recording.feed_rtp_batch`), each run of packets whose timestamps
-follow each other (the usual case: one run per batch) is decoded with one G.711 table look-up
-and placed with one array copy; the headers of a run of same-size plain packets are cut off
-in the same numpy pass. What remains per packet is reading its header with one
+follow each other (the usual case: one run per batch) is placed with one array copy (and,
+for PCM, decoded with one G.711 table look-up); the headers of a run of same-size plain
+packets are cut off in the same numpy pass. What remains per packet is reading its header with one
 ``struct.unpack_from`` (about 0.3 µs).
 (Reading a batch's headers as one numpy array was tried: slower below ~40 packets, as numpy's
 fixed cost per call dominates.)

@@ -423,10 +423,12 @@ class Recorder:
         layout: Layout = Layout.STEREO,
         now: float | None = None,
         caller_side: int = 0,
+        samples: Samples | None = None,
     ) -> ActiveRecording:
         """Start a recording at ``now``; the file is created by the recording process.
 
-        ``caller_side`` is the bridge side (0 or 1) whose received audio is the caller's.
+        ``caller_side`` is the bridge side (0 or 1) whose received audio is the caller's;
+        ``samples`` overrides the recorder's for this recording (voicemail keeps 16-bit PCM).
         If no recording process can be started, the recording is returned already failed
         (its ``done`` holds the error), so that a call goes on without it.
         """
@@ -452,7 +454,7 @@ class Recorder:
             start=self.clock() if now is None else now,
             caller_side=caller_side,
             delay=self.delay,
-            samples=self.samples,
+            samples=self.samples if samples is None else samples,
         )
         if child is None:
             assert failure is not None

@@ -297,8 +297,10 @@ class _Deposit:
         vm = self.vm
         media.on_source_finished = None
         begun = vm.recorder.clock()
+        # 16-bit PCM whatever the call recordings keep: a message is mailed and played on
+        # whatever the user has, and some players read only PCM WAV (Python's wave, for one).
         self.recording = vm.recorder.open(
-            vm.data_dir / self.relative, layout=Layout.MONO, now=begun
+            vm.data_dir / self.relative, layout=Layout.MONO, now=begun, samples="pcm16"
         )
         self.started_at = vm.wall_clock()
         try:
