@@ -27,8 +27,8 @@ item); each side's packets are ``(arrival times, the RTP packets back to back, t
 lengths)``: the times and lengths as the native bytes of C doubles and unsigned shorts
 (``struct.pack``; cheaper to build than arrays from lists), the packets a ``bytes`` (a
 ``PickleBuffer`` on the way: out of band). The worker
-queues a recording's items until they hold about 5 s of packets (``_ASSEMBLE_PACKETS``), the
-oldest is 5 s old, or one carries a command; then feeds them, joined, to the pure assembler
+queues a recording's items until they hold about 1.5 s of packets (``_ASSEMBLE_PACKETS``), the
+oldest is 1.5 s old, or one carries a command; then feeds them, joined, to the pure assembler
 (:class:`tamas.media.recording.Recording`), applies the commands by their time, writes what is
 final at ``now`` to the WAV file (header patched after each write: a file is always valid up
 to its last assembly), and on a stop finishes the file (fsync) and answers. ``("close",
@@ -72,15 +72,15 @@ _RATE: Final = 8000
 #: and this process takes the time it leaves (a recording ends early only after 10 s behind).
 _NICENESS: Final = 19
 #: A recording's items are queued and assembled together once they hold this many packets
-#: per side (about 5 s of 20 ms packets), or the oldest is this old, or one carries a
-#: command (pause, resume, stop): most of the assembly's cost is per call into numpy and per
-#: file write, not per packet (benchmarks/recording_worker.py, 300 G.711 recordings: 99 µs
-#: of CPU per recording and second assembled every 2 s, 83 every 3 s, 60 every 5 s). The
-#: price: the file on disk trails the call by up to 5 s plus the relay's interval, and a
-#: recording process killed outright loses what it had queued (a parent that dies does not:
-#: see below). ~85 kB of packets per recorded call wait here.
-_ASSEMBLE_PACKETS: Final = 250
-_ASSEMBLE_SECONDS: Final = 5.0
+#: per side (about 1.5 s of 20 ms packets), or the oldest is this old, or one carries a
+#: command (pause, resume, stop): much of the assembly's cost is per call into numpy and per
+#: file write, not per packet (benchmarks/recording_worker.py, 300 G.711 recordings offline:
+#: 99 µs of CPU per recording and second assembled every 2 s, 83 every 3 s, 60 every 5 s).
+#: Five seconds was tried in the capacity benchmark on 2026-12-02 and the recording
+#: process's CPU there did not move (docs/media-engine.md): kept at 1.5 s, so that the file
+#: on disk trails the call by less and a recording process killed outright loses less.
+_ASSEMBLE_PACKETS: Final = 75
+_ASSEMBLE_SECONDS: Final = 1.5
 
 #: A side's packets as sent: arrival times (C doubles), the packets back to back (bytes, or a
 #: PickleBuffer of them on the way), their lengths (C unsigned shorts).
