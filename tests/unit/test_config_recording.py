@@ -13,6 +13,7 @@ EXT = "extensions:\n  - {number: '1001', password: x}\n"
 def test_defaults_record_on_request_in_stereo_without_a_token() -> None:
     config = parse_config(EXT, "t.yaml")
     assert (config.recording.policy, config.recording.layout) == ("on_request", "stereo")
+    assert config.recording.samples == "g711"
     assert config.server.api_token is None
 
 
@@ -24,10 +25,13 @@ def test_demo_records_every_answered_call() -> None:
 
 def test_settings_are_read() -> None:
     config = parse_config(
-        EXT + "server: {api_token: s3cret}\nrecording: {policy: always, layout: mono}\n", "t.yaml"
+        EXT + "server: {api_token: s3cret}\n"
+        "recording: {policy: always, layout: mono, samples: pcm16}\n",
+        "t.yaml",
     )
     assert config.server.api_token == "s3cret"
     assert (config.recording.policy, config.recording.layout) == ("always", "mono")
+    assert config.recording.samples == "pcm16"
 
 
 @pytest.mark.parametrize(
@@ -36,6 +40,7 @@ def test_settings_are_read() -> None:
         ("recording: {policy: sometimes}\n", "recording.policy"),
         ("recording: {layout: quad}\n", "recording.layout"),
         ("recording: {format: mp3}\n", "recording.format"),
+        ("recording: {samples: flac}\n", "recording.samples"),
         ("server: {api_token: '  '}\n", "server.api_token: must not be empty"),
         (
             "media: {anchor: false}\nrecording: {policy: always}\n",

@@ -262,7 +262,8 @@ def start_recording(
         media.anchor.answered_hooks.append(control.call_answered)
         media.anchor.ended_hooks.append(control.call_ended)
         media.anchor.tap_for = control.tap
-    log.info("recording: policy %s, %s", rec.policy, rec.layout if media else "media not anchored")
+    log.info("recording: policy %s, %s", rec.policy,
+             f"{rec.layout}, {rec.samples}" if media else "media not anchored")  # fmt: skip
     return control, recorder
 
 
