@@ -34,20 +34,9 @@ from tamas.media.g711 import alaw_encode, ulaw_encode
 from tamas.media.recording import Layout
 from tamas.media.rtp import RtpPacket
 from tamas.media.tones import sine
+from tamas.runtime.mediaengine import Codec
 from tamas.runtime.recorder import ActiveRecording
 from tamas.runtime.recorder_worker import Worker
-
-
-class _Codec:
-    """What the engine says about a tapped packet's codec."""
-
-    class _Name:
-        def __init__(self, value: str) -> None:
-            self.value = value
-
-    def __init__(self, payload_type: int, name: str) -> None:
-        self.payload_type = payload_type
-        self.name = self._Name(name)
 
 
 def _packets(law: str, seconds: float, ssrc: int, seed: int) -> list[bytes]:
@@ -83,7 +72,7 @@ def run(
     out: Path,
 ) -> float:
     """One run; prints its figures and returns the worker's µs per recorded call-second."""
-    codec = _Codec(0 if law == "PCMU" else 8, law)
+    codec = Codec.pcmu() if law == "PCMU" else Codec.pcma()
     sides = (_packets(law, seconds, 0x1111, 1), _packets(law, seconds, 0x2222, 2))
     clock = [100.0]
     taps = [

@@ -67,11 +67,11 @@ import numpy.typing as npt
 
 from tamas.media.g711 import (
     ALAW_DECODE,
-    ALAW_ENCODE,
     ALAW_TO_ULAW,
     ULAW_DECODE,
-    ULAW_ENCODE,
     ULAW_TO_ALAW,
+    alaw_encode,
+    ulaw_encode,
 )
 from tamas.media.wav import WavEncoding
 
@@ -122,7 +122,7 @@ class Law(Enum):
 
 
 _DECODE: Final = {Law.ULAW: ULAW_DECODE, Law.ALAW: ALAW_DECODE}
-_ENCODE: Final = {Law.ULAW: ULAW_ENCODE, Law.ALAW: ALAW_ENCODE}
+_ENCODE: Final = {Law.ULAW: ulaw_encode, Law.ALAW: alaw_encode}
 #: The G.711 encodings a recording can keep, their law and their silence (the code of 0:
 #: µ-law has one; A-law's nearest are 0xD5 and 0x55, +8 and -8 on the 16-bit scale).
 _LAW_OF: Final = {WavEncoding.MULAW: Law.ULAW, WavEncoding.ALAW: Law.ALAW}
@@ -131,9 +131,7 @@ _SILENCE: Final = {WavEncoding.PCM: 0, WavEncoding.MULAW: 0xFF, WavEncoding.ALAW
 #: that silence mixed with silence stays A-law's silence.
 _MIX_DECODE: Final = {
     Law.ULAW: ULAW_DECODE,
-    Law.ALAW: np.where(ALAW_DECODE == 8, 0, np.where(ALAW_DECODE == -8, 0, ALAW_DECODE)).astype(
-        np.int16
-    ),
+    Law.ALAW: np.where(np.abs(ALAW_DECODE) == 8, 0, ALAW_DECODE).astype(np.int16),
 }
 #: Code-for-code transcoding into a law from the other one (indexed by the code).
 _INTO: Final = {
@@ -342,8 +340,7 @@ class Recording:
         stats.packets += 1
         position = self._locate(side, timestamp, ssrc, arrival)
         if self.law is not None:
-            codes = np.ascontiguousarray(samples, np.int16).view(np.uint16)
-            self._write(side, position, np.take(_ENCODE[self.law], codes))
+            self._write(side, position, np.frombuffer(_ENCODE[self.law](samples), np.uint8))
         else:
             self._write(side, position, samples)
 
@@ -613,5 +610,4 @@ class Recording:
         mono: Int16Array = np.clip(mixed, -32768, 32767).astype(np.int16)
         if law is None:
             return mono
-        encoded: Uint8Array = np.take(_ENCODE[law], mono.view(np.uint16))
-        return encoded
+        return np.frombuffer(_ENCODE[law](mono), np.uint8)

@@ -106,7 +106,7 @@ class ActiveRecording:
         start: float,
         caller_side: int,
         delay: float,
-        samples: str = "g711",
+        samples: Samples = "g711",
     ) -> None:
         self.path = path
         self.layout = layout
