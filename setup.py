@@ -65,8 +65,8 @@ MEDIA_HOT = (
     "runtime/mediaengine/leg", "media/stats", "media/rtp",
     # opening, bridging and closing the legs of every anchored call
     "runtime/mediaengine/engine", "runtime/mediaengine/ports",
-    # the recording tap, fed every packet of a recorded bridge
-    "runtime/recorder",
+    # the recording tap, fed every packet of a recorded bridge, and its ring
+    "runtime/recorder", "runtime/recorder_ring",
 )  # fmt: skip
 #: The simulator's loop, clock, draws and KPI fold: every simulated happening passes through.
 SIM_HOT = ("simulation", "clock", "models", "summary")

@@ -3,15 +3,16 @@
     .venv/bin/python benchmarks/recording_worker.py --calls 1000 --seconds 20
 
 Builds what the relay's recorder hands the recording process (``ActiveRecording._take`` of real
-taps fed one 20 ms G.711 packet per side every 20 ms, the messages pickled and unpickled with
-their out-of-band buffers as the pipe carries them) and gives it to
+taps fed one 20 ms G.711 packet per side every 20 ms into a shared-memory ring pool, the
+messages pickled and unpickled as the pipe carries them, the packets read out of the rings
+with :func:`tamas.runtime.recorder_worker.resolve`) and gives it to
 :class:`tamas.runtime.recorder_worker.Worker` exactly as the recording process does, writing
 the WAV files to a temporary directory (``--dir`` to choose one), once for each way of keeping
 the samples (``--samples``, by default ``g711`` then ``pcm16``, the reference). Time is
 simulated: the rounds follow each other as fast as the worker takes them, so the figure is CPU,
 not a deadline. It prints the worker's CPU per recorded call and second of audio before the
 stops (the part of ``media_capacity.py``'s ``tamas+rec`` that runs in the recording process,
-apart from reading the pipe), the same as a share of one core per recorded call, the CPU of the
+apart from reading the pipe; the ring reads included), the same as a share of one core per recorded call, the CPU of the
 stops (each file's last write and fsync), the bytes written, and the ratio to the reference.
 
 ``--law PCMA`` records A-law calls. Under ``valgrind --tool=callgrind`` (``--calls 200``) the
@@ -36,7 +37,8 @@ from tamas.media.rtp import RtpPacket
 from tamas.media.tones import sine
 from tamas.runtime.mediaengine import Codec
 from tamas.runtime.recorder import ActiveRecording
-from tamas.runtime.recorder_worker import Worker
+from tamas.runtime.recorder_ring import RingPool, RingReader
+from tamas.runtime.recorder_worker import Worker, resolve
 
 
 def _packets(law: str, seconds: float, ssrc: int, seed: int) -> list[bytes]:
@@ -75,11 +77,15 @@ def run(
     codec = Codec.pcmu() if law == "PCMU" else Codec.pcma()
     sides = (_packets(law, seconds, 0x1111, 1), _packets(law, seconds, 0x2222, 2))
     clock = [100.0]
+    pool = RingPool(calls)
+    reader = RingReader(pool.fd, calls)
     taps = [
         ActiveRecording(
             None,
             rid,
             out / f"{rid}.wav",
+            rings=pool.sides(rid),
+            region=rid,
             clock=lambda: clock[0],
             layout=layout,
             start=100.0,
@@ -107,17 +113,14 @@ def run(
                 for tap in taps:
                     tap.stop_nowait(clock[0])
             items = [tap._take() for tap in taps]
-            for first in range(0, calls, 8):  # as the sender thread: 8 recordings a message
-                buffers: list[pickle.PickleBuffer] = []
-                data = pickle.dumps(
-                    ("batch", clock[0], items[first : first + 8]),
-                    protocol=5,
-                    buffer_callback=buffers.append,
-                )
-                received = [bytes(b.raw()) for b in buffers]  # as read from the pipe
+            for first in range(0, calls, 16):  # as the sender thread: 16 recordings a message
+                data = pickle.dumps(("batch", clock[0], items[first : first + 16]), protocol=5)
                 started = time.process_time()
-                message = pickle.loads(data, buffers=received)
-                worker.batch(message[1], message[2])
+                message = pickle.loads(data)
+                resolved, ends = resolve(reader, message[2])
+                for tap, (_, end0, end1) in zip(taps[first : first + 16], ends, strict=True):
+                    tap._read_up_to(end0, end1)  # as the reader thread, on the answer
+                worker.batch(message[1], resolved)
                 if last:
                     finish_cpu += time.process_time() - started
                 else:

@@ -3,24 +3,20 @@
 Theory of operation
 -------------------
 A :class:`ActiveRecording` is a media-engine *tap*: the engine calls :meth:`ActiveRecording.feed`
-with each RTP packet a bridge relays, on the event loop, in the hot path. ``feed`` appends
-the clock's time and the packet to two lists; nothing else (no decoding, no IO). Pause,
-resume and stop go to a list of their own, with their time.
+with each RTP packet a bridge relays, on the event loop, in the hot path. ``feed`` copies
+the packet and the clock's time into shared memory; nothing else (no decoding, no IO). Pause,
+resume and stop go to a list, with their time.
 
 A :class:`Recorder` serves every recording of the process. It starts one child process
 (:mod:`tamas.runtime.recorder_worker`), which decodes, places and writes the audio of every
-recording; see that module for why it is a process. Every ``interval`` seconds (or at once
-when a recording is stopped) the recorder's *sender* thread reads the clock, takes each
-recording's pending lists (a slice copy and a ``del`` of that many items: both atomic under
-the GIL, so a packet appended meanwhile stays for the next round) and sends them to the child
-in a few messages, each side of a recording as three objects whatever its number of packets:
-the packets joined back to back (handed to the pipe beside the message's pickle, not copied
-into it: :func:`~tamas.runtime.recorder_worker.write_frame`), their lengths and their arrival
-times (``struct``-packed). Joining and packing are C code, and the pipe write releases the GIL,
-so the event loop is not kept waiting for it. (Lists on the loop's side: appending to them is
-the cheapest per packet; a bytearray and arrays there cost the compiled relay about 2,300 more
-instructions per packet, measured with callgrind.) A *reader* thread
-takes the child's answers and completes each stopped recording's future with its metadata.
+recording; see that module for why it is a process. The packets reach it through memory the
+two processes share (:mod:`tamas.runtime.recorder_ring`): ``feed`` copies each packet, with
+the clock's time, into its recording's ring and keeps nothing. Every ``interval`` seconds (or
+at once when a recording is stopped) the recorder's *sender* thread reads the clock and sends
+the child, for each recording, the range of slots filled since the last round, its commands
+and (the first time) what it is, in a few small pickled messages. A *reader* thread
+takes the child's answers: how far it has read each ring (which frees those slots for the
+tap), and each stopped recording's metadata, which completes its future.
 
 Stopping writes everything up to the stop time, patches the header, flushes and fsyncs, then
 resolves the stop's future with the recording's metadata. :meth:`Recorder.close` stops
@@ -36,9 +32,7 @@ import contextlib
 import fcntl
 import logging
 import os
-import pickle
 import signal
-import struct
 import subprocess
 import sys
 import threading
@@ -49,7 +43,8 @@ from pathlib import Path
 from typing import IO, Any, Final, Literal, Protocol
 
 from tamas.media.recording import Law, Layout
-from tamas.runtime.recorder_worker import Item, RecordingMetadata, read_frame, write_frame
+from tamas.runtime.recorder_ring import SIDE_SECONDS, RingPool, SideRing
+from tamas.runtime.recorder_worker import RecordingMetadata, RingItem, read_frame, write_frame
 
 __all__ = ["ActiveRecording", "Recorder", "RecordingMetadata"]
 
@@ -59,15 +54,15 @@ Clock = Callable[[], float]
 #: How recordings keep their samples: the call's own G.711 codes (8 bits; µ-law, or A-law
 #: for an A-law call), or 16-bit linear PCM.
 Samples = Literal["g711", "pcm16"]
-#: Recordings per message to the child. Taking a recording's packets and pickling the message
-#: hold the GIL (the compiled loop never yields it: ~0.1 ms per recording at 50 packets a
-#: side); the pipe write between messages lets the event loop in. 32 per message raised the
-#: relay's p99 at 650 recorded calls from 1.4-1.8 ms to 4.0-5.4 ms.
-_PER_MESSAGE: Final = 8
+#: Recordings per message to the child. Taking a recording's news and pickling the message
+#: hold the GIL; the pipe write between messages lets the event loop in. (When the packets
+#: themselves went through the pipe, 32 per message raised the relay's p99 at 650 recorded
+#: calls from 1.4-1.8 ms to 4.0-5.4 ms; a message is now a few hundred bytes.)
+_PER_MESSAGE: Final = 16
 _PIPE_BYTES: Final = 1 << 20
-#: Packets one side of a recording may have waiting (10 s of 20 ms packets) before the
-#: recording is ended early: the recording process is stalled or slower than the calls.
-_MAX_PENDING: Final = 500
+#: Recordings at once per recording process (regions of the shared memory, 133 KiB each,
+#: of which only the pages used cost memory).
+MAX_RECORDINGS: Final = 4096
 _SHIELDED: Final = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 
 
@@ -101,6 +96,8 @@ class ActiveRecording:
         rid: int,
         path: Path,
         *,
+        rings: tuple[SideRing, SideRing] | None,
+        region: int,
         clock: Clock,
         layout: Layout,
         start: float,
@@ -112,23 +109,26 @@ class ActiveRecording:
         self.layout = layout
         self._child = child
         self._rid = rid
+        self._region = region
         self._clock = clock
         # Sent with the first batch: the child learns of the recording from it.
         self._header: tuple[str, str, float, int, float, str] | None = (
             str(path), layout.value, start, caller_side, delay, samples
         )  # fmt: skip
-        # Filled on the loop, taken by the sender thread: packets per bridge side, and the
-        # payload types seen on each side with their law (learnt when the codec changes).
-        # Lists of lists, not tuples: the compiled build keeps a tuple attribute unboxed and
-        # built a new tuple object for every ``self._packets[side]`` (two per packet).
-        self._packets: list[list[bytes]] = [[], []]
-        self._arrivals: list[list[float]] = [[], []]  # one per packet
+        # Each side's ring (None for a recording that failed before it began), filled on the
+        # loop; per side attributes, not a tuple: the compiled build keeps a tuple attribute
+        # unboxed and would build a new tuple object on every packet.
+        ring0, ring1 = (None, None) if rings is None else rings
+        self._ring0: SideRing | None = ring0
+        self._ring1: SideRing | None = ring1
+        self._codec0: CodecLike | None = None
+        self._codec1: CodecLike | None = None
         self._commands: list[tuple[float, _Command]] = []
-        self._codecs: list[CodecLike | None] = [None, None]
+        # The payload types seen on each side with their law (learnt when the codec changes).
         self._laws: tuple[dict[int, str], dict[int, str]] = ({}, {})
         self._sent_laws: object = None  # the ``_laws`` the child has (sent when they change)
         self._done: concurrent.futures.Future[RecordingMetadata] = concurrent.futures.Future()
-        self._stopping = False
+        self._stopping = rings is None
         self._sent_stop = False
 
     # --- event loop side --------------------------------------------------------------
@@ -136,17 +136,24 @@ class ActiveRecording:
     def feed(self, side: int, packet: bytes, codec: CodecLike) -> None:
         """Tap entry point: one RTP packet received on bridge side ``side`` (0 or 1)."""
         if self._stopping:
-            return  # after the stop time: not part of the recording
-        if codec is not self._codecs[side]:
-            self._learn(side, codec)
-        self._arrivals[side].append(self._clock())  # before the packet: see _take
-        pending = self._packets[side]
-        pending.append(packet)
-        if len(pending) > _MAX_PENDING:
+            return  # after the stop time, or failed: not part of the recording
+        if side == 0:
+            ring = self._ring0
+            if codec is not self._codec0:
+                self._learn(0, codec)
+        else:
+            ring = self._ring1
+            if codec is not self._codec1:
+                self._learn(1, codec)
+        assert ring is not None  # a recording without rings is stopping from the start
+        if not ring.put(self._clock(), packet):
             self._fell_behind()
 
     def _learn(self, side: int, codec: CodecLike) -> None:
-        self._codecs[side] = codec
+        if side == 0:
+            self._codec0 = codec
+        else:
+            self._codec1 = codec
         name = codec.name.value
         if name in (Law.ULAW.value, Law.ALAW.value):  # only G.711 is recorded from the wire
             laws = dict(self._laws[side])
@@ -160,7 +167,7 @@ class ActiveRecording:
         log.error(
             "recording %s stopped early: the recording process is %.0f s behind",
             self.path,
-            _MAX_PENDING * 0.02,
+            SIDE_SECONDS,
         )
         self.stop_nowait()
 
@@ -183,8 +190,13 @@ class ActiveRecording:
         return await asyncio.wrap_future(self.stop_nowait(now))
 
     def pending(self) -> tuple[int, int]:
-        """Packets fed on each side that the sender thread has not taken yet."""
-        return len(self._packets[0]), len(self._packets[1])
+        """Slots filled on each side that the sender thread has not handed over yet."""
+        if self._ring0 is None or self._ring1 is None:
+            return 0, 0
+        return (
+            self._ring0.head - self._ring0.taken,
+            self._ring1.head - self._ring1.taken,
+        )
 
     @property
     def done(self) -> concurrent.futures.Future[RecordingMetadata]:
@@ -195,26 +207,19 @@ class ActiveRecording:
 
     # --- sender thread side -----------------------------------------------------------
 
-    def _take(self) -> Item:
+    def _take(self) -> RingItem:
         """What the child has not had yet (every round, even if nothing is new: the file
         follows the clock through silence).
 
-        Commands are taken before packets: a packet fed before a stop is always in the same
-        message as the stop or an earlier one.
+        Commands are taken before the rings' heads: a packet fed before a stop is always in
+        the same message as the stop or an earlier one.
         """
         commands = self._commands[:]
         del self._commands[: len(commands)]
-        batches = []
-        for pending, arrivals in zip(self._packets, self._arrivals, strict=True):
-            # The loop appends an arrival, then its packet: there are at least as many
-            # arrivals as packets, and the first ``count`` of each belong together.
-            count = len(pending)
-            batch = pending[:count]
-            del pending[:count]  # what the loop appended meanwhile stays for next time
-            times = struct.pack(f"{count}d", *arrivals[:count])
-            del arrivals[:count]
-            lengths = struct.pack(f"{count}H", *map(len, batch))
-            batches.append((times, pickle.PickleBuffer(b"".join(batch)), lengths))
+        ring0, ring1 = self._ring0, self._ring1
+        assert ring0 is not None and ring1 is not None  # only recordings given to a child
+        start0, end0 = ring0.take()
+        start1, end1 = ring1.take()
         header, self._header = self._header, None
         if any(command is _Command.STOP for _, command in commands):
             self._sent_stop = True
@@ -226,13 +231,18 @@ class ActiveRecording:
             header,
             [(at, command.value) for at, command in commands],
             news,
-            (batches[0], batches[1]),
+            self._region,
+            (start0, end0, start1, end1),
         )
+
+    def _read_up_to(self, end0: int, end1: int) -> None:
+        """The child has read each side's ring up to there (reader thread)."""
+        if self._ring0 is not None and self._ring1 is not None:
+            self._ring0.read_up_to(end0)
+            self._ring1.read_up_to(end1)
 
     def _fail(self, exc: BaseException) -> None:
         self._stopping = True  # the tap stops collecting for a file that cannot be written
-        del self._packets[0][:], self._packets[1][:]
-        del self._arrivals[0][:], self._arrivals[1][:]
         if not self._done.done():
             self._done.set_exception(exc)
 
@@ -246,6 +256,7 @@ class _Child:
 
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
+        self.pool = RingPool(recorder.max_recordings)
         self.lock = threading.Lock()
         self.recordings: dict[int, ActiveRecording] = {}  # not yet answered
         self.wake = threading.Event()
@@ -259,16 +270,19 @@ class _Child:
         # latency tail; in the server's session its nice 19 holds.
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _SHIELDED)
         try:
+            ring = [str(self.pool.fd), str(self.pool.regions)]
             self.process = subprocess.Popen(
                 # -P: never import a numpy.py or tamas/ from the server's working directory
-                [sys.executable, "-P", "-m", "tamas.runtime.recorder_worker"],
+                [sys.executable, "-P", "-m", "tamas.runtime.recorder_worker", *ring],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 close_fds=True,
+                pass_fds=(self.pool.fd,),
                 process_group=0,
             )
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+            self.pool.close_fd()  # the child has its own; both keep their mapping
         assert self.process.stdin is not None and self.process.stdout is not None
         self.to_child: IO[bytes] = self.process.stdin
         self.from_child: IO[bytes] = self.process.stdout
@@ -281,9 +295,13 @@ class _Child:
         self.sender.start()
         self.reader.start()
 
-    def add(self, recording: ActiveRecording) -> None:
+    def add(self, recording: ActiveRecording) -> bool:
+        """Take ``recording`` on; False if this child has ended meanwhile."""
         with self.lock:
+            if self.dead:
+                return False
             self.recordings[recording._rid] = recording
+            return True
 
     def open_count(self) -> int:
         with self.lock:
@@ -310,7 +328,8 @@ class _Child:
                 if closing:
                     for recording in active:
                         recording.stop_nowait(now)
-                items: list[Item] = []
+                self.pool.recycle()
+                items: list[RingItem] = []
                 for recording in active:
                     items.append(recording._take())
                     if len(items) == _PER_MESSAGE:
@@ -346,6 +365,8 @@ class _Child:
             orphans = list(self.recordings.values())
             self.recordings.clear()
             self.dead = True
+        for recording in orphans:
+            self.pool.release(recording._region)
         self.wake.set()  # the sender sees ``dead`` and ends
         with contextlib.suppress(OSError):
             self.from_child.close()
@@ -364,10 +385,18 @@ class _Child:
         if kind == "cpu":
             self.recorder.cpu_seconds += float(message[1])
             return
+        if kind == "read":
+            with self.lock:
+                read = [(self.recordings.get(rid), end0, end1) for rid, end0, end1 in message[1]]
+            for reading, end0, end1 in read:
+                if reading is not None:
+                    reading._read_up_to(end0, end1)
+            return
         with self.lock:
             recording = self.recordings.pop(int(message[1]), None)
         if recording is None:
             return
+        self.pool.release(recording._region)
         if kind == "done" and recording._sent_stop:
             recording._done.set_result(message[2])
         elif kind == "done":  # finished although never stopped: its audio stopped coming
@@ -386,7 +415,8 @@ class Recorder:
     ``time.monotonic`` by default: the clock of asyncio's ``loop.time()`` (uvloop's is the
     same monotonic clock, to the millisecond), so the engine may pass its loop time. The
     recording process is started by the first :meth:`open`, and again by the next one if it
-    died. ``samples`` is how every recording keeps its audio (:data:`Samples`).
+    died. ``samples`` is how every recording keeps its audio (:data:`Samples`);
+    ``max_recordings`` is how many may be in progress at once (one more fails).
     """
 
     def __init__(
@@ -396,9 +426,11 @@ class Recorder:
         delay: float = 0.2,
         clock: Clock = time.monotonic,
         samples: Samples = "g711",
+        max_recordings: int = MAX_RECORDINGS,
     ) -> None:
         if samples not in ("g711", "pcm16"):
             raise ValueError(f"recordings are g711 or pcm16, not {samples!r}")
+        self.max_recordings = max_recordings
         self.interval = interval
         self.delay = delay
         self.samples = samples
@@ -438,17 +470,28 @@ class Recorder:
             rid = self._next_rid
             self._next_rid += 1
             child = self._child
-            failure: OSError | None = None
+            failure: Exception | None = None
             if child is None or child.dead:
                 try:
                     child = self._child = _Child(self)
                 except OSError as exc:
                     log.error("cannot start the recording process: %s", exc)
                     child, failure = None, exc
+            region = -1
+            if child is not None:
+                allocated = child.pool.allocate()
+                if allocated is None:
+                    log.error("recording %s not started: %d at once", path, self.max_recordings)
+                    child = None
+                    failure = RuntimeError(f"more than {self.max_recordings} recordings at once")
+                else:
+                    region = allocated
         recording = ActiveRecording(
             child,
             rid,
             Path(path),
+            rings=None if child is None else child.pool.sides(region),
+            region=region,
             clock=self.clock,
             layout=layout,
             start=self.clock() if now is None else now,
@@ -460,9 +503,9 @@ class Recorder:
             assert failure is not None
             recording._fail(failure)
         else:
-            child.add(recording)
-            if child.dead:  # it died just now, before it could have the recording
+            if not child.add(recording):  # it died just now, before it could have it
                 recording._fail(RuntimeError("the recording process ended"))
+                child.pool.release(region)
         return recording
 
     def __len__(self) -> int:

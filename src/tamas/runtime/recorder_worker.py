@@ -10,23 +10,25 @@ two processes of the same program, never a socket.
 Each message is a head (the pickle's length and how many out-of-band buffers follow, 8 and 4
 bytes little-endian), each buffer's length (8 bytes each), the pickle, then the buffers back to
 back. The buffers are the :class:`pickle.PickleBuffer` objects of the message (pickle protocol
-5): the recordings' packet data travels beside the pickle, written from the objects it is in
-with one ``os.writev``, so the pickler never copies it (with it in-band, the copies into the
-pickle and into the frame were most of the sender thread's cost per packet, measured with
-callgrind).
+5), written from the objects they are in with one ``os.writev``, so the pickler never copies
+them. (The recorder's messages no longer carry any: the packets are in shared memory.)
+
+The packets themselves are in memory shared with the parent (:mod:`tamas.runtime.recorder_ring`),
+whose descriptor and number of regions are this process's two arguments.
 
 In: ``("batch", now, items)``, where each item is one recording's news since the last batch::
 
-    (rid, header or None, commands, laws, (packets of side 0, packets of side 1))
+    (rid, header or None, commands, laws, region, (start0, end0, start1, end1))
 
 ``header`` (on the first item of a recording only) is ``(path, layout, start, caller_side,
 delay, samples)``, ``samples`` being ``"g711"`` or ``"pcm16"`` (see :class:`_Job`);
 ``commands`` are ``(time, "pause" | "resume" | "stop")``; ``laws`` maps each side's recorded
 payload types to their G.711 law (None when they have not changed since the last
-item); each side's packets are ``(arrival times, the RTP packets back to back, their
-lengths)``: the times and lengths as the native bytes of C doubles and unsigned shorts
-(``struct.pack``; cheaper to build than arrays from lists), the packets a ``bytes`` (a
-``PickleBuffer`` on the way: out of band). The worker
+item); ``region`` is the recording's region of the shared memory, and each side's packets
+are its slots ``start`` to ``end``. The worker copies them out at once (:func:`resolve`: the
+slots are free again once it has answered ``("read", [(rid, end0, end1), ...])`` for the
+message) as ``(arrival times, the RTP packets back to back, their lengths)``, the times and
+lengths the native bytes of C doubles and unsigned shorts. It
 queues a recording's items until they hold about 1.5 s of packets (``_ASSEMBLE_PACKETS``), the
 oldest is 1.5 s old, or one carries a command; then feeds them, joined, to the pure assembler
 (:class:`tamas.media.recording.Recording`), applies the commands by their time, writes what is
@@ -34,8 +36,9 @@ final at ``now`` to the WAV file (header patched after each write: a file is alw
 to its last assembly), and on a stop finishes the file (fsync) and answers. ``("close",
 now)`` stops whatever is still recording at ``now`` and ends the process after its answers.
 
-Out: ``("done", rid, RecordingMetadata)``, ``("failed", rid, exception)`` (one recording's
-file could not be written: the others go on) and, at the end, ``("cpu", seconds)``.
+Out: ``("read", ends)`` after each batch (above), ``("done", rid, RecordingMetadata)``,
+``("failed", rid, exception)`` (one recording's file could not be written: the others go on)
+and, at the end, ``("cpu", seconds)``.
 
 If the parent dies (its end of the pipe closes), every recording is finished at the last
 ``now`` received: what reached this process is never lost.
@@ -63,8 +66,18 @@ from typing import IO, Any, Final
 
 from tamas.media.recording import Chunk, Law, Layout, PausedSpan, Recording, Side, SideStats
 from tamas.media.wav import WavEncoding, WavWriter
+from tamas.runtime.recorder_ring import RingReader, Wire
 
-__all__ = ["RecordingMetadata", "Worker", "main", "read_frame", "write_frame"]
+__all__ = [
+    "Item",
+    "RecordingMetadata",
+    "RingItem",
+    "Worker",
+    "main",
+    "read_frame",
+    "resolve",
+    "write_frame",
+]
 
 _IOV_MAX: Final = 1024  # buffers per writev (Linux's IOV_MAX)
 _RATE: Final = 8000
@@ -82,13 +95,29 @@ _NICENESS: Final = 19
 _ASSEMBLE_PACKETS: Final = 75
 _ASSEMBLE_SECONDS: Final = 1.5
 
-#: A side's packets as sent: arrival times (C doubles), the packets back to back (bytes, or a
-#: PickleBuffer of them on the way), their lengths (C unsigned shorts).
-Wire = tuple[bytes, Any, bytes]
 Header = tuple[str, str, float, int, float, str]
 Laws = tuple[dict[int, str], dict[int, str]]
-Item = tuple[int, Header | None, list[tuple[float, str]], Laws | None, tuple[Wire, Wire]]
+Commands = list[tuple[float, str]]
+#: One recording's news as the sender thread sends it: its slots of the shared memory.
+RingItem = tuple[int, Header | None, Commands, Laws | None, int, tuple[int, int, int, int]]
+#: The same with the packets read out of the shared memory, as the worker takes it.
+Item = tuple[int, Header | None, Commands, Laws | None, tuple[Wire, Wire]]
 _HEAD: Final = struct.Struct("<QI")
+
+
+def resolve(
+    reader: RingReader, items: Sequence[RingItem]
+) -> tuple[list[Item], list[tuple[int, int, int]]]:
+    """The items with their packets copied out of the shared memory, and how far each
+    recording's rings have been read (the ``"read"`` answer)."""
+    resolved: list[Item] = []
+    ends: list[tuple[int, int, int]] = []
+    for rid, header, commands, laws, region, (start0, end0, start1, end1) in items:
+        side0 = reader.read(region, 0, start0, end0)
+        side1 = reader.read(region, 1, start1, end1)
+        resolved.append((rid, header, commands, laws, (side0, side1)))
+        ends.append((rid, end0, end1))
+    return resolved, ends
 
 
 def write_frame(out: IO[bytes], message: object) -> None:
@@ -241,7 +270,7 @@ class _Job:
                 assembly.feed_rtp_blob(
                     Side.CALLER if side == self.caller_side else Side.AGENT,
                     array("d", times),
-                    bytes(blob),
+                    blob,
                     array("H", lengths),
                     self.laws[side],
                 )
@@ -381,13 +410,18 @@ def main() -> int:
         os.nice(_NICENESS)  # the relay's event loop comes first when both want the CPU
     worker = Worker(out)
     try:
+        fd, regions = (int(arg) for arg in sys.argv[1:3])
+        reader = RingReader(fd, regions)
+        os.close(fd)  # the mapping is enough
         while True:
             message = read_frame(source)
             if message is None:  # the parent is gone: keep what it sent
                 worker.close(worker.now)
                 return 0
             if message[0] == "batch":
-                worker.batch(message[1], message[2])
+                items, ends = resolve(reader, message[2])
+                worker._answer(("read", ends))  # the slots may be filled again
+                worker.batch(message[1], items)
             elif message[0] == "close":
                 worker.close(max(worker.now, message[1]))
                 worker._answer(("cpu", time.process_time()))
