@@ -254,5 +254,9 @@ class RingReader:
         return self.times[globals_].tobytes(), blob, sizes.tobytes()
 
     def close(self) -> None:
-        del self.times, self.lengths, self.data, self.rows
+        """Unmap (the arrays over the mapping are dropped first: they pin it)."""
+        self.times = np.empty(0, np.float64)
+        self.lengths = np.empty(0, np.uint16)
+        self.data = np.empty(0, np.uint8)
+        self.rows = self.data.reshape(0, SLOT_BYTES)
         self._map.close()
