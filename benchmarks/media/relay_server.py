@@ -85,7 +85,7 @@ async def main(args: argparse.Namespace) -> None:
     # Every recording must have been written whole: one that failed or ended early (the
     # recording process fell behind) makes the level unclean, whatever the relay did.
     # Every recording began before READY, so each lasts at least the time relayed; one that
-    # the recorder ended early (its process fell 10 s behind) is short, not failed.
+    # the recorder ended early (its process fell 5 s behind) is short, not failed.
     failed, short, durations = 0, 0, []
     for recording in recordings:
         try:
