@@ -12,8 +12,9 @@ the samples (``--samples``, by default ``g711`` then ``pcm16``, the reference). 
 simulated: the rounds follow each other as fast as the worker takes them, so the figure is CPU,
 not a deadline. It prints the worker's CPU per recorded call and second of audio before the
 stops (the part of ``media_capacity.py``'s ``tamas+rec`` that runs in the recording process,
-apart from reading the pipe; the ring reads included), the same as a share of one core per recorded call, the CPU of the
-stops (each file's last write and fsync), the bytes written, and the ratio to the reference.
+apart from reading the pipe; the ring reads included), the same as a share of one core per
+recorded call, the CPU of the stops (each file's last write and fsync), the bytes written, and
+the ratio to the reference.
 
 ``--law PCMA`` records A-law calls. Under ``valgrind --tool=callgrind`` (``--calls 200``) the
 instruction count per recorded call-second is repeatable, for comparing two builds on a

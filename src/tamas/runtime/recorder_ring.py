@@ -5,25 +5,26 @@ Theory of operation
 The recorder (:mod:`tamas.runtime.recorder`) and its recording process
 (:mod:`tamas.runtime.recorder_worker`) map one anonymous shared file (``memfd_create``),
 divided into *regions*, one per recording in progress. A region holds a ring of
-:data:`SIDE_SLOTS` *slots* for each side of the recording's bridge. The relay's tap copies
-each packet it is fed, with its arrival time and length, into the next slot of its side
-(:meth:`SideRing.put`, on the event loop: three stores into the mapping, no object kept), and
-counts the slots it has filled (``head``, which only grows). Every round, the recorder's sender
-thread sends the recording process only the range of slots filled since the last round; the
-process copies that range out of the ring (:meth:`RingReader.read`, a few numpy slices) into
-the ``(arrival times, packets back to back, lengths)`` form its assembler takes, and answers
-with how far it has read, which gives the tap that much more room (``room``). A tap whose ring
-is full (the recording process is :data:`SIDE_SECONDS` behind) reports it, and the recorder
-ends that recording early rather than overwrite what was not read.
+:data:`SIDE_SLOTS` *slots* for each side of the recording's bridge. The relay's tap copies each
+packet it is fed, with its arrival time and length, into the next slot of its side
+(:meth:`SideRing.put`, on the event loop: one ``struct`` store into the mapping, no object
+kept), and counts the slots it has filled (``head``, which only grows). Every round, the
+recorder's sender thread sends the recording process only the range of slots filled since the
+last round; the process copies that range out of the ring (:meth:`RingReader.read`, a few numpy
+slices) into the ``(arrival times, packets back to back, lengths)`` form its assembler takes,
+and answers with how far it has read, which gives the tap that much more room (``room``). A tap
+whose ring is full (the recording process is :data:`SIDE_SECONDS` behind) reports it, and the
+recorder ends that recording early rather than overwrite what was not read.
 
-Layout, for ``regions`` regions of two sides of :data:`SIDE_SLOTS` slots (``slots`` in all),
-slot ``g`` being slot ``j`` of side ``s`` of region ``r`` with ``g = (2r + s) * SIDE_SLOTS + j``:
-the arrival times (``slots`` C doubles), then the lengths (``slots`` unsigned shorts), then the
-packet bytes (``slots`` times :data:`SLOT_BYTES`). A packet of up to :data:`SLOT_BYTES` bytes
-(a 20 ms G.711 packet is 172) takes one slot; a longer one takes as many consecutive slots as
-it needs, the ones after the first marked with length 0, and never wraps round the end of
+Layout: the shared file is ``regions * 2 * SIDE_SLOTS`` *records* of :data:`RECORD_BYTES`,
+record ``g`` being slot ``j`` of side ``s`` of region ``r`` with ``g = (2r + s) * SIDE_SLOTS + j``.
+A record is the packet's arrival time (a C double), its length (a C unsigned short), six bytes
+of padding and :data:`SLOT_BYTES` bytes of packet, written by one ``struct`` ``pack_into``
+(:data:`RECORD`: the packet zero-padded to the slot). A packet of up to :data:`SLOT_BYTES`
+bytes (a 20 ms G.711 packet is 172) takes one slot; a longer one takes as many consecutive
+slots as it needs, its length in the first and 0 in the rest, and never wraps round the end of
 the ring: the slots left there are marked 0 and skipped. A slot's length 0 means "no packet
-starts here".
+starts here". The reader sees the records as one numpy structured array.
 
 Why shared memory: handing the packets over as Python objects kept every packet alive for a
 round (a second), then joined, pickled, piped, read and joined them again; the relay's event
@@ -43,12 +44,16 @@ from __future__ import annotations
 import heapq
 import mmap
 import os
+import struct
 import threading
+from collections.abc import Callable
 from typing import Final
 
 import numpy as np
 
 __all__ = [
+    "RECORD",
+    "RECORD_BYTES",
     "SIDE_SECONDS",
     "SIDE_SLOTS",
     "SLOT_BYTES",
@@ -68,11 +73,23 @@ _MASK: Final = SIDE_SLOTS - 1
 #: The longest packet recorded (16 slots): G.711 at 500 ms a packet is 4,012 bytes. A longer
 #: packet is no telephone audio the recorder knows; it is left out.
 MAX_PACKET: Final = 16 * SLOT_BYTES
+#: One slot's record: arrival time, length, padding, the packet zero-padded to the slot (native
+#: byte order: the recording process reads the times and lengths as C values).
+RECORD: Final = struct.Struct(f"=dH6x{SLOT_BYTES}s")
+RECORD_BYTES: Final = RECORD.size  # 272: the packets 16-byte aligned
+#: The record numpy sees: the same fields by name.
+RECORD_DTYPE: Final = np.dtype(
+    [("at", "=f8"), ("size", "=u2"), ("pad", "V6"), ("data", "u1", (SLOT_BYTES,))]
+)
+assert RECORD_DTYPE.itemsize == RECORD_BYTES
+
+#: What the tap calls to write a record: ``RECORD.pack_into``.
+Pack = Callable[[mmap.mmap, int, float, int, bytes], None]
 
 
 def ring_bytes(regions: int) -> int:
     """Size of the shared file for ``regions`` regions (untouched pages cost no memory)."""
-    return regions * 2 * SIDE_SLOTS * (8 + 2 + SLOT_BYTES)
+    return regions * 2 * SIDE_SLOTS * RECORD_BYTES
 
 
 class SideRing:
@@ -81,13 +98,10 @@ class SideRing:
     ``put`` runs on the event loop; ``taken`` and ``room`` are moved by the recorder's threads
     (an ``int`` attribute is replaced whole under the GIL)."""
 
-    def __init__(
-        self, times: memoryview[float], lengths: memoryview, data: memoryview, first: int
-    ) -> None:
-        self.times = times
-        self.lengths = lengths
-        self.data = data
-        self.first = first  # the global number of this side's slot 0
+    def __init__(self, buffer: mmap.mmap, first: int) -> None:
+        self.buffer = buffer
+        self.base = first * RECORD_BYTES  # where this side's slot 0 is in the shared file
+        self.pack: Pack = RECORD.pack_into
         self.head = 0  # slots filled since the recording began
         self.taken = 0  # slots handed to the recording process (by the sender thread)
         self.room = SIDE_SLOTS  # ``head`` may grow up to here: read slots plus the ring
@@ -97,11 +111,7 @@ class SideRing:
         size = len(packet)
         head = self.head
         if size <= SLOT_BYTES and head < self.room:
-            slot = self.first + (head & _MASK)
-            self.times[slot] = at
-            self.lengths[slot] = size
-            start = slot * SLOT_BYTES
-            self.data[start : start + size] = packet
+            self.pack(self.buffer, self.base + (head & _MASK) * RECORD_BYTES, at, size, packet)
             self.head = head + 1
             return True
         return self._put_long(at, packet)
@@ -118,17 +128,15 @@ class SideRing:
         skip = SIDE_SLOTS - offset if offset + need > SIDE_SLOTS else 0
         if head + skip + need > self.room:
             return False
-        lengths = self.lengths
+        pack, buffer = self.pack, self.buffer
         for k in range(skip):
-            lengths[self.first + offset + k] = 0
+            pack(buffer, self.base + (offset + k) * RECORD_BYTES, 0.0, 0, b"")
         head += skip
-        slot = self.first + (head & _MASK)
-        self.times[slot] = at
-        lengths[slot] = size
+        where = self.base + (head & _MASK) * RECORD_BYTES
+        pack(buffer, where, at, size, packet[:SLOT_BYTES])
         for k in range(1, need):
-            lengths[slot + k] = 0
-        start = slot * SLOT_BYTES
-        self.data[start : start + size] = packet
+            chunk = packet[k * SLOT_BYTES : (k + 1) * SLOT_BYTES]
+            pack(buffer, where + k * RECORD_BYTES, 0.0, 0, chunk)
         self.head = head + need
         return True
 
@@ -161,11 +169,6 @@ class RingPool:
         except BaseException:
             os.close(self.fd)
             raise
-        slots = regions * 2 * SIDE_SLOTS
-        view = memoryview(self._map)
-        self.times = view[: 8 * slots].cast("d")
-        self.lengths = view[8 * slots : 10 * slots].cast("H")
-        self.data = view[10 * slots :]
         self._lock = threading.Lock()
         self._free = list(range(regions))  # a heap: the lowest first, to touch fewer pages
         self._released: list[int] = []
@@ -178,10 +181,7 @@ class RingPool:
 
     def sides(self, region: int) -> tuple[SideRing, SideRing]:
         first = region * 2 * SIDE_SLOTS
-        return (
-            SideRing(self.times, self.lengths, self.data, first),
-            SideRing(self.times, self.lengths, self.data, first + SIDE_SLOTS),
-        )
+        return SideRing(self._map, first), SideRing(self._map, first + SIDE_SLOTS)
 
     def release(self, region: int) -> None:
         """The recording of ``region`` is over on both sides (see the class)."""
@@ -210,14 +210,9 @@ class RingReader:
     """The recording process's side: reads ranges of slots out of the shared file."""
 
     def __init__(self, fd: int, regions: int) -> None:
-        size = ring_bytes(regions)
-        self._map = mmap.mmap(fd, size, prot=mmap.PROT_READ)
-        slots = regions * 2 * SIDE_SLOTS
+        self._map = mmap.mmap(fd, ring_bytes(regions), prot=mmap.PROT_READ)
         self.regions = regions
-        self.times = np.frombuffer(self._map, np.float64, slots, 0)
-        self.lengths = np.frombuffer(self._map, np.uint16, slots, 8 * slots)
-        self.data = np.frombuffer(self._map, np.uint8, slots * SLOT_BYTES, 10 * slots)
-        self.rows = self.data.reshape(slots, SLOT_BYTES)
+        self.records = np.frombuffer(self._map, RECORD_DTYPE)
 
     def read(self, region: int, side: int, start: int, end: int) -> Wire:
         """The packets in slots ``start`` to ``end`` (counted as ``SideRing.head`` counts) of
@@ -229,34 +224,29 @@ class RingReader:
             raise ValueError(f"no such slots: region {region} side {side} {start}-{end}")
         first = (2 * region + side) * SIDE_SLOTS
         offset = start & _MASK
-        where: slice | np.ndarray
         if offset + count <= SIDE_SLOTS:
-            where = slice(first + offset, first + offset + count)
-        else:
-            where = first + (np.arange(start, end, dtype=np.int64) & _MASK)
-        lengths = self.lengths[where]
+            records = self.records[first + offset : first + offset + count]
+        else:  # round the end of the ring: the two parts, copied
+            records = self.records[first + (np.arange(start, end, dtype=np.int64) & _MASK)]
+        lengths = records["size"]
         size = int(lengths[0])
         if 0 < size <= SLOT_BYTES and bool((lengths == size).all()):
             # the usual range: one packet per slot, all of one size
             return (
-                self.times[where].tobytes(),
-                self.rows[where, :size].tobytes(),
+                records["at"].tobytes(),
+                records["data"][:, :size].tobytes(),
                 lengths.tobytes(),
             )
-        slots = np.arange(start, end, dtype=np.int64)[lengths != 0]
-        globals_ = first + (slots & _MASK)
-        sizes = self.lengths[globals_]
-        data = self.data
+        starts = np.flatnonzero(lengths)
+        sizes = lengths[starts]
+        data = records["data"]
         blob = b"".join(
-            [data[g * SLOT_BYTES : g * SLOT_BYTES + n].tobytes()
-             for g, n in zip(globals_.tolist(), sizes.tolist(), strict=True)]
+            [data[k : k - (-n // SLOT_BYTES)].tobytes()[:n]
+             for k, n in zip(starts.tolist(), sizes.tolist(), strict=True)]
         )  # fmt: skip
-        return self.times[globals_].tobytes(), blob, sizes.tobytes()
+        return records["at"][starts].tobytes(), blob, sizes.tobytes()
 
     def close(self) -> None:
-        """Unmap (the arrays over the mapping are dropped first: they pin it)."""
-        self.times = np.empty(0, np.float64)
-        self.lengths = np.empty(0, np.uint16)
-        self.data = np.empty(0, np.uint8)
-        self.rows = self.data.reshape(0, SLOT_BYTES)
+        """Unmap (the array over the mapping is dropped first: it pins it)."""
+        self.records = np.empty(0, RECORD_DTYPE)
         self._map.close()
