@@ -60,7 +60,7 @@ Samples = Literal["g711", "pcm16"]
 #: calls from 1.4-1.8 ms to 4.0-5.4 ms; a message is now a few hundred bytes.)
 _PER_MESSAGE: Final = 16
 _PIPE_BYTES: Final = 1 << 20
-#: Recordings at once per recording process (regions of the shared memory, 133 KiB each,
+#: Recordings at once per recording process (regions of the shared memory, 136 KiB each,
 #: of which only the pages used cost memory).
 MAX_RECORDINGS: Final = 4096
 _SHIELDED: Final = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}

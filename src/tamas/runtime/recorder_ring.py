@@ -83,6 +83,8 @@ RECORD_DTYPE: Final = np.dtype(
 )
 assert RECORD_DTYPE.itemsize == RECORD_BYTES
 
+_SIZE: Final = struct.Struct("=H")
+
 #: What the tap calls to write a record: ``RECORD.pack_into``.
 Pack = Callable[[mmap.mmap, int, float, int, bytes], None]
 
@@ -212,7 +214,14 @@ class RingReader:
     def __init__(self, fd: int, regions: int) -> None:
         self._map = mmap.mmap(fd, ring_bytes(regions), prot=mmap.PROT_READ)
         self.regions = regions
-        self.records = np.frombuffer(self._map, RECORD_DTYPE)
+        self._views(np.frombuffer(self._map, RECORD_DTYPE))
+
+    def _views(self, records: np.ndarray) -> None:
+        # each field as one (strided) array over the whole file, made once: a read is then a
+        # few slices, the fewest numpy calls (each costs about a microsecond)
+        self.at = records["at"]
+        self.sizes = records["size"]
+        self.data = records["data"]
 
     def read(self, region: int, side: int, start: int, end: int) -> Wire:
         """The packets in slots ``start`` to ``end`` (counted as ``SideRing.head`` counts) of
@@ -222,31 +231,35 @@ class RingReader:
             return _NOTHING
         if not 0 <= region < self.regions or side not in (0, 1) or count > SIDE_SLOTS:
             raise ValueError(f"no such slots: region {region} side {side} {start}-{end}")
-        first = (2 * region + side) * SIDE_SLOTS
-        offset = start & _MASK
-        if offset + count <= SIDE_SLOTS:
-            records = self.records[first + offset : first + offset + count]
-        else:  # round the end of the ring: the two parts, copied
-            records = self.records[first + (np.arange(start, end, dtype=np.int64) & _MASK)]
-        lengths = records["size"]
-        size = int(lengths[0])
-        if 0 < size <= SLOT_BYTES and bool((lengths == size).all()):
+        first = (2 * region + side) * SIDE_SLOTS + (start & _MASK)
+        if first + count > (2 * region + side + 1) * SIDE_SLOTS:  # round the ring's end
+            where = (2 * region + side) * SIDE_SLOTS + (np.arange(start, end) & _MASK)
+            return self._gather(where)
+        lengths = self.sizes[first : first + count].tobytes()
+        size = _SIZE.unpack_from(lengths)[0]
+        if 0 < size <= SLOT_BYTES and lengths == lengths[:2] * count:
             # the usual range: one packet per slot, all of one size
             return (
-                records["at"].tobytes(),
-                records["data"][:, :size].tobytes(),
-                lengths.tobytes(),
+                self.at[first : first + count].tobytes(),
+                self.data[first : first + count, :size].tobytes(),
+                lengths,
             )
+        return self._gather(np.arange(first, first + count))
+
+    def _gather(self, where: np.ndarray) -> Wire:
+        """The packets of the slots ``where`` (in ring order): any sizes, long ones included."""
+        lengths = self.sizes[where]
         starts = np.flatnonzero(lengths)
         sizes = lengths[starts]
-        data = records["data"]
+        slots = where[starts]
+        data = self.data
         blob = b"".join(
-            [data[k : k - (-n // SLOT_BYTES)].tobytes()[:n]
-             for k, n in zip(starts.tolist(), sizes.tolist(), strict=True)]
+            [data[g : g - (-n // SLOT_BYTES)].tobytes()[:n]
+             for g, n in zip(slots.tolist(), sizes.tolist(), strict=True)]
         )  # fmt: skip
-        return records["at"][starts].tobytes(), blob, sizes.tobytes()
+        return self.at[slots].tobytes(), blob, sizes.tobytes()
 
     def close(self) -> None:
-        """Unmap (the array over the mapping is dropped first: it pins it)."""
-        self.records = np.empty(0, RECORD_DTYPE)
+        """Unmap (the arrays over the mapping are dropped first: they pin it)."""
+        self._views(np.empty(0, RECORD_DTYPE))
         self._map.close()
