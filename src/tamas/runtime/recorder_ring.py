@@ -231,10 +231,18 @@ class RingReader:
             return _NOTHING
         if not 0 <= region < self.regions or side not in (0, 1) or count > SIDE_SLOTS:
             raise ValueError(f"no such slots: region {region} side {side} {start}-{end}")
-        first = (2 * region + side) * SIDE_SLOTS + (start & _MASK)
-        if first + count > (2 * region + side + 1) * SIDE_SLOTS:  # round the ring's end
-            where = (2 * region + side) * SIDE_SLOTS + (np.arange(start, end) & _MASK)
-            return self._gather(where)
+        base = (2 * region + side) * SIDE_SLOTS
+        first = base + (start & _MASK)
+        over = first + count - (base + SIDE_SLOTS)
+        if over <= 0:
+            return self._range(first, count)
+        # round the ring's end: the slots up to it, then those from its start
+        times0, blob0, lengths0 = self._range(first, count - over)
+        times1, blob1, lengths1 = self._range(base, over)
+        return times0 + times1, blob0 + blob1, lengths0 + lengths1
+
+    def _range(self, first: int, count: int) -> Wire:
+        """The packets of ``count`` consecutive slots from global slot ``first``."""
         lengths = self.sizes[first : first + count].tobytes()
         size = _SIZE.unpack_from(lengths)[0]
         if 0 < size <= SLOT_BYTES and lengths == lengths[:2] * count:
@@ -244,20 +252,17 @@ class RingReader:
                 self.data[first : first + count, :size].tobytes(),
                 lengths,
             )
-        return self._gather(np.arange(first, first + count))
-
-    def _gather(self, where: np.ndarray) -> Wire:
-        """The packets of the slots ``where`` (in ring order): any sizes, long ones included."""
-        lengths = self.sizes[where]
-        starts = np.flatnonzero(lengths)
-        sizes = lengths[starts]
-        slots = where[starts]
+        # packets of several sizes, or longer than a slot (consecutive slots: never round
+        # the end), or slots skipped before the end
+        sizes = self.sizes[first : first + count]
+        starts = np.flatnonzero(sizes)
+        kept = sizes[starts]
         data = self.data
         blob = b"".join(
             [data[g : g - (-n // SLOT_BYTES)].tobytes()[:n]
-             for g, n in zip(slots.tolist(), sizes.tolist(), strict=True)]
+             for g, n in zip((starts + first).tolist(), kept.tolist(), strict=True)]
         )  # fmt: skip
-        return self.at[slots].tobytes(), blob, sizes.tobytes()
+        return self.at[starts + first].tobytes(), blob, kept.tobytes()
 
     def close(self) -> None:
         """Unmap (the arrays over the mapping are dropped first: they pin it)."""
