@@ -243,7 +243,8 @@ class RingReader:
 
     def _range(self, first: int, count: int) -> Wire:
         """The packets of ``count`` consecutive slots from global slot ``first``."""
-        lengths = self.sizes[first : first + count].tobytes()
+        sizes = self.sizes[first : first + count]
+        lengths = sizes.tobytes()
         size = _SIZE.unpack_from(lengths)[0]
         if 0 < size <= SLOT_BYTES and lengths == lengths[:2] * count:
             # the usual range: one packet per slot, all of one size
@@ -254,7 +255,6 @@ class RingReader:
             )
         # packets of several sizes, or longer than a slot (consecutive slots: never round
         # the end), or slots skipped before the end
-        sizes = self.sizes[first : first + count]
         starts = np.flatnonzero(sizes)
         kept = sizes[starts]
         data = self.data
